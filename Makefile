@@ -1,0 +1,43 @@
+# make run / make test work on a fresh machine: the venv is created and the
+# project installed on first use, and reinstalled when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY = $(VENV)/bin/python
+STAMP = $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help run sandbox lint test bench clean clean-data
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install -e '.[dev]'
+	touch $@
+
+run: $(STAMP) ## start the embedded stack, worker and API (extra options: ARGS=...)
+	$(VENV)/bin/banjian run $(ARGS)
+
+sandbox: $(STAMP) ## start a throwaway training center with a movable clock
+	$(VENV)/bin/banjian run --sandbox $(ARGS)
+
+lint: $(STAMP) ## ruff and mypy --strict
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+# pytest exits 5 when it collects nothing; that fails the target like any other error.
+test: lint ## lint, then the whole test suite against real servers
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+bench: $(STAMP) ## run the benchmarks, if there are any
+	@if [ -d benchmarks ]; then $(PY) -m benchmarks; else echo "no benchmarks yet"; fi
+
+clean: ## remove the venv and caches (keeps the data in .banjian/)
+	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache *.egg-info
+	find . \( -path ./.banjian -o -path ./.git \) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
+
+clean-data: ## delete .banjian/: every case, projection and history of the embedded stack
+	rm -rf .banjian

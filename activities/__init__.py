@@ -1,0 +1,1 @@
+"""Temporal activities: the I/O and calendar lookups the case workflow delegates."""

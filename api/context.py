@@ -1,0 +1,80 @@
+"""What the API process holds: the Temporal client, the read-model pool, and the center's directory.
+
+The directory (catalog, staff) and verified tokens are kept in memory and
+refreshed from PostgreSQL, so staff actions, which go to Temporal only, keep
+working while PostgreSQL is briefly down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import structlog
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from banjian.settings import Settings
+from projections.center import Directory, StaffMember, load_directory, staff_for_token
+from workflows.model import OfficeCalendar
+
+log = structlog.get_logger(__name__)
+
+TOKEN_FRESH_SECONDS = 60.0
+DIRECTORY_REFRESH_SECONDS = 30.0
+
+
+class DatabaseUnavailable(Exception):
+    pass
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    client: Client
+    pool: asyncpg.Pool
+    directory: Directory
+    task_queue: str
+    sandbox: WorkflowEnvironment | None = None
+    # In the sandbox, every case this process received: the clock waits for them to settle.
+    sandbox_cases: set[str] = field(default_factory=set)
+    _tokens: dict[str, tuple[StaffMember, float]] = field(default_factory=dict)
+
+    @property
+    def directory_tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
+
+    @property
+    def calendar(self) -> OfficeCalendar:
+        return OfficeCalendar(self.settings.timezone, self.settings.office_hours)
+
+    async def staff_for_token(self, token: str) -> StaffMember | None:
+        """A verified token is trusted for a minute, and for longer while the database is down."""
+        cached = self._tokens.get(token)
+        if cached is not None and time.monotonic() - cached[1] < TOKEN_FRESH_SECONDS:
+            return cached[0]
+        try:
+            staff = await staff_for_token(self.pool, token)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+            if cached is not None:
+                return cached[0]
+            raise DatabaseUnavailable from err
+        if staff is None:
+            self._tokens.pop(token, None)
+        else:
+            self._tokens[token] = (staff, time.monotonic())
+        return staff
+
+    async def refresh_directory(self) -> None:
+        try:
+            self.directory = await load_directory(self.pool)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+            log.warning("directory.refresh_failed", error=type(err).__name__)
+
+    async def keep_directory_fresh(self) -> None:
+        while True:
+            await asyncio.sleep(DIRECTORY_REFRESH_SECONDS)
+            await self.refresh_directory()

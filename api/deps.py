@@ -1,0 +1,45 @@
+"""Dependencies of the routers: the app context and the authenticated staff member."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from api.context import AppContext, DatabaseUnavailable
+from api.errors import forbidden, unauthorized, unavailable
+from projections.center import StaffMember
+from workflows.model import Role
+
+
+def get_context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.context
+    return ctx
+
+
+Context = Annotated[AppContext, Depends(get_context)]
+
+
+async def get_staff(
+    ctx: Context, authorization: Annotated[str | None, Header()] = None
+) -> StaffMember:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized()
+    try:
+        staff = await ctx.staff_for_token(token.strip())
+    except DatabaseUnavailable as err:
+        raise unavailable("the staff directory cannot be reached; try again shortly") from err
+    if staff is None:
+        raise unauthorized("the token is unknown or revoked")
+    return staff
+
+
+CurrentStaff = Annotated[StaffMember, Depends(get_staff)]
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def require_role(staff: StaffMember, *roles: Role) -> None:
+    if staff.role not in roles:
+        raise forbidden(f"role {staff.role.value} may not do this")

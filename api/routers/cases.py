@@ -1,0 +1,167 @@
+"""Cases: intake, reads, and the staff actions, each one a workflow update."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from api.cases import CaseGateway, actor_of, request_hash
+from api.deps import Context, CurrentStaff, IdempotencyKey
+from api.errors import ApiError, forbidden, not_found, validation_error
+from api.presenters import case_from_row, case_from_state, event_from_live, event_from_row
+from api.schemas import (
+    CaseCreate,
+    CaseList,
+    CaseOut,
+    CompleteIn,
+    Empty,
+    EventOut,
+    ExtendIn,
+    ReassignIn,
+    RequestMaterialsIn,
+    RequestSignoffIn,
+    ReturnIn,
+    SignoffIn,
+    SupplyMaterialsIn,
+    SuspendIn,
+)
+from projections.cases import CaseFilter, case_events, get_case, list_cases
+from workflows import model
+from workflows.model import ActionMeta, Applicant, Role
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+
+@router.post("", status_code=201, response_model=CaseOut)
+async def receive_case(
+    body: CaseCreate, ctx: Context, staff: CurrentStaff,
+    idempotency_key: IdempotencyKey = None,
+) -> CaseOut:
+    service = ctx.directory.services.get(body.service_code)
+    if service is None:
+        raise not_found("service", body.service_code)
+    if staff.role is Role.OPS or (staff.role is not Role.DIRECTOR and staff.window != service.window):
+        raise forbidden(f"cases of {service.code} are received at window {service.window!r}")
+    unknown = sorted(set(body.materials) - {m.code for m in service.materials})
+    if unknown:
+        raise validation_error(f"materials not in service {service.code}: {', '.join(unknown)}")
+    applicant = Applicant(body.applicant.name, body.applicant.id_number, body.applicant.phone)
+    state, created = await CaseGateway(ctx).receive(
+        staff, service, applicant, sorted(set(body.materials)), body.urgent,
+        request_hash(body), idempotency_key,
+    )
+    if ctx.sandbox is not None:
+        ctx.sandbox_cases.add(state.case_id)
+    return case_from_state(state, ctx.directory_tz)
+
+
+@router.get("", response_model=CaseList)
+async def list_all(
+    ctx: Context,
+    _: CurrentStaff,
+    status: model.Status | None = None,
+    window: str | None = None,
+    overdue: bool | None = None,
+    assignee: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> CaseList:
+    after = _decode_cursor(cursor) if cursor else None
+    rows = await list_cases(
+        ctx.pool, CaseFilter(status.value if status else None, window, overdue, assignee),
+        limit + 1, after,
+    )
+    page = rows[:limit]
+    next_cursor = _encode_cursor(page[-1]["received_at"], page[-1]["case_id"]) if len(rows) > limit else None
+    return CaseList(items=[case_from_row(r, ctx.directory_tz) for r in page], next_cursor=next_cursor)
+
+
+@router.get("/{case_id}", response_model=CaseOut)
+async def read_case(case_id: str, ctx: Context, _: CurrentStaff, consistent: bool = False) -> CaseOut:
+    if consistent:
+        return case_from_state(await CaseGateway(ctx).live_state(case_id), ctx.directory_tz)
+    row = await get_case(ctx.pool, case_id)
+    if row is None:
+        raise not_found("case", case_id)
+    return case_from_row(row, ctx.directory_tz)
+
+
+@router.get("/{case_id}/events", response_model=list[EventOut])
+async def read_events(
+    case_id: str, ctx: Context, _: CurrentStaff, consistent: bool = False
+) -> list[EventOut]:
+    tz = ctx.directory_tz
+    if consistent:
+        return [event_from_live(e, tz) for e in await CaseGateway(ctx).live_events(case_id)]
+    rows = await case_events(ctx.pool, case_id)
+    if not rows and await get_case(ctx.pool, case_id) is None:
+        raise not_found("case", case_id)
+    return [event_from_row(r, tz) for r in rows]
+
+
+def _encode_cursor(received_at: datetime, case_id: str) -> str:
+    raw = json.dumps([received_at.isoformat(), case_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(at), str(case_id)
+    except (ValueError, TypeError) as err:
+        raise validation_error("cursor is not one this API returned") from err
+
+
+# -- actions -------------------------------------------------------------------
+
+Builder = Callable[[Any, ActionMeta, Any], object]
+
+
+def _action(name: str, body_type: type[BaseModel], build: Builder) -> None:
+    async def handler(
+        case_id: str, body: Any, ctx: Context, staff: CurrentStaff,
+        idempotency_key: IdempotencyKey = None,
+    ) -> CaseOut:
+        body = body if body is not None else Empty()
+        meta = ActionMeta(actor_of(staff), idempotency_key, request_hash(body))
+        state = await CaseGateway(ctx).act(case_id, name, build(body, meta, ctx), meta)
+        return case_from_state(state, ctx.directory_tz)
+
+    # Actions without fields accept an empty body or none at all.
+    handler.__annotations__["body"] = body_type | None if body_type is Empty else body_type
+    if body_type is Empty:
+        handler.__defaults__ = (None,)
+    handler.__name__ = name.replace("-", "_")
+    router.add_api_route(
+        f"/{{case_id}}/{name}", handler, methods=["POST"], response_model=CaseOut,
+        name=name, summary=name.replace("-", " ").capitalize(),
+    )
+
+
+def _reassign(body: ReassignIn, meta: ActionMeta, ctx: Any) -> model.Reassign:
+    target = ctx.directory.staff.get(body.to_staff)
+    if target is None or target.role not in (Role.CLERK, Role.WINDOW_HEAD):
+        raise ApiError(422, "validation_error", f"{body.to_staff!r} is not a clerk or window head")
+    return model.Reassign(meta, target.id, target.window)
+
+
+_action("request-materials", RequestMaterialsIn,
+        lambda b, m, _: model.RequestMaterials(m, b.missing, b.note))
+_action("supply-materials", SupplyMaterialsIn, lambda b, m, _: model.SupplyMaterials(m, b.materials))
+_action("start-review", Empty, lambda b, m, _: model.StartReview(m))
+_action("request-signoff", RequestSignoffIn, lambda b, m, _: model.RequestSignoff(m, b.departments))
+_action("signoff", SignoffIn,
+        lambda b, m, _: model.RecordSignoff(m, b.department, b.decision, b.comment))
+_action("complete", CompleteIn,
+        lambda b, m, _: model.Complete(m, model.Outcome(b.outcome), b.note))
+_action("return", ReturnIn, lambda b, m, _: model.Return(m, b.reason))
+_action("reassign", ReassignIn, _reassign)
+_action("extend", ExtendIn, lambda b, m, _: model.Extend(m, b.days, b.reason))
+_action("suspend", SuspendIn, lambda b, m, _: model.Suspend(m, b.reason, b.expected_days))
+_action("resume", Empty, lambda b, m, _: model.Resume(m))

@@ -1,0 +1,132 @@
+"""The sandbox: tokens without sign-in and a clock that staff can move forward.
+
+Mounted only by ``banjian run --sandbox``, where Temporal is the time-skipping
+test server. Moving the clock fires every timer due in between, and answers
+only once the events those timers raised are in the read model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field, model_validator
+
+from api.context import AppContext
+from api.deps import Context
+from api.errors import ApiError, not_found, validation_error
+from api.schemas import StaffOut, Strict
+from projections.center import create_token
+from workflows.model import CaseState, Role, Status
+
+router = APIRouter(prefix="/sandbox", tags=["sandbox"])
+
+SETTLE_TIMEOUT_SECONDS = 60.0
+
+
+class TokenRequest(Strict):
+    staff_id: str | None = None
+    role: Role | None = None
+    window: str | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> TokenRequest:
+        if (self.staff_id is None) == (self.role is None):
+            raise ValueError("give either staff_id or role (with window for window staff)")
+        return self
+
+
+class TokenOut(BaseModel):
+    token: str
+    staff: StaffOut
+
+
+class Advance(Strict):
+    hours: Annotated[float | None, Field(gt=0, le=24 * 366)] = None
+    days: Annotated[float | None, Field(gt=0, le=366)] = None
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> Advance:
+        if (self.hours is None) == (self.days is None):
+            raise ValueError("give either hours or days")
+        return self
+
+
+class ClockOut(BaseModel):
+    now: datetime
+
+
+def _env(ctx: AppContext) -> object:
+    if ctx.sandbox is None:
+        raise ApiError(404, "not_found", "the sandbox is only available with banjian run --sandbox")
+    return ctx.sandbox
+
+
+@router.post("/tokens", response_model=TokenOut)
+async def token(body: TokenRequest, ctx: Context) -> TokenOut:
+    _env(ctx)
+    staff = list(ctx.directory.staff.values())
+    if body.staff_id is not None:
+        match = [s for s in staff if s.id == body.staff_id]
+        if not match:
+            raise not_found("staff", body.staff_id)
+    else:
+        match = [s for s in staff if s.role is body.role and (body.window in (None, s.window))]
+        match.sort(key=lambda s: (s.post != "A", s.id))
+        if not match:
+            raise validation_error(f"no staff with role {body.role} on window {body.window!r}")
+    chosen = match[0]
+    return TokenOut(
+        token=await create_token(ctx.pool, chosen.id),
+        staff=StaffOut(id=chosen.id, name=chosen.name, role=chosen.role.value,
+                       window=chosen.window, post=chosen.post),
+    )
+
+
+@router.get("/clock", response_model=ClockOut)
+async def clock(ctx: Context) -> ClockOut:
+    _env(ctx)
+    assert ctx.sandbox is not None
+    return ClockOut(now=(await ctx.sandbox.get_current_time()).astimezone(ctx.directory_tz))
+
+
+@router.post("/clock/advance", response_model=ClockOut)
+async def advance(body: Advance, ctx: Context) -> ClockOut:
+    _env(ctx)
+    assert ctx.sandbox is not None
+    delta = timedelta(hours=body.hours) if body.hours else timedelta(days=body.days or 0)
+    await ctx.sandbox.sleep(delta)
+    now = await ctx.sandbox.get_current_time()
+    await _settle(ctx, now)
+    return ClockOut(now=now.astimezone(ctx.directory_tz))
+
+
+def _settled(state: CaseState, now: datetime) -> bool:
+    """Every timer due by ``now`` has fired."""
+    if state.status is Status.COMPLETED or state.paused:
+        return True
+    if state.warn_at is not None and state.warn_at <= now and not state.warned:
+        return False
+    return not (state.due_at is not None and state.due_at <= now and not state.overdue)
+
+
+async def _settle(ctx: AppContext, now: datetime) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SETTLE_TIMEOUT_SECONDS
+    pending = set(ctx.sandbox_cases)
+    while pending:
+        for case_id in list(pending):
+            handle = ctx.client.get_workflow_handle(case_id)
+            state = await handle.query("state", result_type=CaseState)
+            lag = await handle.query("projection_lag", result_type=int)
+            if lag == 0 and _settled(state, now):
+                pending.discard(case_id)
+                if state.status is Status.COMPLETED:
+                    ctx.sandbox_cases.discard(case_id)  # nothing left to fire
+        if pending:
+            if loop.time() > deadline:
+                raise ApiError(503, "sandbox_not_settled",
+                               f"{len(pending)} cases did not settle after the clock moved")
+            await asyncio.sleep(0.05)

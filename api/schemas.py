@@ -1,0 +1,176 @@
+"""Request and response bodies of the public API, kept apart from workflow and storage types."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def _resident_id(value: str) -> str:
+    """An 18-character resident identity number with a valid check digit (GB 11643)."""
+    value = value.strip().upper()
+    if not re.fullmatch(r"\d{17}[\dX]", value):
+        raise ValueError("must be an 18-character resident identity number")
+    total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True))
+    if _ID_CHECK[total % 11] != value[17]:
+        raise ValueError("the check digit of the identity number does not match")
+    return value
+
+
+def _phone(value: str) -> str:
+    value = value.strip()
+    if not re.fullmatch(r"1\d{10}|0\d{2,3}-?\d{7,8}", value):
+        raise ValueError("must be a mobile number (11 digits) or a landline with area code")
+    return value
+
+
+Text = Annotated[str, Field(max_length=2000)]
+Code = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApplicantIn(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    id_number: Annotated[str, AfterValidator(_resident_id)]
+    phone: Annotated[str, AfterValidator(_phone)]
+
+
+class CaseCreate(Strict):
+    service_code: Code
+    applicant: ApplicantIn
+    materials: list[Code] = Field(default_factory=list, max_length=100)
+    urgent: bool = False
+
+
+class RequestMaterialsIn(Strict):
+    missing: list[Code] = Field(min_length=1, max_length=100)
+    note: Text = ""
+
+
+class SupplyMaterialsIn(Strict):
+    materials: list[Code] = Field(min_length=1, max_length=100)
+
+
+class Empty(Strict):
+    pass
+
+
+class RequestSignoffIn(Strict):
+    departments: list[Code] = Field(min_length=1, max_length=20)
+
+
+class SignoffIn(Strict):
+    department: Code
+    decision: Literal["approve", "reject"]
+    comment: Text = ""
+
+
+class CompleteIn(Strict):
+    outcome: Literal["approved", "denied"]
+    note: Text = ""
+
+
+class ReturnIn(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ReassignIn(Strict):
+    to_staff: Code
+
+
+class ExtendIn(Strict):
+    days: Annotated[int, Field(ge=1, le=60)]
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class SuspendIn(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    expected_days: Annotated[int, Field(ge=1, le=365)]
+
+
+class ApplicantOut(BaseModel):
+    name: str
+    id_number_masked: str
+    phone_masked: str
+
+
+class SignoffOut(BaseModel):
+    department: str
+    decision: str | None
+    at: datetime | None
+    comment: str | None
+    by: str | None
+
+
+class CaseOut(BaseModel):
+    case_id: str
+    service_code: str
+    service_name: str
+    window: str
+    kind: str
+    status: str
+    outcome: str | None
+    urgent: bool
+    received_at: datetime
+    due_at: datetime | None
+    paused: bool
+    suspended: bool
+    overdue: bool
+    warned: bool
+    assignee: str
+    first_receiver: str
+    applicant: ApplicantOut
+    materials: list[str]
+    materials_missing: list[str]
+    signoffs: list[SignoffOut]
+    completed_at: datetime | None
+    last_seq: int
+
+
+class CaseList(BaseModel):
+    items: list[CaseOut]
+    next_cursor: str | None
+
+
+class EventOut(BaseModel):
+    seq: int
+    type: str
+    at: datetime
+    actor: str
+    data: dict[str, Any]
+    schema_version: int
+
+
+class MaterialOut(BaseModel):
+    code: str
+    name: str
+    required: bool
+
+
+class ServiceOut(BaseModel):
+    code: str
+    name: str
+    window: str
+    kind: str
+    promised_days: int
+    legal_days: int
+    legal_basis: str
+    materials: list[MaterialOut]
+    departments: list[str]
+
+
+class StaffOut(BaseModel):
+    id: str
+    name: str
+    role: str
+    window: str | None
+    post: str | None

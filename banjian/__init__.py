@@ -1,0 +1,1 @@
+"""banjian: case workflows for one-stop service centers."""

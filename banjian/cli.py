@@ -1,0 +1,163 @@
+"""The ``banjian`` command: run the system, its processes, and the center's administration."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable
+from typing import Annotated, TypeVar
+
+import typer
+
+from banjian.embedded import EmbeddedServerError
+from banjian.log import configure_logging
+from banjian.settings import Settings, get_settings
+from banjian.stack import StackNotRunning, database_url, demo_center, run_stack, temporal_address
+
+app = typer.Typer(help="banjian (办件): case workflows for one-stop service centers.",
+                  no_args_is_help=True, add_completion=False)
+staff_app = typer.Typer(help="The center's staff.", no_args_is_help=True)
+token_app = typer.Typer(help="Staff API tokens.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo center.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+app.add_typer(token_app, name="token")
+app.add_typer(demo_app, name="demo")
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    configure_logging(settings)
+    return settings
+
+
+def _run(coro: Awaitable[T]) -> T:
+    """Run a command's coroutine, turning the expected failures into a message and exit 1."""
+    async def main() -> T:
+        return await coro
+
+    try:
+        return asyncio.run(main())
+    except (StackNotRunning, EmbeddedServerError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def run(
+    sandbox: Annotated[bool, typer.Option(help="Time-skipping clock and throwaway data.")] = False,
+    port: Annotated[int | None, typer.Option(help="API port (default 8000).")] = None,
+) -> None:
+    """Start the whole system (PostgreSQL, Temporal, worker, API) until Ctrl-C."""
+    settings = _settings()
+    if port is not None:
+        settings = settings.model_copy(update={"api_port": port})
+    _run(run_stack(settings, sandbox=sandbox))
+
+
+@app.command()
+def worker() -> None:
+    """Run a case worker against the configured Temporal and PostgreSQL."""
+    from banjian.processes import run_worker
+
+    settings = _settings()
+    _run(run_worker(settings, temporal_address(settings), database_url(settings)))
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API against the configured Temporal and PostgreSQL."""
+    from banjian.processes import run_api
+
+    settings = _settings()
+    _run(run_api(settings, temporal_address(settings), database_url(settings)))
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    from projections.db import connect
+    from projections.migrate import migrate as apply
+
+    settings = _settings()
+
+    async def go() -> list[str]:
+        conn = await connect(database_url(settings))
+        try:
+            return await apply(conn)
+        finally:
+            await conn.close()
+
+    applied = _run(go())
+    typer.echo("\n".join(applied) if applied else "database is up to date")
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Load (or refresh) the demo center's windows, staff and services."""
+    from projections.center import load_center
+    from projections.db import connect
+
+    settings = _settings()
+
+    async def go() -> None:
+        conn = await connect(database_url(settings))
+        try:
+            await load_center(conn, demo_center())
+        finally:
+            await conn.close()
+
+    _run(go())
+    typer.echo("demo center loaded")
+
+
+@staff_app.command("list")
+def staff_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the center's staff: id, name, role, window, post."""
+    from projections.center import load_directory
+    from projections.db import connect
+
+    settings = _settings()
+
+    async def go() -> list[dict[str, str | None]]:
+        conn = await connect(database_url(settings))
+        try:
+            d = await load_directory(conn)
+        finally:
+            await conn.close()
+        return [{"id": s.id, "name": s.name, "role": s.role.value, "window": s.window,
+                 "post": s.post} for s in d.staff.values()]
+
+    rows = _run(go())
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        typer.echo(f"{r['id']:<12} {r['name']:<6}\t{r['role']:<12} {r['window'] or '-':<10} "
+                   f"{r['post'] or '-'}")
+
+
+@token_app.command("create")
+def token_create(staff: Annotated[str, typer.Option("--staff", help="Staff id.")]) -> None:
+    """Create an API token for a staff member; the token is the last line of output."""
+    from projections.center import create_token, load_directory
+    from projections.db import connect
+
+    settings = _settings()
+
+    async def go() -> str | None:
+        conn = await connect(database_url(settings))
+        try:
+            if staff not in (await load_directory(conn)).staff:
+                return None
+            return await create_token(conn, staff)
+        finally:
+            await conn.close()
+
+    token = _run(go())
+    if token is None:
+        typer.echo(f"error: no active staff member {staff!r} (see `banjian staff list`)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"token for {staff} (shown once; only its hash is stored):")
+    typer.echo(token)

@@ -1,0 +1,50 @@
+"""The two production processes: a case worker and the API, each configured by environment."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import structlog
+import uvicorn
+
+from activities.projection import Projector
+from api.app import create_app
+from api.context import AppContext
+from banjian.settings import Settings
+from banjian.temporal import build_worker, connect
+from projections.center import load_directory
+from projections.db import create_pool
+
+log = structlog.get_logger(__name__)
+
+
+async def run_worker(settings: Settings, address: str, dsn: str) -> None:
+    client = await connect(address, settings.temporal_namespace)
+    projector = Projector(dsn)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with build_worker(client, settings.task_queue, projector):
+            log.info("worker.started", task_queue=settings.task_queue, temporal=address)
+            await stop.wait()
+    finally:
+        await projector.close()
+    log.info("worker.stopped")
+
+
+async def run_api(settings: Settings, address: str, dsn: str) -> None:
+    client = await connect(address, settings.temporal_namespace)
+    pool = await create_pool(dsn)
+    try:
+        ctx = AppContext(
+            settings=settings, client=client, pool=pool, directory=await load_directory(pool),
+            task_queue=settings.task_queue,
+        )
+        config = uvicorn.Config(create_app(ctx), host=settings.api_host, port=settings.api_port,
+                                log_level="warning")
+        await uvicorn.Server(config).serve()
+    finally:
+        await pool.close()

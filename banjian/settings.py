@@ -1,0 +1,41 @@
+"""All configuration, read once from ``BANJIAN_*`` environment variables.
+
+An unset database URL or Temporal address means "the embedded stack that
+``banjian run`` started from the same data folder".
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BANJIAN_", extra="ignore")
+
+    data_dir: Path = Path(".banjian")
+    database_url: str | None = None
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    task_queue: str = "banjian-cases"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    # Embedded servers' ports (ignored when the addresses above are set).
+    postgres_port: int = 5433
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+
+    timezone: str = "Asia/Shanghai"
+    office_hours: str = "08:30-11:30,14:30-17:30"
+
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,229 @@
+"""The whole system in one process: embedded servers, migrations, the demo center, worker and API.
+
+``banjian run`` starts PostgreSQL and the Temporal dev server from their
+wheels (or, with ``--sandbox``, the time-skipping test server and a throwaway
+PostgreSQL), then serves the worker and the API until Ctrl-C or SIGTERM, and
+stops everything it started. It writes ``stack.json`` in the data folder so
+that other CLI commands find the running stack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shutil
+import signal
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import structlog
+import uvicorn
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.projection import Projector
+from api.app import create_app
+from api.context import AppContext
+from banjian.embedded import (
+    EmbeddedPostgres,
+    TemporalDevServer,
+    ensure_port_free,
+    free_port,
+    test_server_path,
+)
+from banjian.settings import Settings
+from banjian.temporal import build_worker, connect
+from projections.center import center_is_loaded, create_token, load_center, load_directory
+from projections.db import connect as db_connect
+from projections.db import create_pool
+from projections.migrate import migrate
+
+log = structlog.get_logger(__name__)
+
+STACK_FILE = "stack.json"
+DEMO_TOKEN_STAFF = ("mz-a", "mz-head", "director", "ops")
+
+
+class StackNotRunning(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    database_url: str
+    temporal_address: str
+    api_url: str
+    ui_url: str | None
+    sandbox: bool
+
+
+def demo_center() -> dict[str, Any]:
+    text = resources.files("banjian").joinpath("demo_center.json").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def read_stack(settings: Settings) -> StackInfo:
+    path = settings.data_dir / STACK_FILE
+    if not path.exists():
+        raise StackNotRunning(
+            f"no running banjian stack for data folder {settings.data_dir}: start it with"
+            " `make run` (or `banjian run`), or set BANJIAN_DATABASE_URL and"
+            " BANJIAN_TEMPORAL_ADDRESS"
+        )
+    return StackInfo(**json.loads(path.read_text()))
+
+
+def database_url(settings: Settings) -> str:
+    return settings.database_url or read_stack(settings).database_url
+
+
+def temporal_address(settings: Settings) -> str:
+    return settings.temporal_address or read_stack(settings).temporal_address
+
+
+async def prepare_database(dsn: str) -> None:
+    """Migrate, and load the demo center into an empty database."""
+    conn = await db_connect(dsn)
+    try:
+        await migrate(conn)
+        if not await center_is_loaded(conn):
+            await load_center(conn, demo_center())
+            log.info("demo_center.loaded")
+    finally:
+        await conn.close()
+
+
+async def demo_tokens(dsn: str, data_dir: Path | None) -> dict[str, str]:
+    """Tokens for a few demo staff, kept in the data folder so a restart prints the same ones."""
+    path = data_dir / "demo-tokens.json" if data_dir is not None else None
+    if path is not None and path.exists():
+        saved: dict[str, str] = json.loads(path.read_text())
+        return saved
+    conn = await db_connect(dsn)
+    try:
+        tokens = {staff: await create_token(conn, staff) for staff in DEMO_TOKEN_STAFF}
+    finally:
+        await conn.close()
+    if path is not None:
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(tokens, indent=2))
+    return tokens
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the stack decides when to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def _servers(settings: Settings, sandbox: bool) -> AsyncIterator[tuple[str, Any, str | None]]:
+    """Yield (database dsn, Temporal client, Temporal UI url) for the chosen mode."""
+    if sandbox:
+        folder = Path(tempfile.mkdtemp(prefix="banjian-sandbox-"))
+        pg = EmbeddedPostgres(folder / "postgres", free_port(), durable=False)
+        try:
+            await pg.start()
+            env = await WorkflowEnvironment.start_time_skipping(
+                test_server_existing_path=str(test_server_path()),
+                data_converter=pydantic_data_converter,
+            )
+            try:
+                yield pg.dsn, env, None
+            finally:
+                await env.shutdown()
+        finally:
+            await pg.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    data = settings.data_dir.resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    async with contextlib.AsyncExitStack() as stack:
+        dsn = settings.database_url
+        if dsn is None:
+            pg = EmbeddedPostgres(data / "postgres", settings.postgres_port)
+            await stack.enter_async_context(pg)
+            dsn = pg.dsn
+        address, ui = settings.temporal_address, None
+        if address is None:
+            temporal = TemporalDevServer(
+                port=settings.temporal_port,
+                ui_port=settings.temporal_ui_port,
+                db_file=data / "temporal.db",
+                log_file=data / "temporal.log",
+            )
+            await stack.enter_async_context(temporal)
+            address, ui = temporal.address, f"http://127.0.0.1:{settings.temporal_ui_port}"
+        client = await connect(address, settings.temporal_namespace)
+        yield dsn, client, ui
+
+
+async def run_stack(settings: Settings, *, sandbox: bool) -> None:
+    ensure_port_free(settings.api_port, "API")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with _servers(settings, sandbox) as (dsn, temporal, ui_url):
+        env = temporal if isinstance(temporal, WorkflowEnvironment) else None
+        client = env.client if env is not None else temporal
+        await prepare_database(dsn)
+        tokens = await demo_tokens(dsn, None if sandbox else settings.data_dir)
+        projector = Projector(dsn)
+        pool = await create_pool(dsn)
+        ctx = AppContext(
+            settings=settings, client=client, pool=pool, directory=await load_directory(pool),
+            task_queue=settings.task_queue, sandbox=env,
+        )
+        api_url = f"http://{settings.api_host}:{settings.api_port}"
+        server = _Server(uvicorn.Config(
+            create_app(ctx), host=settings.api_host, port=settings.api_port,
+            log_level="warning", access_log=False,
+        ))
+        info = StackInfo(dsn, client.service_client.config.target_host, api_url, ui_url, sandbox)
+        stack_file = settings.data_dir / STACK_FILE
+        try:
+            async with build_worker(client, settings.task_queue, projector):
+                serving = asyncio.create_task(server.serve())
+                while not server.started and not serving.done():
+                    await asyncio.sleep(0.05)
+                if serving.done():
+                    await serving  # raises what stopped uvicorn from starting
+                if not sandbox:
+                    stack_file.write_text(json.dumps(asdict(info)))
+                _announce(info, tokens)
+                await stop.wait()
+                log.info("stack.stopping")
+                server.should_exit = True
+                await serving
+        finally:
+            if not sandbox:
+                stack_file.unlink(missing_ok=True)
+            await pool.close()
+            await projector.close()
+    log.info("stack.stopped")
+
+
+def _announce(info: StackInfo, tokens: dict[str, str]) -> None:
+    mode = "sandbox (time-skipping clock, throwaway data)" if info.sandbox else "embedded"
+    lines = [
+        "",
+        f"banjian is running — {mode}",
+        f"  API          {info.api_url}/api/v1   (OpenAPI: {info.api_url}/docs)",
+    ]
+    if info.ui_url:
+        lines.append(f"  Temporal UI  {info.ui_url}")
+    lines.append("  Demo tokens (Authorization: Bearer <token>):")
+    lines += [f"    {staff:<10} {token}" for staff, token in tokens.items()]
+    if info.sandbox:
+        lines.append("  Sandbox: POST /api/v1/sandbox/clock/advance {\"days\": 1}")
+    lines += ["  Stop with Ctrl-C.", ""]
+    print("\n".join(lines), flush=True)

@@ -1,0 +1,135 @@
+"""The case read model: events applied idempotently and in order, and the queries that read it.
+
+A batch is written in one transaction. Events are keyed by ``(case_id, seq)``
+so a repeated batch adds nothing, and the current-state row only moves
+forward (``last_seq`` guard), so a late, older batch never overwrites a newer
+state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from workflows.model import ProjectionBatch
+
+_INSERT_EVENTS = """
+insert into case_events (case_id, seq, type, at, actor, data, schema_version)
+select $1, e.seq, e.type, e.at, e.actor, e.data::jsonb, e.schema_version
+from unnest($2::integer[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::integer[])
+     as e(seq, type, at, actor, data, schema_version)
+on conflict (case_id, seq) do nothing
+"""
+
+_UPSERT_CASE = """
+insert into cases (
+    case_id, service_code, service_name, window_code, kind, status, outcome, urgent,
+    received_at, due_at, warn_at, paused, suspended, overdue, warned, assignee, first_receiver,
+    applicant_name, applicant_id_number, applicant_phone, materials, materials_missing, signoffs,
+    completed_at, last_seq)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+        $20, $21, $22, $23, $24, $25)
+on conflict (case_id) do update set
+    service_code = excluded.service_code, service_name = excluded.service_name,
+    window_code = excluded.window_code, kind = excluded.kind, status = excluded.status,
+    outcome = excluded.outcome, urgent = excluded.urgent, received_at = excluded.received_at,
+    due_at = excluded.due_at, warn_at = excluded.warn_at, paused = excluded.paused,
+    suspended = excluded.suspended, overdue = excluded.overdue, warned = excluded.warned,
+    assignee = excluded.assignee, first_receiver = excluded.first_receiver,
+    applicant_name = excluded.applicant_name, applicant_id_number = excluded.applicant_id_number,
+    applicant_phone = excluded.applicant_phone, materials = excluded.materials,
+    materials_missing = excluded.materials_missing, signoffs = excluded.signoffs,
+    completed_at = excluded.completed_at, last_seq = excluded.last_seq, projected_at = now()
+where cases.last_seq < excluded.last_seq
+"""
+
+
+async def apply_batch(conn: asyncpg.Connection, batch: ProjectionBatch) -> None:
+    s = batch.state
+    ev = batch.events
+    async with conn.transaction():
+        await conn.execute(
+            _INSERT_EVENTS,
+            batch.case_id,
+            [e.seq for e in ev],
+            [e.type for e in ev],
+            [e.at for e in ev],
+            [e.actor for e in ev],
+            [json.dumps(e.data, ensure_ascii=False) for e in ev],
+            [e.schema_version for e in ev],
+        )
+        await conn.execute(
+            _UPSERT_CASE,
+            s.case_id, s.service_code, s.service_name, s.window, s.kind.value, s.status.value,
+            s.outcome.value if s.outcome else None, s.urgent, s.received_at, s.due_at, s.warn_at,
+            s.paused, s.suspended, s.overdue, s.warned, s.assignee, s.first_receiver,
+            s.applicant.name, s.applicant.id_number, s.applicant.phone, s.materials,
+            s.materials_missing, [_signoff_json(x) for x in s.signoffs], s.completed_at,
+            s.last_seq,
+        )
+
+
+def _signoff_json(signoff: Any) -> dict[str, Any]:
+    row = dataclasses.asdict(signoff)
+    row["at"] = signoff.at.isoformat() if signoff.at else None
+    return row
+
+
+async def get_case(conn: asyncpg.Connection | asyncpg.Pool, case_id: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "select * from cases where case_id = $1", case_id
+    )
+    return row
+
+
+async def case_events(conn: asyncpg.Connection | asyncpg.Pool, case_id: str) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "select seq, type, at, actor, data, schema_version from case_events"
+        " where case_id = $1 order by seq",
+        case_id,
+    )
+    return rows
+
+
+@dataclasses.dataclass(frozen=True)
+class CaseFilter:
+    status: str | None = None
+    window: str | None = None
+    overdue: bool | None = None
+    assignee: str | None = None
+
+
+async def list_cases(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    filters: CaseFilter,
+    limit: int,
+    after: tuple[datetime, str] | None,
+) -> list[asyncpg.Record]:
+    """Newest first; ``after`` is the (received_at, case_id) of the last row of the previous page."""
+    where: list[str] = []
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if filters.status is not None:
+        where.append(f"status = {arg(filters.status)}")
+    if filters.window is not None:
+        where.append(f"window_code = {arg(filters.window)}")
+    if filters.overdue is not None:
+        where.append(f"overdue = {arg(filters.overdue)}")
+    if filters.assignee is not None:
+        where.append(f"assignee = {arg(filters.assignee)}")
+    if after is not None:
+        where.append(f"(received_at, case_id) < ({arg(after[0])}, {arg(after[1])})")
+    sql = "select * from cases"
+    if where:
+        sql += " where " + " and ".join(where)
+    sql += f" order by received_at desc, case_id desc limit {arg(limit)}"
+    rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+    return rows

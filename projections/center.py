@@ -1,0 +1,123 @@
+"""The center's own data: windows, staff, the service catalog and staff tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from workflows.model import Kind, Material, Role, ServiceSnapshot
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    id: str
+    name: str
+    role: Role
+    window: str | None
+    post: str | None
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Everything the API needs to know about the center, read in one go."""
+
+    windows: dict[str, str]
+    staff: dict[str, StaffMember]
+    services: dict[str, ServiceSnapshot]
+    legal_basis: dict[str, str]
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def load_directory(conn: asyncpg.Connection | asyncpg.Pool) -> Directory:
+    windows = {r["code"]: r["name"] for r in await conn.fetch("select code, name from windows")}
+    staff = {
+        r["id"]: StaffMember(r["id"], r["name"], Role(r["role"]), r["window_code"], r["post"])
+        for r in await conn.fetch(
+            "select id, name, role, window_code, post from staff where active order by id"
+        )
+    }
+    services: dict[str, ServiceSnapshot] = {}
+    legal_basis: dict[str, str] = {}
+    for r in await conn.fetch("select * from services order by code"):
+        services[r["code"]] = ServiceSnapshot(
+            code=r["code"],
+            name=r["name"],
+            window=r["window_code"],
+            kind=Kind(r["kind"]),
+            promised_days=r["promised_days"],
+            legal_days=r["legal_days"],
+            materials=[Material(m["code"], m["name"], m["required"]) for m in r["materials"]],
+            departments=list(r["departments"]),
+        )
+        legal_basis[r["code"]] = r["legal_basis"]
+    return Directory(windows, staff, services, legal_basis)
+
+
+async def staff_for_token(conn: asyncpg.Connection | asyncpg.Pool, token: str) -> StaffMember | None:
+    r = await conn.fetchrow(
+        "select s.id, s.name, s.role, s.window_code, s.post from tokens t"
+        " join staff s on s.id = t.staff_id"
+        " where t.token_hash = $1 and t.revoked_at is null and s.active",
+        hash_token(token),
+    )
+    if r is None:
+        return None
+    return StaffMember(r["id"], r["name"], Role(r["role"]), r["window_code"], r["post"])
+
+
+async def create_token(conn: asyncpg.Connection | asyncpg.Pool, staff_id: str) -> str:
+    """A new opaque token for a staff member; only its hash is stored."""
+    token = "bj_" + secrets.token_urlsafe(32)
+    await conn.execute(
+        "insert into tokens (token_hash, staff_id) values ($1, $2)", hash_token(token), staff_id
+    )
+    return token
+
+
+async def load_center(conn: asyncpg.Connection, center: dict[str, Any]) -> None:
+    """Write a center description (windows, staff, services) in one transaction; idempotent."""
+    async with conn.transaction():
+        await conn.execute(
+            "insert into center (key, value) values ('center', $1::jsonb)"
+            " on conflict (key) do update set value = excluded.value",
+            center["center"],
+        )
+        await conn.executemany(
+            "insert into windows (code, name) values ($1, $2)"
+            " on conflict (code) do update set name = excluded.name",
+            [(w["code"], w["name"]) for w in center["windows"]],
+        )
+        await conn.executemany(
+            "insert into staff (id, name, role, window_code, post) values ($1, $2, $3, $4, $5)"
+            " on conflict (id) do update set name = excluded.name, role = excluded.role,"
+            " window_code = excluded.window_code, post = excluded.post",
+            [(s["id"], s["name"], s["role"], s.get("window"), s.get("post")) for s in center["staff"]],
+        )
+        await conn.executemany(
+            "insert into services (code, name, window_code, kind, promised_days, legal_days,"
+            " legal_basis, materials, departments) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            " on conflict (code) do update set name = excluded.name,"
+            " window_code = excluded.window_code, kind = excluded.kind,"
+            " promised_days = excluded.promised_days, legal_days = excluded.legal_days,"
+            " legal_basis = excluded.legal_basis, materials = excluded.materials,"
+            " departments = excluded.departments",
+            [
+                (
+                    s["code"], s["name"], s["window"], s["kind"], s["promised_days"],
+                    s["legal_days"], s.get("legal_basis", ""), s["materials"],
+                    s.get("departments", []),
+                )
+                for s in center["services"]
+            ],
+        )
+
+
+async def center_is_loaded(conn: asyncpg.Connection) -> bool:
+    return bool(await conn.fetchval("select exists (select 1 from services)"))

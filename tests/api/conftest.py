@@ -1,0 +1,52 @@
+"""The API against the real Temporal dev server and the embedded PostgreSQL, loaded with the demo center."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest_asyncio
+from temporalio.client import Client
+
+from activities.projection import Projector
+from api.app import create_app
+from api.context import AppContext
+from banjian.embedded import EmbeddedPostgres, TemporalDevServer
+from banjian.settings import Settings
+from banjian.stack import prepare_database
+from projections.center import create_token, load_directory
+from projections.db import create_pool
+
+
+@dataclass
+class Api:
+    http: httpx.AsyncClient
+    ctx: AppContext
+    tokens: dict[str, str]
+
+    def auth(self, staff: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[staff]}"}
+
+
+STAFF = ("mz-a", "mz-b", "mz-head", "sb-a", "director", "ops", "gt-a")
+
+
+@pytest_asyncio.fixture(scope="session")
+async def api(
+    postgres: EmbeddedPostgres,
+    dev_server: tuple[TemporalDevServer, Client, str],
+    projector: Projector,
+) -> AsyncIterator[Api]:
+    _, client, queue = dev_server
+    await prepare_database(postgres.dsn)
+    pool = await create_pool(postgres.dsn)
+    ctx = AppContext(
+        settings=Settings(), client=client, pool=pool, directory=await load_directory(pool),
+        task_queue=queue,
+    )
+    tokens = {s: await create_token(pool, s) for s in STAFF if s in ctx.directory.staff}
+    transport = httpx.ASGITransport(app=create_app(ctx))
+    async with httpx.AsyncClient(transport=transport, base_url="http://banjian.test/api/v1") as http:
+        yield Api(http, ctx, tokens)
+    await pool.close()

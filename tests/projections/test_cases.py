@@ -1,0 +1,74 @@
+"""The case read model: batches applied exactly once, and never backwards."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from banjian.embedded import EmbeddedPostgres
+from projections.cases import apply_batch, case_events, get_case
+from projections.db import connect
+from tests.conftest import new_case_id
+from workflows.model import (
+    Applicant,
+    CaseState,
+    Event,
+    Kind,
+    ProjectionBatch,
+    Status,
+)
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+
+def state(case_id: str, last_seq: int, status: Status) -> CaseState:
+    return CaseState(
+        case_id=case_id, service_code="MZ-001", service_name="临时救助", window="minzheng",
+        kind=Kind.PROMISED, status=status, outcome=None, urgent=False, received_at=T0,
+        due_at=T0 + timedelta(days=7), warn_at=T0 + timedelta(days=6), paused=False,
+        suspended=False, overdue=False, warned=False, assignee="mz-a", first_receiver="mz-a",
+        applicant=Applicant("李四", "11010519491231002X", "13912345678"), materials=[],
+        materials_missing=[], signoffs=[], completed_at=None, last_seq=last_seq,
+        request_hash="h",
+    )
+
+
+def events(*seqs: int) -> list[Event]:
+    return [Event(seq=s, type=f"test.step{s}", at=T0 + timedelta(minutes=s), actor="mz-a",
+                  data={"n": s}) for s in seqs]
+
+
+async def test_duplicate_and_out_of_order_batches_leave_the_read_model_right(
+    postgres: EmbeddedPostgres,
+) -> None:
+    cid = new_case_id()
+    early = ProjectionBatch(cid, events(1, 2), state(cid, 2, Status.RECEIVED))
+    late = ProjectionBatch(cid, events(3, 4), state(cid, 4, Status.UNDER_REVIEW))
+    conn = await connect(postgres.dsn)
+    try:
+        for batch in (late, early, late, early):
+            await apply_batch(conn, batch)
+        row = await get_case(conn, cid)
+        assert row is not None
+        assert (row["last_seq"], row["status"]) == (4, "under_review")
+        stored = await case_events(conn, cid)
+        assert [(r["seq"], r["type"], r["data"]) for r in stored] == [
+            (s, f"test.step{s}", {"n": s}) for s in (1, 2, 3, 4)
+        ]
+    finally:
+        await conn.close()
+
+
+async def test_a_failed_batch_writes_nothing(postgres: EmbeddedPostgres) -> None:
+    cid = new_case_id()
+    broken = ProjectionBatch(cid, events(1), replace(state(cid, 1, Status.RECEIVED), kind=None))  # type: ignore[arg-type]
+    conn = await connect(postgres.dsn)
+    try:
+        try:
+            await apply_batch(conn, broken)
+        except Exception:
+            pass
+        assert await get_case(conn, cid) is None
+        assert await case_events(conn, cid) == []
+    finally:
+        await conn.close()

@@ -1,0 +1,108 @@
+"""The production-like docker-compose.yml and Dockerfile agree with the code.
+
+They are not run in CI, so these checks catch the drift that would otherwise
+surface only on someone's first `docker compose up`: a misspelled setting, a
+service that waits on one that does not exist, a command that is not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from banjian.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PREFIX = "BANJIAN_"
+OUR_SERVICES = ("worker", "api")
+
+
+@pytest.fixture(scope="module")
+def services() -> dict[str, dict[str, Any]]:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    assert isinstance(compose, dict)
+    found = compose["services"]
+    assert isinstance(found, dict)
+    return found
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    """A service's variables, whether written as a mapping or as `KEY=VALUE` items."""
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        pairs = (str(item).partition("=") for item in env)
+        return {key: value for key, _, value in pairs}
+    return {str(key): str(value) for key, value in env.items()}
+
+
+def dependencies(service: dict[str, Any]) -> list[str]:
+    """A service's depends_on targets, in the short (list) or long (mapping) form."""
+    return list(service.get("depends_on") or [])
+
+
+def image_command() -> list[str]:
+    """The argv the image starts with: its last ENTRYPOINT, else its last CMD."""
+    found: dict[str, list[str]] = {}
+    for line in (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines():
+        instruction, _, rest = line.strip().partition(" ")
+        rest = rest.strip()
+        if instruction.upper() in ("CMD", "ENTRYPOINT"):
+            exec_form = rest.startswith("[")
+            argv = [str(arg) for arg in json.loads(rest)] if exec_form else shlex.split(rest)
+            found[instruction.upper()] = argv
+    return found.get("ENTRYPOINT") or found.get("CMD") or []
+
+
+def test_compose_defines_the_whole_stack(services: dict[str, dict[str, Any]]) -> None:
+    assert {"postgres", "temporal", "temporal-ui", "worker", "api"} <= services.keys()
+
+
+def test_every_banjian_variable_is_a_real_setting(services: dict[str, dict[str, Any]]) -> None:
+    unknown = {
+        f"{name}: {variable}"
+        for name, service in services.items()
+        for variable in environment(service)
+        if variable.startswith(PREFIX)
+        and variable.removeprefix(PREFIX).lower() not in Settings.model_fields
+    }
+    assert not unknown, f"not fields of banjian.settings.Settings: {sorted(unknown)}"
+
+
+@pytest.mark.parametrize("name", OUR_SERVICES)
+def test_worker_and_api_point_at_the_compose_servers(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    env = environment(services[name])
+    assert env.get("BANJIAN_DATABASE_URL", "").startswith("postgresql://")
+    assert env.get("BANJIAN_TEMPORAL_ADDRESS") == "temporal:7233"
+
+
+def test_api_listens_on_all_interfaces_and_publishes_port_8000(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    api = services["api"]
+    assert environment(api).get("BANJIAN_API_HOST") == "0.0.0.0"
+    published = [str(port) for port in api.get("ports", [])]
+    assert any(port.endswith(":8000") for port in published), published
+
+
+def test_every_dependency_is_a_defined_service(services: dict[str, dict[str, Any]]) -> None:
+    missing = {
+        f"{name} -> {target}"
+        for name, service in services.items()
+        for target in dependencies(service)
+        if target not in services
+    }
+    assert not missing, f"depends_on names no such service: {sorted(missing)}"
+
+
+def test_image_runs_the_installed_banjian_command() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "banjian" in pyproject["project"]["scripts"]
+    assert image_command()[:1] == ["banjian"], image_command()

@@ -1,0 +1,1 @@
+"""Case workflows and the pure domain rules they decide with."""

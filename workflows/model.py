@@ -1,0 +1,267 @@
+"""The case's data: what a workflow is started with, what actions carry, what it records.
+
+Every type here crosses the Temporal boundary (workflow input, update
+arguments, activity arguments, query results), so each is a plain dataclass
+that the pydantic data converter serialises, and the event shape carries a
+``schema_version`` so that old histories can be upcast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+EVENT_SCHEMA_VERSION = 1
+
+
+class Status(StrEnum):
+    RECEIVED = "received"  # 受理
+    NEEDS_MATERIALS = "needs_materials"  # 补正
+    UNDER_REVIEW = "under_review"  # 审核
+    JOINT_SIGNOFF = "joint_signoff"  # 联办会签
+    COMPLETED = "completed"  # 办结
+
+
+class Kind(StrEnum):
+    IMMEDIATE = "immediate"  # 即办件
+    PROMISED = "promised"  # 承诺件
+    JOINT = "joint"  # 联办件
+    UPWARD = "upward"  # 上报件
+
+
+class Outcome(StrEnum):
+    APPROVED = "approved"
+    DENIED = "denied"
+    RETURNED = "returned"  # 退回件
+    WITHDRAWN = "withdrawn"
+
+
+class Role(StrEnum):
+    CLERK = "clerk"
+    WINDOW_HEAD = "window_head"
+    DIRECTOR = "director"
+    OPS = "ops"
+
+
+@dataclass(frozen=True)
+class Material:
+    code: str
+    name: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class ServiceSnapshot:
+    """The catalog entry as it stood when the case was received."""
+
+    code: str
+    name: str
+    window: str
+    kind: Kind
+    promised_days: int
+    legal_days: int
+    materials: list[Material]
+    departments: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Actor:
+    staff_id: str
+    role: Role
+    window: str | None
+
+
+@dataclass(frozen=True)
+class Applicant:
+    name: str
+    id_number: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class OfficeCalendar:
+    """Which calendar the center's limits are counted in."""
+
+    timezone: str
+    office_hours: str
+
+
+@dataclass(frozen=True)
+class CaseInput:
+    case_id: str
+    service: ServiceSnapshot
+    applicant: Applicant
+    materials: list[str]
+    urgent: bool
+    actor: Actor
+    calendar: OfficeCalendar
+    request_hash: str
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    type: str
+    at: datetime
+    actor: str
+    data: dict[str, Any]
+    schema_version: int = EVENT_SCHEMA_VERSION
+
+
+@dataclass
+class Signoff:
+    department: str
+    decision: str | None = None
+    at: datetime | None = None
+    comment: str | None = None
+    by: str | None = None
+
+
+@dataclass
+class CaseState:
+    """The live state of a case, as the workflow query and every action return it."""
+
+    case_id: str
+    service_code: str
+    service_name: str
+    window: str
+    kind: Kind
+    status: Status
+    outcome: Outcome | None
+    urgent: bool
+    received_at: datetime
+    due_at: datetime | None
+    warn_at: datetime | None
+    paused: bool
+    suspended: bool
+    overdue: bool
+    warned: bool
+    assignee: str
+    first_receiver: str
+    applicant: Applicant
+    materials: list[str]
+    materials_missing: list[str]
+    signoffs: list[Signoff]
+    completed_at: datetime | None
+    last_seq: int
+    request_hash: str
+
+
+# Staff actions, one dataclass each; every action names who acts and, when the
+# caller sent one, its idempotency key and the hash of the request body.
+
+
+@dataclass(frozen=True)
+class ActionMeta:
+    actor: Actor
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestMaterials:
+    meta: ActionMeta
+    missing: list[str]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SupplyMaterials:
+    meta: ActionMeta
+    materials: list[str]
+
+
+@dataclass(frozen=True)
+class StartReview:
+    meta: ActionMeta
+
+
+@dataclass(frozen=True)
+class RequestSignoff:
+    meta: ActionMeta
+    departments: list[str]
+
+
+@dataclass(frozen=True)
+class RecordSignoff:
+    meta: ActionMeta
+    department: str
+    decision: str
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Complete:
+    meta: ActionMeta
+    outcome: Outcome
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Return:
+    meta: ActionMeta
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reassign:
+    meta: ActionMeta
+    to_staff: str
+    to_window: str | None
+
+
+@dataclass(frozen=True)
+class Extend:
+    meta: ActionMeta
+    days: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Suspend:
+    meta: ActionMeta
+    reason: str
+    expected_days: int
+
+
+@dataclass(frozen=True)
+class Resume:
+    meta: ActionMeta
+
+
+@dataclass(frozen=True)
+class ProjectionBatch:
+    """Events to write to the read model, with the case state after the last of them."""
+
+    case_id: str
+    events: list[Event]
+    state: CaseState
+
+
+@dataclass(frozen=True)
+class DeadlineRequest:
+    """Count ``working_days`` from ``start`` (its own day not counted) in the center's calendar."""
+
+    start: datetime
+    working_days: int
+    calendar: OfficeCalendar
+
+
+@dataclass(frozen=True)
+class ShiftRequest:
+    """Move a deadline later by the office time between ``paused_from`` and ``paused_to``."""
+
+    due_at: datetime
+    warn_at: datetime
+    paused_from: datetime
+    paused_to: datetime
+    calendar: OfficeCalendar
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due_at: datetime
+    warn_at: datetime
+    paused_office_seconds: int = 0

@@ -1,0 +1,108 @@
+"""The center's rules for staff actions, as named checks that raise named errors.
+
+The case workflow's update validators call these; a check that fails rejects
+the action before anything is recorded. Each error carries the code of the
+public contract's error body, so the API maps it without guessing.
+"""
+
+from __future__ import annotations
+
+from temporalio.exceptions import ApplicationError
+
+from workflows.model import Actor, CaseState, Kind, Role, Status
+
+# Where each action may be taken. Anything else is an invalid transition.
+ALLOWED: dict[str, frozenset[Status]] = {
+    "request-materials": frozenset({Status.RECEIVED, Status.UNDER_REVIEW}),
+    "supply-materials": frozenset({Status.NEEDS_MATERIALS}),
+    "start-review": frozenset({Status.RECEIVED}),
+    "request-signoff": frozenset({Status.UNDER_REVIEW}),
+    "signoff": frozenset({Status.JOINT_SIGNOFF}),
+    "complete": frozenset({Status.RECEIVED, Status.UNDER_REVIEW}),
+    "return": frozenset({Status.RECEIVED, Status.NEEDS_MATERIALS, Status.UNDER_REVIEW}),
+    "reassign": frozenset(
+        {Status.RECEIVED, Status.NEEDS_MATERIALS, Status.UNDER_REVIEW, Status.JOINT_SIGNOFF}
+    ),
+    "extend": frozenset(
+        {Status.RECEIVED, Status.NEEDS_MATERIALS, Status.UNDER_REVIEW, Status.JOINT_SIGNOFF}
+    ),
+    "suspend": frozenset({Status.RECEIVED, Status.UNDER_REVIEW, Status.JOINT_SIGNOFF}),
+    "resume": frozenset({Status.RECEIVED, Status.UNDER_REVIEW, Status.JOINT_SIGNOFF}),
+}
+
+# Actions a suspended case still accepts: the clock stops, the case does not move.
+WHILE_SUSPENDED = frozenset({"resume", "reassign", "extend", "return"})
+
+DIRECTOR_ONLY = frozenset({"extend"})
+
+
+def _error(code: str, message: str) -> ApplicationError:
+    return ApplicationError(message, type=code, non_retryable=True)
+
+
+def invalid_transition(action: str, state: CaseState, why: str = "") -> ApplicationError:
+    status = f"{state.status.value} (suspended)" if state.suspended else state.status.value
+    detail = f": {why}" if why else ""
+    return _error(
+        "invalid_transition",
+        f"action {action!r} is not allowed while case {state.case_id} is {status}{detail}",
+    )
+
+
+def validation_error(message: str) -> ApplicationError:
+    return _error("validation_error", message)
+
+
+def forbidden(message: str) -> ApplicationError:
+    return _error("forbidden", message)
+
+
+def idempotency_conflict(key: str) -> ApplicationError:
+    return _error(
+        "idempotency_conflict",
+        f"idempotency key {key!r} was already used with a different request",
+    )
+
+
+def authorize(action: str, actor: Actor, state: CaseState, department: str | None = None) -> None:
+    """Who may act: ops only read; a clerk or window head only on their window's cases.
+
+    A department signing off a joint case acts as its own window.
+    """
+    if actor.role is Role.OPS:
+        raise forbidden("ops staff have read-only access to cases")
+    if action in DIRECTOR_ONLY and actor.role is not Role.DIRECTOR:
+        raise forbidden(f"only the center director may {action} a case")
+    if actor.role is Role.DIRECTOR:
+        return
+    acting_for = department if department is not None else state.window
+    if actor.window != acting_for:
+        raise forbidden(f"staff {actor.staff_id} is not on window {acting_for!r} of this case")
+
+
+def check_transition(action: str, state: CaseState) -> None:
+    if state.status not in ALLOWED[action]:
+        raise invalid_transition(action, state)
+    if action == "resume" and not state.suspended:
+        raise invalid_transition(action, state, "the case is not suspended")
+    if action == "suspend" and state.suspended:
+        raise invalid_transition(action, state, "the case is already suspended")
+    if state.suspended and action not in WHILE_SUSPENDED:
+        raise invalid_transition(action, state, "resume it first")
+    if action == "complete" and state.status is Status.RECEIVED and state.kind is not Kind.IMMEDIATE:
+        raise invalid_transition(action, state, "only an immediate case completes without review")
+    if action == "request-signoff" and state.kind is not Kind.JOINT:
+        raise invalid_transition(action, state, "sign-off is for joint cases")
+
+
+def known_materials(codes: list[str], catalog: set[str], what: str) -> None:
+    if not codes:
+        raise validation_error(f"{what} must name at least one material")
+    unknown = sorted(set(codes) - catalog)
+    if unknown:
+        raise validation_error(f"{what} names materials not in this service: {', '.join(unknown)}")
+
+
+def written_reason(text: str, what: str) -> None:
+    if not text.strip():
+        raise validation_error(f"{what} needs a written reason")
