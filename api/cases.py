@@ -22,7 +22,15 @@ from api.context import AppContext
 from api.errors import ApiError, not_found
 from projections.center import StaffMember
 from workflows.case import CaseWorkflow
-from workflows.model import ActionMeta, Actor, Applicant, CaseInput, CaseState, Event, ServiceSnapshot
+from workflows.model import (
+    ActionMeta,
+    Actor,
+    Applicant,
+    CaseInput,
+    CaseState,
+    Event,
+    ServiceSnapshot,
+)
 
 _CASE_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 _STATUS_FOR_CODE = {
@@ -76,18 +84,26 @@ class CaseGateway:
         urgent: bool,
         body_hash: str,
         idempotency_key: str | None,
-    ) -> tuple[CaseState, bool]:
-        """Start the case's workflow; (state, created). A retry with the same key finds the first."""
+    ) -> CaseState:
+        """Start the case's workflow. A retry with the same key and body finds the first case."""
         case_id = new_case_id(staff.id, idempotency_key)
         inp = CaseInput(
-            case_id=case_id, service=service, applicant=applicant, materials=materials,
-            urgent=urgent, actor=actor_of(staff), calendar=self._ctx.calendar,
+            case_id=case_id,
+            service=service,
+            applicant=applicant,
+            materials=materials,
+            urgent=urgent,
+            actor=actor_of(staff),
+            calendar=self._ctx.calendar,
             request_hash=body_hash,
         )
         created = True
         try:
             await self._ctx.client.start_workflow(
-                CaseWorkflow.run, inp, id=case_id, task_queue=self._ctx.task_queue,
+                CaseWorkflow.run,
+                inp,
+                id=case_id,
+                task_queue=self._ctx.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
         except WorkflowAlreadyStartedError:
@@ -100,10 +116,11 @@ class CaseGateway:
             state = await self.live_state(case_id)  # a retry after the case was closed
         if not created and state.request_hash != body_hash:
             raise ApiError(
-                409, "idempotency_conflict",
+                409,
+                "idempotency_conflict",
                 "this Idempotency-Key was already used with a different request",
             )
-        return state, created
+        return state
 
     async def received(self, case_id: str) -> CaseState:
         """The state once intake is done (the due date computed)."""
@@ -112,9 +129,7 @@ class CaseGateway:
         )
         return state
 
-    async def act(
-        self, case_id: str, action: str, arg: Any, meta: ActionMeta
-    ) -> CaseState:
+    async def act(self, case_id: str, action: str, arg: Any, meta: ActionMeta) -> CaseState:
         update_id = None
         if meta.idempotency_key is not None:
             update_id = f"{action}:{meta.idempotency_key}:{meta.request_hash}"
@@ -152,7 +167,8 @@ class CaseGateway:
         state = await self.live_state(case_id)  # raises case_not_found when there is no case
         if state.status.value == "completed":
             return ApiError(
-                409, "invalid_transition",
+                409,
+                "invalid_transition",
                 f"action {action!r} is not allowed while case {case_id} is completed",
             )
         return err

@@ -13,11 +13,19 @@ from workflows.model import CaseState, Event
 
 
 def mask_id_number(value: str) -> str:
-    return value[:3] + "*" * max(len(value) - 7, 0) + value[-4:] if len(value) > 7 else "*" * len(value)
+    return (
+        value[:3] + "*" * max(len(value) - 7, 0) + value[-4:]
+        if len(value) > 7
+        else "*" * len(value)
+    )
 
 
 def mask_phone(value: str) -> str:
-    return value[:3] + "*" * max(len(value) - 7, 0) + value[-4:] if len(value) > 7 else "*" * len(value)
+    return (
+        value[:3] + "*" * max(len(value) - 7, 0) + value[-4:]
+        if len(value) > 7
+        else "*" * len(value)
+    )
 
 
 def _local(at: datetime | None, tz: ZoneInfo) -> datetime | None:
@@ -50,8 +58,13 @@ def case_from_state(s: CaseState, tz: ZoneInfo) -> CaseOut:
         materials=s.materials,
         materials_missing=s.materials_missing,
         signoffs=[
-            SignoffOut(department=x.department, decision=x.decision, at=_local(x.at, tz),
-                       comment=x.comment, by=x.by)
+            SignoffOut(
+                department=x.department,
+                decision=x.decision,
+                at=_local(x.at, tz),
+                comment=x.comment,
+                by=x.by,
+            )
             for x in s.signoffs
         ],
         completed_at=_local(s.completed_at, tz),
@@ -87,9 +100,11 @@ def case_from_row(r: asyncpg.Record, tz: ZoneInfo) -> CaseOut:
         materials_missing=list(r["materials_missing"]),
         signoffs=[
             SignoffOut(
-                department=x["department"], decision=x["decision"],
+                department=x["department"],
+                decision=x["decision"],
                 at=_local(datetime.fromisoformat(x["at"]), tz) if x["at"] else None,
-                comment=x["comment"], by=x["by"],
+                comment=x["comment"],
+                by=x["by"],
             )
             for x in signoffs
         ],
@@ -99,10 +114,22 @@ def case_from_row(r: asyncpg.Record, tz: ZoneInfo) -> CaseOut:
 
 
 def event_from_live(e: Event, tz: ZoneInfo) -> EventOut:
-    return EventOut(seq=e.seq, type=e.type, at=e.at.astimezone(tz), actor=e.actor, data=e.data,
-                    schema_version=e.schema_version)
+    return EventOut(
+        seq=e.seq,
+        type=e.type,
+        at=e.at.astimezone(tz),
+        actor=e.actor,
+        data=e.data,
+        schema_version=e.schema_version,
+    )
 
 
 def event_from_row(r: asyncpg.Record, tz: ZoneInfo) -> EventOut:
-    return EventOut(seq=r["seq"], type=r["type"], at=r["at"].astimezone(tz), actor=r["actor"],
-                    data=r["data"], schema_version=r["schema_version"])
+    return EventOut(
+        seq=r["seq"],
+        type=r["type"],
+        at=r["at"].astimezone(tz),
+        actor=r["actor"],
+        data=r["data"],
+        schema_version=r["schema_version"],
+    )

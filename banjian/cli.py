@@ -14,8 +14,11 @@ from banjian.log import configure_logging
 from banjian.settings import Settings, get_settings
 from banjian.stack import StackNotRunning, database_url, demo_center, run_stack, temporal_address
 
-app = typer.Typer(help="banjian (办件): case workflows for one-stop service centers.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="banjian (办件): case workflows for one-stop service centers.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 staff_app = typer.Typer(help="The center's staff.", no_args_is_help=True)
 token_app = typer.Typer(help="Staff API tokens.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo center.", no_args_is_help=True)
@@ -34,6 +37,7 @@ def _settings() -> Settings:
 
 def _run(coro: Awaitable[T]) -> T:
     """Run a command's coroutine, turning the expected failures into a message and exit 1."""
+
     async def main() -> T:
         return await coro
 
@@ -126,16 +130,20 @@ def staff_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
             d = await load_directory(conn)
         finally:
             await conn.close()
-        return [{"id": s.id, "name": s.name, "role": s.role.value, "window": s.window,
-                 "post": s.post} for s in d.staff.values()]
+        return [
+            {"id": s.id, "name": s.name, "role": s.role.value, "window": s.window, "post": s.post}
+            for s in d.staff.values()
+        ]
 
     rows = _run(go())
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for r in rows:
-        typer.echo(f"{r['id']:<12} {r['name']:<6}\t{r['role']:<12} {r['window'] or '-':<10} "
-                   f"{r['post'] or '-'}")
+        typer.echo(
+            f"{r['id']:<12} {r['name']:<6}\t{r['role']:<12} {r['window'] or '-':<10} "
+            f"{r['post'] or '-'}"
+        )
 
 
 @token_app.command("create")

@@ -40,11 +40,15 @@ async def run_api(settings: Settings, address: str, dsn: str) -> None:
     pool = await create_pool(dsn)
     try:
         ctx = AppContext(
-            settings=settings, client=client, pool=pool, directory=await load_directory(pool),
+            settings=settings,
+            client=client,
+            pool=pool,
+            directory=await load_directory(pool),
             task_queue=settings.task_queue,
         )
-        config = uvicorn.Config(create_app(ctx), host=settings.api_host, port=settings.api_port,
-                                log_level="warning")
+        config = uvicorn.Config(
+            create_app(ctx), host=settings.api_host, port=settings.api_port, log_level="warning"
+        )
         await uvicorn.Server(config).serve()
     finally:
         await pool.close()

@@ -180,20 +180,30 @@ async def run_stack(settings: Settings, *, sandbox: bool) -> None:
         projector = Projector(dsn)
         pool = await create_pool(dsn)
         ctx = AppContext(
-            settings=settings, client=client, pool=pool, directory=await load_directory(pool),
-            task_queue=settings.task_queue, sandbox=env,
+            settings=settings,
+            client=client,
+            pool=pool,
+            directory=await load_directory(pool),
+            task_queue=settings.task_queue,
+            sandbox=env,
         )
         api_url = f"http://{settings.api_host}:{settings.api_port}"
-        server = _Server(uvicorn.Config(
-            create_app(ctx), host=settings.api_host, port=settings.api_port,
-            log_level="warning", access_log=False,
-        ))
+        server = _Server(
+            uvicorn.Config(
+                create_app(ctx),
+                host=settings.api_host,
+                port=settings.api_port,
+                log_level="warning",
+                access_log=False,
+            )
+        )
         info = StackInfo(dsn, client.service_client.config.target_host, api_url, ui_url, sandbox)
         stack_file = settings.data_dir / STACK_FILE
         try:
             async with build_worker(client, settings.task_queue, projector):
                 serving = asyncio.create_task(server.serve())
-                while not server.started and not serving.done():
+                # uvicorn only exposes a flag for "started"; poll it briefly.
+                while not server.started and not serving.done():  # noqa: ASYNC110
                     await asyncio.sleep(0.05)
                 if serving.done():
                     await serving  # raises what stopped uvicorn from starting
@@ -224,6 +234,6 @@ def _announce(info: StackInfo, tokens: dict[str, str]) -> None:
     lines.append("  Demo tokens (Authorization: Bearer <token>):")
     lines += [f"    {staff:<10} {token}" for staff, token in tokens.items()]
     if info.sandbox:
-        lines.append("  Sandbox: POST /api/v1/sandbox/clock/advance {\"days\": 1}")
+        lines.append('  Sandbox: POST /api/v1/sandbox/clock/advance {"days": 1}')
     lines += ["  Stop with Ctrl-C.", ""]
     print("\n".join(lines), flush=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from projections.db import Conn
 from workflows.model import ProjectionBatch
 
 _INSERT_EVENTS = """
@@ -48,7 +49,7 @@ where cases.last_seq < excluded.last_seq
 """
 
 
-async def apply_batch(conn: asyncpg.Connection, batch: ProjectionBatch) -> None:
+async def apply_batch(conn: Conn, batch: ProjectionBatch) -> None:
     s = batch.state
     ev = batch.events
     async with conn.transaction():
@@ -64,11 +65,30 @@ async def apply_batch(conn: asyncpg.Connection, batch: ProjectionBatch) -> None:
         )
         await conn.execute(
             _UPSERT_CASE,
-            s.case_id, s.service_code, s.service_name, s.window, s.kind.value, s.status.value,
-            s.outcome.value if s.outcome else None, s.urgent, s.received_at, s.due_at, s.warn_at,
-            s.paused, s.suspended, s.overdue, s.warned, s.assignee, s.first_receiver,
-            s.applicant.name, s.applicant.id_number, s.applicant.phone, s.materials,
-            s.materials_missing, [_signoff_json(x) for x in s.signoffs], s.completed_at,
+            s.case_id,
+            s.service_code,
+            s.service_name,
+            s.window,
+            s.kind.value,
+            s.status.value,
+            s.outcome.value if s.outcome else None,
+            s.urgent,
+            s.received_at,
+            s.due_at,
+            s.warn_at,
+            s.paused,
+            s.suspended,
+            s.overdue,
+            s.warned,
+            s.assignee,
+            s.first_receiver,
+            s.applicant.name,
+            s.applicant.id_number,
+            s.applicant.phone,
+            s.materials,
+            s.materials_missing,
+            [_signoff_json(x) for x in s.signoffs],
+            s.completed_at,
             s.last_seq,
         )
 
@@ -86,7 +106,9 @@ async def get_case(conn: asyncpg.Connection | asyncpg.Pool, case_id: str) -> asy
     return row
 
 
-async def case_events(conn: asyncpg.Connection | asyncpg.Pool, case_id: str) -> list[asyncpg.Record]:
+async def case_events(
+    conn: asyncpg.Connection | asyncpg.Pool, case_id: str
+) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await conn.fetch(
         "select seq, type, at, actor, data, schema_version from case_events"
         " where case_id = $1 order by seq",
@@ -109,7 +131,7 @@ async def list_cases(
     limit: int,
     after: tuple[datetime, str] | None,
 ) -> list[asyncpg.Record]:
-    """Newest first; ``after`` is the (received_at, case_id) of the last row of the previous page."""
+    """Newest first; ``after`` is the (received_at, case_id) of the previous page's last row."""
     where: list[str] = []
     args: list[Any] = []
 

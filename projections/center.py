@@ -60,7 +60,9 @@ async def load_directory(conn: asyncpg.Connection | asyncpg.Pool) -> Directory:
     return Directory(windows, staff, services, legal_basis)
 
 
-async def staff_for_token(conn: asyncpg.Connection | asyncpg.Pool, token: str) -> StaffMember | None:
+async def staff_for_token(
+    conn: asyncpg.Connection | asyncpg.Pool, token: str
+) -> StaffMember | None:
     r = await conn.fetchrow(
         "select s.id, s.name, s.role, s.window_code, s.post from tokens t"
         " join staff s on s.id = t.staff_id"
@@ -98,7 +100,10 @@ async def load_center(conn: asyncpg.Connection, center: dict[str, Any]) -> None:
             "insert into staff (id, name, role, window_code, post) values ($1, $2, $3, $4, $5)"
             " on conflict (id) do update set name = excluded.name, role = excluded.role,"
             " window_code = excluded.window_code, post = excluded.post",
-            [(s["id"], s["name"], s["role"], s.get("window"), s.get("post")) for s in center["staff"]],
+            [
+                (s["id"], s["name"], s["role"], s.get("window"), s.get("post"))
+                for s in center["staff"]
+            ],
         )
         await conn.executemany(
             "insert into services (code, name, window_code, kind, promised_days, legal_days,"
@@ -110,8 +115,14 @@ async def load_center(conn: asyncpg.Connection, center: dict[str, Any]) -> None:
             " departments = excluded.departments",
             [
                 (
-                    s["code"], s["name"], s["window"], s["kind"], s["promised_days"],
-                    s["legal_days"], s.get("legal_basis", ""), s["materials"],
+                    s["code"],
+                    s["name"],
+                    s["window"],
+                    s["kind"],
+                    s["promised_days"],
+                    s["legal_days"],
+                    s.get("legal_basis", ""),
+                    s["materials"],
                     s.get("departments", []),
                 )
                 for s in center["services"]

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+# A single connection, whether opened directly or borrowed from a pool.
+Conn = asyncpg.Connection | PoolConnectionProxy[Any]
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

@@ -81,13 +81,12 @@ def new_case_id() -> str:
     return "T-" + uuid.uuid4().hex[:12].upper()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0) -> None:
     """Poll an async predicate until it holds (projection is asynchronous by design)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         if await check():
             return
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.05)
-

@@ -48,7 +48,7 @@ from workflows.model import (
 SYSTEM = "system"
 
 # Deadline arithmetic is quick and local; projection waits out a PostgreSQL outage.
-_COMPUTE = {"start_to_close_timeout": timedelta(seconds=30)}
+_COMPUTE_TIMEOUT = timedelta(seconds=30)
 _PROJECT_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -203,8 +203,9 @@ class CaseWorkflow:
             self._resume_to = self._state.status
             self._state.status = Status.NEEDS_MATERIALS
             self._state.materials_missing = sorted(set(a.missing))
-            self._emit_by(a.meta, "materials.requested", missing=self._state.materials_missing,
-                          note=a.note)
+            self._emit_by(
+                a.meta, "materials.requested", missing=self._state.materials_missing, note=a.note
+            )
             self._pause(a.meta, "materials")
         return self._state
 
@@ -221,8 +222,12 @@ class CaseWorkflow:
             s = self._state
             s.materials = sorted(set(s.materials) | set(a.materials))
             s.materials_missing = sorted(set(s.materials_missing) - set(a.materials))
-            self._emit_by(a.meta, "materials.supplied", materials=sorted(set(a.materials)),
-                          still_missing=s.materials_missing)
+            self._emit_by(
+                a.meta,
+                "materials.supplied",
+                materials=sorted(set(a.materials)),
+                still_missing=s.materials_missing,
+            )
             if not s.materials_missing:
                 s.status = self._resume_to
                 await self._resume(a.meta)
@@ -281,8 +286,14 @@ class CaseWorkflow:
             done = all(x.decision is not None for x in self._state.signoffs)
             if done:
                 self._state.status = Status.UNDER_REVIEW
-            self._emit_by(a.meta, "signoff.recorded", department=a.department,
-                          decision=a.decision, comment=a.comment, all_signed=done)
+            self._emit_by(
+                a.meta,
+                "signoff.recorded",
+                department=a.department,
+                decision=a.decision,
+                comment=a.comment,
+                all_signed=done,
+            )
         return self._state
 
     @signoff.validator
@@ -320,7 +331,9 @@ class CaseWorkflow:
             and (not signoffs or any(x.decision != "approve" for x in signoffs))
         ):
             raise rules.invalid_transition(
-                "complete", self._state, "a joint case is approved only when every department approved"
+                "complete",
+                self._state,
+                "a joint case is approved only when every department approved",
             )
 
     @workflow.update(name="return")
@@ -345,8 +358,13 @@ class CaseWorkflow:
             self._state.assignee = a.to_staff
             if a.to_window is not None:
                 self._state.window = a.to_window
-            self._emit_by(a.meta, "case.reassigned", from_staff=before, to_staff=a.to_staff,
-                          window=self._state.window)
+            self._emit_by(
+                a.meta,
+                "case.reassigned",
+                from_staff=before,
+                to_staff=a.to_staff,
+                window=self._state.window,
+            )
         return self._state
 
     @reassign.validator
@@ -362,8 +380,14 @@ class CaseWorkflow:
             before = self._state.due_at
             assert before is not None
             self._set_deadline(await self._deadline(before, a.days))
-            self._emit_by(a.meta, "deadline.extended", days=a.days, reason=a.reason,
-                          due_at_before=before.isoformat(), due_at=_iso(self._state.due_at))
+            self._emit_by(
+                a.meta,
+                "deadline.extended",
+                days=a.days,
+                reason=a.reason,
+                due_at_before=before.isoformat(),
+                due_at=_iso(self._state.due_at),
+            )
         return self._state
 
     @extend.validator
@@ -430,18 +454,23 @@ class CaseWorkflow:
         assert s.due_at is not None and s.warn_at is not None
         shifted: Deadline = await workflow.execute_activity(
             "shift_deadline",
-            ShiftRequest(s.due_at, s.warn_at, self._paused_since, workflow.now(),
-                         self._inp.calendar),
+            ShiftRequest(
+                s.due_at, s.warn_at, self._paused_since, workflow.now(), self._inp.calendar
+            ),
             result_type=Deadline,
-            **_COMPUTE,  # type: ignore[arg-type]
+            start_to_close_timeout=_COMPUTE_TIMEOUT,
         )
         paused_from = self._paused_since
         self._paused_since = None
         s.paused = False
         self._set_deadline(shifted)
-        self._emit_by(meta, "clock.resumed", paused_from=paused_from.isoformat(),
-                      paused_office_seconds=shifted.paused_office_seconds,
-                      due_at=_iso(s.due_at))
+        self._emit_by(
+            meta,
+            "clock.resumed",
+            paused_from=paused_from.isoformat(),
+            paused_office_seconds=shifted.paused_office_seconds,
+            due_at=_iso(s.due_at),
+        )
 
     def _close(self, meta: ActionMeta, result: Outcome, event: str, **data: Any) -> None:
         self._state.status = Status.COMPLETED
@@ -457,7 +486,7 @@ class CaseWorkflow:
             "compute_deadline",
             DeadlineRequest(start, days, self._inp.calendar),
             result_type=Deadline,
-            **_COMPUTE,  # type: ignore[arg-type]
+            start_to_close_timeout=_COMPUTE_TIMEOUT,
         )
         return result
 

@@ -89,7 +89,11 @@ def check_transition(action: str, state: CaseState) -> None:
         raise invalid_transition(action, state, "the case is already suspended")
     if state.suspended and action not in WHILE_SUSPENDED:
         raise invalid_transition(action, state, "resume it first")
-    if action == "complete" and state.status is Status.RECEIVED and state.kind is not Kind.IMMEDIATE:
+    if (
+        action == "complete"
+        and state.status is Status.RECEIVED
+        and state.kind is not Kind.IMMEDIATE
+    ):
         raise invalid_transition(action, state, "only an immediate case completes without review")
     if action == "request-signoff" and state.kind is not Kind.JOINT:
         raise invalid_transition(action, state, "sign-off is for joint cases")

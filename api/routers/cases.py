@@ -40,21 +40,30 @@ router = APIRouter(prefix="/cases", tags=["cases"])
 
 @router.post("", status_code=201, response_model=CaseOut)
 async def receive_case(
-    body: CaseCreate, ctx: Context, staff: CurrentStaff,
+    body: CaseCreate,
+    ctx: Context,
+    staff: CurrentStaff,
     idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     service = ctx.directory.services.get(body.service_code)
     if service is None:
         raise not_found("service", body.service_code)
-    if staff.role is Role.OPS or (staff.role is not Role.DIRECTOR and staff.window != service.window):
+    if staff.role is Role.OPS or (
+        staff.role is not Role.DIRECTOR and staff.window != service.window
+    ):
         raise forbidden(f"cases of {service.code} are received at window {service.window!r}")
     unknown = sorted(set(body.materials) - {m.code for m in service.materials})
     if unknown:
         raise validation_error(f"materials not in service {service.code}: {', '.join(unknown)}")
     applicant = Applicant(body.applicant.name, body.applicant.id_number, body.applicant.phone)
-    state, created = await CaseGateway(ctx).receive(
-        staff, service, applicant, sorted(set(body.materials)), body.urgent,
-        request_hash(body), idempotency_key,
+    state = await CaseGateway(ctx).receive(
+        staff,
+        service,
+        applicant,
+        sorted(set(body.materials)),
+        body.urgent,
+        request_hash(body),
+        idempotency_key,
     )
     if ctx.sandbox is not None:
         ctx.sandbox_cases.add(state.case_id)
@@ -74,16 +83,24 @@ async def list_all(
 ) -> CaseList:
     after = _decode_cursor(cursor) if cursor else None
     rows = await list_cases(
-        ctx.pool, CaseFilter(status.value if status else None, window, overdue, assignee),
-        limit + 1, after,
+        ctx.pool,
+        CaseFilter(status.value if status else None, window, overdue, assignee),
+        limit + 1,
+        after,
     )
     page = rows[:limit]
-    next_cursor = _encode_cursor(page[-1]["received_at"], page[-1]["case_id"]) if len(rows) > limit else None
-    return CaseList(items=[case_from_row(r, ctx.directory_tz) for r in page], next_cursor=next_cursor)
+    next_cursor = (
+        _encode_cursor(page[-1]["received_at"], page[-1]["case_id"]) if len(rows) > limit else None
+    )
+    return CaseList(
+        items=[case_from_row(r, ctx.directory_tz) for r in page], next_cursor=next_cursor
+    )
 
 
 @router.get("/{case_id}", response_model=CaseOut)
-async def read_case(case_id: str, ctx: Context, _: CurrentStaff, consistent: bool = False) -> CaseOut:
+async def read_case(
+    case_id: str, ctx: Context, _: CurrentStaff, consistent: bool = False
+) -> CaseOut:
     if consistent:
         return case_from_state(await CaseGateway(ctx).live_state(case_id), ctx.directory_tz)
     row = await get_case(ctx.pool, case_id)
@@ -125,7 +142,10 @@ Builder = Callable[[Any, ActionMeta, Any], object]
 
 def _action(name: str, body_type: type[BaseModel], build: Builder) -> None:
     async def handler(
-        case_id: str, body: Any, ctx: Context, staff: CurrentStaff,
+        case_id: str,
+        body: Any,
+        ctx: Context,
+        staff: CurrentStaff,
         idempotency_key: IdempotencyKey = None,
     ) -> CaseOut:
         body = body if body is not None else Empty()
@@ -139,8 +159,12 @@ def _action(name: str, body_type: type[BaseModel], build: Builder) -> None:
         handler.__defaults__ = (None,)
     handler.__name__ = name.replace("-", "_")
     router.add_api_route(
-        f"/{{case_id}}/{name}", handler, methods=["POST"], response_model=CaseOut,
-        name=name, summary=name.replace("-", " ").capitalize(),
+        f"/{{case_id}}/{name}",
+        handler,
+        methods=["POST"],
+        response_model=CaseOut,
+        name=name,
+        summary=name.replace("-", " ").capitalize(),
     )
 
 
@@ -151,15 +175,22 @@ def _reassign(body: ReassignIn, meta: ActionMeta, ctx: Any) -> model.Reassign:
     return model.Reassign(meta, target.id, target.window)
 
 
-_action("request-materials", RequestMaterialsIn,
-        lambda b, m, _: model.RequestMaterials(m, b.missing, b.note))
-_action("supply-materials", SupplyMaterialsIn, lambda b, m, _: model.SupplyMaterials(m, b.materials))
+_action(
+    "request-materials",
+    RequestMaterialsIn,
+    lambda b, m, _: model.RequestMaterials(m, b.missing, b.note),
+)
+_action(
+    "supply-materials", SupplyMaterialsIn, lambda b, m, _: model.SupplyMaterials(m, b.materials)
+)
 _action("start-review", Empty, lambda b, m, _: model.StartReview(m))
 _action("request-signoff", RequestSignoffIn, lambda b, m, _: model.RequestSignoff(m, b.departments))
-_action("signoff", SignoffIn,
-        lambda b, m, _: model.RecordSignoff(m, b.department, b.decision, b.comment))
-_action("complete", CompleteIn,
-        lambda b, m, _: model.Complete(m, model.Outcome(b.outcome), b.note))
+_action(
+    "signoff",
+    SignoffIn,
+    lambda b, m, _: model.RecordSignoff(m, b.department, b.decision, b.comment),
+)
+_action("complete", CompleteIn, lambda b, m, _: model.Complete(m, model.Outcome(b.outcome), b.note))
 _action("return", ReturnIn, lambda b, m, _: model.Return(m, b.reason))
 _action("reassign", ReassignIn, _reassign)
 _action("extend", ExtendIn, lambda b, m, _: model.Extend(m, b.days, b.reason))

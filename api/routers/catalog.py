@@ -15,10 +15,16 @@ async def services(ctx: Context, _: CurrentStaff) -> list[ServiceOut]:
     d = ctx.directory
     return [
         ServiceOut(
-            code=s.code, name=s.name, window=s.window, kind=s.kind.value,
-            promised_days=s.promised_days, legal_days=s.legal_days,
+            code=s.code,
+            name=s.name,
+            window=s.window,
+            kind=s.kind.value,
+            promised_days=s.promised_days,
+            legal_days=s.legal_days,
             legal_basis=d.legal_basis.get(s.code, ""),
-            materials=[MaterialOut(code=m.code, name=m.name, required=m.required) for m in s.materials],
+            materials=[
+                MaterialOut(code=m.code, name=m.name, required=m.required) for m in s.materials
+            ],
             departments=s.departments,
         )
         for s in d.services.values()

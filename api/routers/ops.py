@@ -35,8 +35,10 @@ async def readyz(ctx: Context) -> Response:
 
     pg_ok, temporal_ok = await asyncio.gather(postgres(), temporal())
     checks = {"postgres": "ok" if pg_ok else "down", "temporal": "ok" if temporal_ok else "down"}
-    return JSONResponse({"status": "ready" if pg_ok and temporal_ok else "not_ready", "checks": checks},
-                        status_code=200 if pg_ok and temporal_ok else 503)
+    return JSONResponse(
+        {"status": "ready" if pg_ok and temporal_ok else "not_ready", "checks": checks},
+        status_code=200 if pg_ok and temporal_ok else 503,
+    )
 
 
 @router.get("/metrics")

@@ -80,8 +80,13 @@ async def token(body: TokenRequest, ctx: Context) -> TokenOut:
     chosen = match[0]
     return TokenOut(
         token=await create_token(ctx.pool, chosen.id),
-        staff=StaffOut(id=chosen.id, name=chosen.name, role=chosen.role.value,
-                       window=chosen.window, post=chosen.post),
+        staff=StaffOut(
+            id=chosen.id,
+            name=chosen.name,
+            role=chosen.role.value,
+            window=chosen.window,
+            post=chosen.post,
+        ),
     )
 
 
@@ -127,6 +132,9 @@ async def _settle(ctx: AppContext, now: datetime) -> None:
                     ctx.sandbox_cases.discard(case_id)  # nothing left to fire
         if pending:
             if loop.time() > deadline:
-                raise ApiError(503, "sandbox_not_settled",
-                               f"{len(pending)} cases did not settle after the clock moved")
+                raise ApiError(
+                    503,
+                    "sandbox_not_settled",
+                    f"{len(pending)} cases did not settle after the clock moved",
+                )
             await asyncio.sleep(0.05)

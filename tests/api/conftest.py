@@ -1,4 +1,4 @@
-"""The API against the real Temporal dev server and the embedded PostgreSQL, loaded with the demo center."""
+"""The API on the real Temporal dev server and the embedded PostgreSQL, with the demo center."""
 
 from __future__ import annotations
 
@@ -42,11 +42,16 @@ async def api(
     await prepare_database(postgres.dsn)
     pool = await create_pool(postgres.dsn)
     ctx = AppContext(
-        settings=Settings(), client=client, pool=pool, directory=await load_directory(pool),
+        settings=Settings(),
+        client=client,
+        pool=pool,
+        directory=await load_directory(pool),
         task_queue=queue,
     )
     tokens = {s: await create_token(pool, s) for s in STAFF if s in ctx.directory.staff}
     transport = httpx.ASGITransport(app=create_app(ctx))
-    async with httpx.AsyncClient(transport=transport, base_url="http://banjian.test/api/v1") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://banjian.test/api/v1"
+    ) as http:
         yield Api(http, ctx, tokens)
     await pool.close()

@@ -52,7 +52,7 @@ async def projected(api: Api, case_id: str, last_seq: int) -> None:
         r = await api.http.get(f"/cases/{case_id}", headers=api.auth("mz-a"))
         return r.status_code == 200 and r.json()["last_seq"] >= last_seq
 
-    await eventually(check, timeout=60)
+    await eventually(check, within=60)
 
 
 async def test_a_case_goes_from_intake_to_completion_with_its_events_in_order(api: Api) -> None:
@@ -64,7 +64,10 @@ async def test_a_case_goes_from_intake_to_completion_with_its_events_in_order(ap
     cid = case["case_id"]
     h = api.auth("mz-a")
     steps = [
-        ("request-materials", {"missing": [required_materials(api, "MZ-001")[0]], "note": "复印件不清晰"}),
+        (
+            "request-materials",
+            {"missing": [required_materials(api, "MZ-001")[0]], "note": "复印件不清晰"},
+        ),
         ("supply-materials", {"materials": [required_materials(api, "MZ-001")[0]]}),
         ("start-review", {}),
         ("complete", {"outcome": "approved", "note": "符合条件"}),
@@ -77,15 +80,22 @@ async def test_a_case_goes_from_intake_to_completion_with_its_events_in_order(ap
     await projected(api, cid, final["last_seq"])
     events = (await api.http.get(f"/cases/{cid}/events", headers=h)).json()
     assert [e["type"] for e in events] == [
-        "case.received", "materials.requested", "clock.paused", "materials.supplied",
-        "clock.resumed", "review.started", "case.completed",
+        "case.received",
+        "materials.requested",
+        "clock.paused",
+        "materials.supplied",
+        "clock.resumed",
+        "review.started",
+        "case.completed",
     ]
     assert [e["seq"] for e in events] == list(range(1, 8))
     live = (await api.http.get(f"/cases/{cid}/events?consistent=true", headers=h)).json()
     assert live == events
     row = (await api.http.get(f"/cases/{cid}", headers=h)).json()
     assert row == (await api.http.get(f"/cases/{cid}?consistent=true", headers=h)).json()
-    listed = (await api.http.get("/cases?status=completed&window=minzheng&limit=200", headers=h)).json()
+    listed = (
+        await api.http.get("/cases?status=completed&window=minzheng&limit=200", headers=h)
+    ).json()
     assert cid in [c["case_id"] for c in listed["items"]]
 
 
@@ -99,10 +109,15 @@ async def test_staff_outside_the_window_or_role_get_403(api: Api) -> None:
     r = await api.http.post("/cases", json=new_case(), headers=api.auth("sb-a"))
     assert_error(r, 403, "forbidden")
     case = await receive(api)
-    r = await api.http.post(f"/cases/{case['case_id']}/start-review", json={}, headers=api.auth("ops"))
+    r = await api.http.post(
+        f"/cases/{case['case_id']}/start-review", json={}, headers=api.auth("ops")
+    )
     assert_error(r, 403, "forbidden")
-    r = await api.http.post(f"/cases/{case['case_id']}/extend", json={"days": 5, "reason": "现场核查"},
-                            headers=api.auth("mz-head"))
+    r = await api.http.post(
+        f"/cases/{case['case_id']}/extend",
+        json={"days": 5, "reason": "现场核查"},
+        headers=api.auth("mz-head"),
+    )
     assert_error(r, 403, "forbidden")
 
 
@@ -117,15 +132,20 @@ async def test_unknown_case_and_service_are_404(api: Api) -> None:
 
 async def test_action_the_status_forbids_is_409_naming_action_and_status(api: Api) -> None:
     case = await receive(api)
-    r = await api.http.post(f"/cases/{case['case_id']}/supply-materials",
-                            json={"materials": ["x"]}, headers=api.auth("mz-a"))
+    r = await api.http.post(
+        f"/cases/{case['case_id']}/supply-materials",
+        json={"materials": ["x"]},
+        headers=api.auth("mz-a"),
+    )
     body = assert_error(r, 409, "invalid_transition")
     assert "supply-materials" in body["error"]["message"] and "received" in body["error"]["message"]
-    r = await api.http.post(f"/cases/{case['case_id']}/return", json={"reason": "不符合条件"},
-                            headers=api.auth("mz-a"))
+    r = await api.http.post(
+        f"/cases/{case['case_id']}/return", json={"reason": "不符合条件"}, headers=api.auth("mz-a")
+    )
     assert r.status_code == 200
-    r = await api.http.post(f"/cases/{case['case_id']}/start-review", json={},
-                            headers=api.auth("mz-a"))
+    r = await api.http.post(
+        f"/cases/{case['case_id']}/start-review", json={}, headers=api.auth("mz-a")
+    )
     body = assert_error(r, 409, "invalid_transition")
     assert "completed" in body["error"]["message"]
 
@@ -141,9 +161,13 @@ async def test_bad_input_is_422_and_never_echoes_personal_data(api: Api) -> None
     r = await api.http.post("/cases", json=new_case(materials=["no-such-material"]), headers=h)
     assert_error(r, 422, "validation_error")
     case = await receive(api)
-    r = await api.http.post(f"/cases/{case['case_id']}/complete", json={"outcome": "maybe"}, headers=h)
+    r = await api.http.post(
+        f"/cases/{case['case_id']}/complete", json={"outcome": "maybe"}, headers=h
+    )
     assert_error(r, 422, "validation_error")
-    r = await api.http.post(f"/cases/{case['case_id']}/reassign", json={"to_staff": "nobody"}, headers=h)
+    r = await api.http.post(
+        f"/cases/{case['case_id']}/reassign", json={"to_staff": "nobody"}, headers=h
+    )
     assert_error(r, 422, "validation_error")
 
 
@@ -172,7 +196,10 @@ async def test_actions_succeed_while_postgres_is_down_and_the_projection_catches
     cid, h = case["case_id"], api.auth("mz-a")
     await postgres.stop()
     try:
-        for action, body in [("start-review", {}), ("complete", {"outcome": "denied", "note": "不符"})]:
+        for action, body in [
+            ("start-review", {}),
+            ("complete", {"outcome": "denied", "note": "不符"}),
+        ]:
             r = await api.http.post(f"/cases/{cid}/{action}", json=body, headers=h)
             assert r.status_code == 200, r.text
         last_seq = r.json()["last_seq"]

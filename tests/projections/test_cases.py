@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
+import pytest
+
 from banjian.embedded import EmbeddedPostgres
 from projections.cases import apply_batch, case_events, get_case
 from projections.db import connect
@@ -23,19 +26,40 @@ T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 def state(case_id: str, last_seq: int, status: Status) -> CaseState:
     return CaseState(
-        case_id=case_id, service_code="MZ-001", service_name="临时救助", window="minzheng",
-        kind=Kind.PROMISED, status=status, outcome=None, urgent=False, received_at=T0,
-        due_at=T0 + timedelta(days=7), warn_at=T0 + timedelta(days=6), paused=False,
-        suspended=False, overdue=False, warned=False, assignee="mz-a", first_receiver="mz-a",
-        applicant=Applicant("李四", "11010519491231002X", "13912345678"), materials=[],
-        materials_missing=[], signoffs=[], completed_at=None, last_seq=last_seq,
+        case_id=case_id,
+        service_code="MZ-001",
+        service_name="临时救助",
+        window="minzheng",
+        kind=Kind.PROMISED,
+        status=status,
+        outcome=None,
+        urgent=False,
+        received_at=T0,
+        due_at=T0 + timedelta(days=7),
+        warn_at=T0 + timedelta(days=6),
+        paused=False,
+        suspended=False,
+        overdue=False,
+        warned=False,
+        assignee="mz-a",
+        first_receiver="mz-a",
+        applicant=Applicant("李四", "11010519491231002X", "13912345678"),
+        materials=[],
+        materials_missing=[],
+        signoffs=[],
+        completed_at=None,
+        last_seq=last_seq,
         request_hash="h",
     )
 
 
 def events(*seqs: int) -> list[Event]:
-    return [Event(seq=s, type=f"test.step{s}", at=T0 + timedelta(minutes=s), actor="mz-a",
-                  data={"n": s}) for s in seqs]
+    return [
+        Event(
+            seq=s, type=f"test.step{s}", at=T0 + timedelta(minutes=s), actor="mz-a", data={"n": s}
+        )
+        for s in seqs
+    ]
 
 
 async def test_duplicate_and_out_of_order_batches_leave_the_read_model_right(
@@ -59,15 +83,14 @@ async def test_duplicate_and_out_of_order_batches_leave_the_read_model_right(
         await conn.close()
 
 
-async def test_a_failed_batch_writes_nothing(postgres: EmbeddedPostgres) -> None:
+async def test_a_batch_that_fails_midway_writes_nothing(postgres: EmbeddedPostgres) -> None:
     cid = new_case_id()
-    broken = ProjectionBatch(cid, events(1), replace(state(cid, 1, Status.RECEIVED), kind=None))  # type: ignore[arg-type]
+    # The events insert succeeds; the case row then violates NOT NULL.
+    bad_state = replace(state(cid, 1, Status.RECEIVED), service_code=None)  # type: ignore[arg-type]
     conn = await connect(postgres.dsn)
     try:
-        try:
-            await apply_batch(conn, broken)
-        except Exception:
-            pass
+        with pytest.raises(asyncpg.NotNullViolationError):
+            await apply_batch(conn, ProjectionBatch(cid, events(1), bad_state))
         assert await get_case(conn, cid) is None
         assert await case_events(conn, cid) == []
     finally:

@@ -56,10 +56,18 @@ MATERIALS = [
 ]
 
 
-def service(kind: Kind = Kind.PROMISED, days: int = 5, departments: list[str] | None = None) -> ServiceSnapshot:
+def service(
+    kind: Kind = Kind.PROMISED, days: int = 5, departments: list[str] | None = None
+) -> ServiceSnapshot:
     return ServiceSnapshot(
-        code="MZ-001", name="临时救助申请", window="minzheng", kind=kind,
-        promised_days=days, legal_days=20, materials=MATERIALS, departments=departments or [],
+        code="MZ-001",
+        name="临时救助申请",
+        window="minzheng",
+        kind=kind,
+        promised_days=days,
+        legal_days=20,
+        materials=MATERIALS,
+        departments=departments or [],
     )
 
 
@@ -68,16 +76,21 @@ def meta(actor: Actor = CLERK, key: str | None = None, body: str | None = None) 
 
 
 async def start(
-    env_queue: tuple[WorkflowEnvironment, str], svc: ServiceSnapshot | None = None,
+    env_queue: tuple[WorkflowEnvironment, str],
+    svc: ServiceSnapshot | None = None,
     materials: list[str] | None = None,
 ) -> WorkflowHandle[Any, Any]:
     env, queue = env_queue
     case_id = new_case_id()
     inp = CaseInput(
-        case_id=case_id, service=svc or service(),
+        case_id=case_id,
+        service=svc or service(),
         applicant=Applicant("张三", "350521199001011234", "13800000000"),
         materials=["id_card", "application_form"] if materials is None else materials,
-        urgent=False, actor=CLERK, calendar=CALENDAR, request_hash="h",
+        urgent=False,
+        actor=CLERK,
+        calendar=CALENDAR,
+        request_hash="h",
     )
     handle = await env.client.start_workflow(CaseWorkflow.run, inp, id=case_id, task_queue=queue)
     await handle.execute_update("intake", result_type=CaseState)
@@ -116,8 +129,13 @@ async def test_promised_case_runs_from_intake_to_completion_with_events_in_order
     s = await act(h, "complete", Complete(meta(), Outcome.APPROVED, "准予"))
     assert s.status is Status.COMPLETED and s.outcome is Outcome.APPROVED
     assert await event_types(h) == [
-        "case.received", "materials.requested", "clock.paused", "materials.supplied",
-        "clock.resumed", "review.started", "case.completed",
+        "case.received",
+        "materials.requested",
+        "clock.paused",
+        "materials.supplied",
+        "clock.resumed",
+        "review.started",
+        "case.completed",
     ]
     events = await h.query("events", result_type=list[dict[str, Any]])
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
@@ -197,7 +215,8 @@ async def test_joint_case_returns_to_review_when_every_department_has_signed(
     s = await act(h, "signoff", RecordSignoff(meta(nongye), "nongye", "approve"))
     assert s.status is Status.UNDER_REVIEW
     assert [(x.department, x.decision, x.by) for x in s.signoffs] == [
-        ("guotu", "approve", "gt-a"), ("nongye", "approve", "ny-head"),
+        ("guotu", "approve", "gt-a"),
+        ("nongye", "approve", "ny-head"),
     ]
     s = await act(h, "complete", Complete(meta(), Outcome.APPROVED))
     assert s.outcome is Outcome.APPROVED
@@ -313,7 +332,10 @@ async def test_extension_by_the_director_moves_the_due_date_by_working_days(
     s = await act(h, "extend", Extend(meta(DIRECTOR), 10, "需要现场勘查"))
     assert before is not None and s.due_at is not None
     tz = WORKING.hours.tz
-    assert WORKING.working_days_between(before.astimezone(tz).date(), s.due_at.astimezone(tz).date()) == 10
+    assert (
+        WORKING.working_days_between(before.astimezone(tz).date(), s.due_at.astimezone(tz).date())
+        == 10
+    )
     events = await h.query("events", result_type=list[dict[str, Any]])
     assert events[-1]["type"] == "deadline.extended" and events[-1]["actor"] == "director"
 
@@ -335,6 +357,7 @@ async def test_projection_holds_every_event_and_the_final_state(
     live = await h.query("events", result_type=list[dict[str, Any]])
     conn = await db_connect(postgres.dsn)
     try:
+
         async def projected() -> bool:
             row = await get_case(conn, h.id)
             return row is not None and row["last_seq"] == len(live)
