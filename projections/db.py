@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-# A single connection, whether opened directly or borrowed from a pool.
-Conn = asyncpg.Connection | PoolConnectionProxy[Any]
+if TYPE_CHECKING:
+    # A single connection, whether opened directly or borrowed from a pool.
+    Conn: TypeAlias = asyncpg.Connection | PoolConnectionProxy[Any]
+else:
+    Conn = asyncpg.Connection | PoolConnectionProxy
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel
 
 from api.cases import CaseGateway, actor_of, request_hash
@@ -142,6 +143,7 @@ Builder = Callable[[Any, ActionMeta, Any], object]
 
 def _action(name: str, body_type: type[BaseModel], build: Builder) -> None:
     async def handler(
+        *,
         case_id: str,
         body: Any,
         ctx: Context,
@@ -153,10 +155,14 @@ def _action(name: str, body_type: type[BaseModel], build: Builder) -> None:
         state = await CaseGateway(ctx).act(case_id, name, build(body, meta, ctx), meta)
         return case_from_state(state, ctx.directory_tz)
 
-    # Actions without fields accept an empty body or none at all.
-    handler.__annotations__["body"] = body_type | None if body_type is Empty else body_type
-    if body_type is Empty:
-        handler.__defaults__ = (None,)
+    # The body's model is the action's; actions without fields accept an empty body or none.
+    sig = inspect.signature(handler, eval_str=True)
+    body_param = sig.parameters["body"].replace(
+        annotation=Annotated[body_type | None, Body()] if body_type is Empty else body_type,
+        default=None if body_type is Empty else inspect.Parameter.empty,
+    )
+    params = [body_param if p.name == "body" else p for p in sig.parameters.values()]
+    handler.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
     handler.__name__ = name.replace("-", "_")
     router.add_api_route(
         f"/{{case_id}}/{name}",
