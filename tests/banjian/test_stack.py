@@ -1,0 +1,113 @@
+"""`banjian run` as a user starts it: the stack, the CLI beside it, a restart keeping data."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from banjian.embedded import ensure_port_free, free_port
+
+BANJIAN = str(Path(sys.executable).parent / "banjian")
+
+
+@pytest.fixture
+def stack_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "BANJIAN_DATA_DIR": str(tmp_path / "data"),
+        "BANJIAN_API_PORT": str(free_port()),
+        "BANJIAN_POSTGRES_PORT": str(free_port()),
+        "BANJIAN_TEMPORAL_PORT": str(free_port()),
+        "BANJIAN_TEMPORAL_UI_PORT": str(free_port()),
+    }
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([BANJIAN, *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+class Running:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.proc = subprocess.Popen(
+            [BANJIAN, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        self.banner: list[str] = []
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + 90
+        for line in self.proc.stdout:
+            self.banner.append(line)
+            if "Stop with Ctrl-C" in line or time.monotonic() > deadline:
+                break
+        assert any("banjian is running" in x for x in self.banner), "".join(self.banner)
+        self.url = f"http://127.0.0.1:{env['BANJIAN_API_PORT']}/api/v1"
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGINT)
+        return self.proc.wait(timeout=60)
+
+
+@pytest.fixture
+def running(stack_env: dict[str, str]) -> Iterator[Running]:
+    stack = Running(stack_env)
+    yield stack
+    if stack.proc.poll() is None:
+        stack.stop()
+
+
+def test_run_serves_the_api_and_the_cli_works_beside_it(running: Running) -> None:
+    env = running.env
+    staff = json.loads(cli(env, "staff", "list", "--json").stdout)
+    assert {"id": "mz-a", "role": "clerk", "window": "minzheng", "post": "A"}.items() <= {
+        k: v for s in staff if s["id"] == "mz-a" for k, v in s.items()
+    }.items()
+    made = cli(env, "token", "create", "--staff", "mz-a")
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip().splitlines()[-1]
+    h = {"Authorization": f"Bearer {token}"}
+    body = {
+        "service_code": "MZ-003",
+        "applicant": {"name": "赵六", "id_number": "11010519491231002X", "phone": "13912345678"},
+        "materials": ["id_card", "hukou_book", "photo", "bank_card"],
+    }
+    case = httpx.post(f"{running.url}/cases", json=body, headers=h, timeout=30).json()
+    assert case["status"] == "received"
+    assert running.stop() == 0
+    for port in ("BANJIAN_API_PORT", "BANJIAN_POSTGRES_PORT", "BANJIAN_TEMPORAL_PORT"):
+        ensure_port_free(int(env[port]), port)
+    assert not (Path(env["BANJIAN_DATA_DIR"]) / "stack.json").exists()
+
+    again = Running(env)  # the same data folder: the case is still there
+    try:
+        r = httpx.get(f"{again.url}/cases/{case['case_id']}?consistent=true", headers=h, timeout=30)
+        assert r.status_code == 200 and r.json()["case_id"] == case["case_id"]
+    finally:
+        assert again.stop() == 0
+
+
+def test_run_refuses_a_busy_port_with_a_clear_message(stack_env: dict[str, str]) -> None:
+    port = int(stack_env["BANJIAN_API_PORT"])
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", port))
+        busy.listen()
+        result = subprocess.run(
+            [BANJIAN, "run"], env=stack_env, capture_output=True, text=True, timeout=60
+        )
+    assert result.returncode == 1
+    assert f"port {port}" in result.stderr and "already in use" in result.stderr
+
+
+def test_cli_says_clearly_when_no_stack_is_running(stack_env: dict[str, str]) -> None:
+    result = cli(stack_env, "staff", "list")
+    assert result.returncode == 1
+    assert "no running banjian stack" in result.stderr
