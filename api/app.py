@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 
-from fastapi import FastAPI
+import structlog
+from fastapi import FastAPI, Request, Response
 
 from api.context import AppContext
 from api.errors import install_error_handlers
 from api.routers import cases, catalog, ops, sandbox
 
 PREFIX = "/api/v1"
+
+log = structlog.get_logger(__name__)
 
 
 def create_app(ctx: AppContext) -> FastAPI:
@@ -31,6 +36,25 @@ def create_app(ctx: AppContext) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.context = ctx
+
+    @app.middleware("http")
+    async def bind_request(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # Each request's log lines carry its id; handlers add staff and case ids.
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=secrets.token_hex(6))
+        started = time.perf_counter()
+        response = await call_next(request)
+        log.info(
+            "http.request",
+            method=request.method,
+            path=request.url.path,
+            status=response.status_code,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        return response
+
     install_error_handlers(app)
     app.include_router(cases.router, prefix=PREFIX)
     app.include_router(catalog.router, prefix=PREFIX)

@@ -12,6 +12,8 @@ import json
 import secrets
 from typing import Any
 
+import structlog
+from prometheus_client import Counter, Histogram
 from pydantic import BaseModel
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
@@ -31,6 +33,11 @@ from workflows.model import (
     Event,
     ServiceSnapshot,
 )
+
+log = structlog.get_logger(__name__)
+
+ACTIONS = Counter("banjian_actions", "Staff actions on cases", ["action", "outcome"])
+ACTION_SECONDS = Histogram("banjian_action_seconds", "Time to decide a staff action", ["action"])
 
 _CASE_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 _STATUS_FOR_CODE = {
@@ -114,6 +121,7 @@ class CaseGateway:
             if created:
                 raise
             state = await self.live_state(case_id)  # a retry after the case was closed
+        structlog.contextvars.bind_contextvars(case_id=case_id, workflow_id=case_id)
         if not created and state.request_hash != body_hash:
             raise ApiError(
                 409,
@@ -130,17 +138,25 @@ class CaseGateway:
         return state
 
     async def act(self, case_id: str, action: str, arg: Any, meta: ActionMeta) -> CaseState:
+        structlog.contextvars.bind_contextvars(case_id=case_id, workflow_id=case_id)
         update_id = None
         if meta.idempotency_key is not None:
             update_id = f"{action}:{meta.idempotency_key}:{meta.request_hash}"
-        try:
-            state: CaseState = await self._handle(case_id).execute_update(
-                action, arg, id=update_id, result_type=CaseState
-            )
-        except WorkflowUpdateFailedError as err:
-            raise _rejection(err) from None
-        except RPCError as err:
-            raise await self._closed_or_missing(case_id, action, err) from None
+        outcome = "accepted"
+        with ACTION_SECONDS.labels(action).time():
+            try:
+                state: CaseState = await self._handle(case_id).execute_update(
+                    action, arg, id=update_id, result_type=CaseState
+                )
+            except WorkflowUpdateFailedError as err:
+                outcome = "rejected"
+                raise _rejection(err) from None
+            except RPCError as err:
+                outcome = "rejected"
+                raise await self._closed_or_missing(case_id, action, err) from None
+            finally:
+                ACTIONS.labels(action, outcome).inc()
+        log.info("case.action", action=action, seq=state.last_seq, status=state.status.value)
         return state
 
     async def live_state(self, case_id: str) -> CaseState:

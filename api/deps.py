@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import structlog
 from fastapi import Depends, Header, Request
 
 from api.context import AppContext, DatabaseUnavailable
@@ -32,6 +33,7 @@ async def get_staff(
         raise unavailable("the staff directory cannot be reached; try again shortly") from err
     if staff is None:
         raise unauthorized("the token is unknown or revoked")
+    structlog.contextvars.bind_contextvars(staff_id=staff.id)
     return staff
 
 

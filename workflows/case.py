@@ -507,6 +507,7 @@ class CaseWorkflow:
         seq = len(self._events) + 1
         self._events.append(Event(seq=seq, type=type_, at=workflow.now(), actor=actor, data=data))
         self._state.last_seq = seq
+        workflow.logger.info("case event", extra={"event_type": type_, "seq": seq, "actor": actor})
 
     def _closed(self) -> bool:
         return self._state.status is Status.COMPLETED

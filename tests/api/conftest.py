@@ -22,6 +22,7 @@ from projections.db import create_pool
 @dataclass
 class Api:
     http: httpx.AsyncClient
+    root: httpx.AsyncClient  # the same app, outside the /api/v1 prefix
     ctx: AppContext
     tokens: dict[str, str]
 
@@ -50,8 +51,9 @@ async def api(
     )
     tokens = {s: await create_token(pool, s) for s in STAFF if s in ctx.directory.staff}
     transport = httpx.ASGITransport(app=create_app(ctx))
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://banjian.test/api/v1"
-    ) as http:
-        yield Api(http, ctx, tokens)
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://banjian.test/api/v1") as http,
+        httpx.AsyncClient(transport=transport, base_url="http://banjian.test") as root,
+    ):
+        yield Api(http, root, ctx, tokens)
     await pool.close()

@@ -15,6 +15,7 @@ from banjian.embedded import EmbeddedPostgres
 from projections.cases import case_events, get_case
 from projections.db import connect as db_connect
 from tests.conftest import eventually, new_case_id
+from workflows import rules
 from workflows.case import CaseWorkflow
 from workflows.model import (
     ActionMeta,
@@ -369,3 +370,43 @@ async def test_projection_holds_every_event_and_the_final_state(
         assert [(r["seq"], r["type"]) for r in stored] == [(e["seq"], e["type"]) for e in live]
     finally:
         await conn.close()
+
+
+def _allowed_arg(action: str) -> Any:
+    return {
+        "request-materials": RequestMaterials(meta(), ["photo"]),
+        "supply-materials": SupplyMaterials(meta(), ["photo"]),
+        "start-review": StartReview(meta()),
+        "request-signoff": RequestSignoff(meta(), ["guotu"]),
+        "signoff": RecordSignoff(meta(DIRECTOR), "guotu", "approve"),
+        "complete": Complete(meta(), Outcome.DENIED, "不符合条件"),
+        "return": Return(meta(), "主要材料缺失"),
+        "reassign": Reassign(meta(), "mz-b", "minzheng"),
+        "extend": Extend(meta(DIRECTOR), 3, "需要现场核查"),
+        "suspend": Suspend(meta(), "听证", 5),
+        "resume": Resume(meta()),
+    }[action]
+
+
+ALLOWED_CASES = [
+    (status.value, action) for action, statuses in rules.ALLOWED.items() for status in statuses
+]
+
+
+@pytest.mark.parametrize(("status", "action"), ALLOWED_CASES)
+async def test_every_allowed_action_is_accepted_and_recorded(
+    time_skipping: tuple[WorkflowEnvironment, str], status: str, action: str
+) -> None:
+    kind = Kind.IMMEDIATE if (status, action) == ("received", "complete") else Kind.JOINT
+    h = await start(time_skipping, service(kind, 0 if kind is Kind.IMMEDIATE else 5, ["guotu"]))
+    if status in ("under_review", "joint_signoff"):
+        await act(h, "start-review", StartReview(meta()))
+    if status == "joint_signoff":
+        await act(h, "request-signoff", RequestSignoff(meta(), ["guotu"]))
+    if status == "needs_materials":
+        await act(h, "request-materials", RequestMaterials(meta(), ["photo"]))
+    if action == "resume":
+        await act(h, "suspend", Suspend(meta(), "专家评审", 3))
+    before = (await state_of(h)).last_seq
+    s = await act(h, action, _allowed_arg(action))
+    assert s.last_seq > before
