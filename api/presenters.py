@@ -9,23 +9,14 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from api.schemas import ApplicantOut, CaseOut, EventOut, SignoffOut
-from workflows.model import CaseState, Event
+from workflows.model import Applicant, CaseState, Event, Kind, Outcome, Signoff, Status
 
 
-def mask_id_number(value: str) -> str:
-    return (
-        value[:3] + "*" * max(len(value) - 7, 0) + value[-4:]
-        if len(value) > 7
-        else "*" * len(value)
-    )
-
-
-def mask_phone(value: str) -> str:
-    return (
-        value[:3] + "*" * max(len(value) - 7, 0) + value[-4:]
-        if len(value) > 7
-        else "*" * len(value)
-    )
+def mask(value: str) -> str:
+    """Keep the first three and last four characters (enough to confirm, not to reuse)."""
+    if len(value) <= 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
 
 
 def _local(at: datetime | None, tz: ZoneInfo) -> datetime | None:
@@ -52,8 +43,8 @@ def case_from_state(s: CaseState, tz: ZoneInfo) -> CaseOut:
         first_receiver=s.first_receiver,
         applicant=ApplicantOut(
             name=s.applicant.name,
-            id_number_masked=mask_id_number(s.applicant.id_number),
-            phone_masked=mask_phone(s.applicant.phone),
+            id_number_masked=mask(s.applicant.id_number),
+            phone_masked=mask(s.applicant.phone),
         ),
         materials=s.materials,
         materials_missing=s.materials_missing,
@@ -74,43 +65,42 @@ def case_from_state(s: CaseState, tz: ZoneInfo) -> CaseOut:
 
 def case_from_row(r: asyncpg.Record, tz: ZoneInfo) -> CaseOut:
     signoffs: list[dict[str, Any]] = r["signoffs"]
-    return CaseOut(
+    state = CaseState(
         case_id=r["case_id"],
         service_code=r["service_code"],
         service_name=r["service_name"],
         window=r["window_code"],
-        kind=r["kind"],
-        status=r["status"],
-        outcome=r["outcome"],
+        kind=Kind(r["kind"]),
+        status=Status(r["status"]),
+        outcome=Outcome(r["outcome"]) if r["outcome"] else None,
         urgent=r["urgent"],
-        received_at=r["received_at"].astimezone(tz),
-        due_at=_local(r["due_at"], tz),
+        received_at=r["received_at"],
+        due_at=r["due_at"],
+        warn_at=r["warn_at"],
         paused=r["paused"],
         suspended=r["suspended"],
         overdue=r["overdue"],
         warned=r["warned"],
         assignee=r["assignee"],
         first_receiver=r["first_receiver"],
-        applicant=ApplicantOut(
-            name=r["applicant_name"],
-            id_number_masked=mask_id_number(r["applicant_id_number"]),
-            phone_masked=mask_phone(r["applicant_phone"]),
-        ),
+        applicant=Applicant(r["applicant_name"], r["applicant_id_number"], r["applicant_phone"]),
         materials=list(r["materials"]),
         materials_missing=list(r["materials_missing"]),
         signoffs=[
-            SignoffOut(
+            Signoff(
                 department=x["department"],
                 decision=x["decision"],
-                at=_local(datetime.fromisoformat(x["at"]), tz) if x["at"] else None,
+                at=datetime.fromisoformat(x["at"]) if x["at"] else None,
                 comment=x["comment"],
                 by=x["by"],
             )
             for x in signoffs
         ],
-        completed_at=_local(r["completed_at"], tz),
+        completed_at=r["completed_at"],
         last_seq=r["last_seq"],
+        request_hash="",
     )
+    return case_from_state(state, tz)
 
 
 def event_from_live(e: Event, tz: ZoneInfo) -> EventOut:
