@@ -6,6 +6,12 @@ working day) do. A limit of N working days starts counting on the day after
 receipt (期间开始之日不计算在内) and ends at the close of office hours of the
 N-th working day. All arithmetic happens in the center's time zone; instants
 must be timezone-aware.
+
+A year the package has no data for yet (its holiday notice is not out) is counted
+provisionally from the statutory holiday rules, see ``activities.provisional``;
+``WorkingCalendar.touches_provisional`` tells whether a span depends on such a year.
+Years before the package's data (and beyond the rules' reach) raise
+``CalendarDataMissing``.
 """
 
 from __future__ import annotations
@@ -14,9 +20,16 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import chinese_calendar
+
+from activities.provisional import (
+    LAST_SUPPORTED_YEAR,
+    RULES_IN_FORCE_FROM,
+    provisional_is_working_day,
+)
 
 IMMEDIATE_LIMIT = timedelta(minutes=30)  # 即办件: done on the spot within 30 minutes
 
@@ -83,6 +96,26 @@ class CalendarDataMissing(Exception):
         self.year = year
 
 
+@lru_cache(maxsize=128)
+def _package_covers(year: int) -> bool:
+    """Whether ``chinesecalendar`` has the holiday arrangement of ``year``; probed once."""
+    try:
+        chinese_calendar.is_workday(date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+def _is_provisional_year(year: int) -> bool:
+    """False for a year the package covers, True for one the statutory rules must stand
+    in for; CalendarDataMissing for one neither covers (e.g. before 2004)."""
+    if _package_covers(year):
+        return False
+    if RULES_IN_FORCE_FROM <= year <= LAST_SUPPORTED_YEAR:
+        return True
+    raise CalendarDataMissing(year)
+
+
 def _require_aware(instant: datetime, name: str) -> None:
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got naive {instant.isoformat()}")
@@ -96,11 +129,27 @@ class WorkingCalendar:
     closures: frozenset[date] = frozenset()  # center-specific closed days
 
     def is_working_day(self, d: date) -> bool:
-        try:
+        if self.is_provisional(d):
+            workday = provisional_is_working_day(d)
+        else:
             workday = bool(chinese_calendar.is_workday(d))
-        except NotImplementedError as err:
-            raise CalendarDataMissing(d.year) from err
         return workday and d not in self.closures
+
+    def is_provisional(self, d: date) -> bool:
+        """Whether ``d`` is counted from the statutory rules because the package has no
+        data for its year yet; CalendarDataMissing for a year nothing covers."""
+        return _is_provisional_year(d.year)
+
+    def touches_provisional(self, start: datetime, end: datetime) -> bool:
+        """Whether any day from ``start`` to ``end`` (dates in the center's time zone,
+        both included) is provisional; False if ``end`` is before ``start``."""
+        _require_aware(start, "start")
+        _require_aware(end, "end")
+        first = start.astimezone(self.hours.tz).date()
+        last = end.astimezone(self.hours.tz).date()
+        if last < first:
+            return False
+        return any(_is_provisional_year(year) for year in range(first.year, last.year + 1))
 
     def add_working_days(self, start: date, n: int) -> date:
         """The n-th working day after ``start``; ``start`` itself is not counted."""

@@ -4,6 +4,9 @@
 New Year 01-01..03 off, Sun 01-04 worked; Spring Festival 02-15..23 off, Sat 02-14 and
 Sat 02-28 worked; Labour Day 05-01..05 off, Sat 05-09 worked; Mid-autumn Fri 09-25 off;
 National Day 10-01..07 off, Sun 09-20 and Sat 10-10 worked (Thu 10-08 is a normal workday).
+
+2027 is not in the package yet and counts provisionally (statutory holidays only, no
+调休): Fri 01-01 off; Spring Festival Fri 02-05 (除夕) .. Mon 02-08 (初三) off.
 """
 
 from __future__ import annotations
@@ -182,15 +185,69 @@ def test_closures_are_skipped_like_holidays() -> None:
     assert closed.add_office_time(at("2026-03-03 17:00"), minutes(60)) == at("2026-03-05 09:00")
 
 
-def test_year_without_holiday_data_raises_calendar_data_missing() -> None:
-    with pytest.raises(CalendarDataMissing, match="2027") as caught:
-        CAL.is_working_day(date(2027, 1, 5))
-    assert caught.value.year == 2027
+@pytest.mark.parametrize(
+    ("day", "working"),
+    [
+        pytest.param(date(2027, 1, 1), False, id="new-year-friday"),
+        pytest.param(date(2027, 1, 4), True, id="first-monday"),
+        pytest.param(date(2027, 2, 5), False, id="chuxi-friday"),
+        pytest.param(date(2027, 2, 8), False, id="chusan-monday"),
+        pytest.param(date(2027, 2, 9), True, id="tuesday-after-spring-festival"),
+        pytest.param(date(2027, 1, 9), False, id="ordinary-saturday"),
+    ],
+)
+def test_year_without_holiday_data_counts_provisionally(day: date, working: bool) -> None:
+    assert CAL.is_working_day(day) is working
+    assert CAL.is_provisional(day)
 
 
-def test_limit_running_into_an_uncovered_year_raises_rather_than_guessing() -> None:
+def test_years_the_package_covers_are_not_provisional() -> None:
+    assert not CAL.is_provisional(date(2026, 12, 31))
+    assert not CAL.is_provisional(date(2004, 1, 1))
+
+
+def test_limit_running_into_an_uncovered_year_counts_provisional_days() -> None:
+    # Fri 01-01 holiday, 01-02..03 weekend, Mon 01-04 day 1, Tue 01-05 day 2.
+    assert CAL.due_at(at("2026-12-31 10:00"), 2) == at("2027-01-05 17:30")
+    assert CAL.office_time_between(at("2026-12-31 17:00"), at("2027-01-04 09:30")) == minutes(90)
+
+
+def test_closures_apply_to_provisional_days() -> None:
+    closed = WorkingCalendar(OfficeHours.default(), closures=frozenset({date(2027, 1, 4)}))
+    assert not closed.is_working_day(date(2027, 1, 4))
+    assert closed.due_at(at("2026-12-31 10:00"), 1) == at("2027-01-05 17:30")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "touches"),
+    [
+        pytest.param("2026-03-03 10:00", "2026-12-31 23:59", False, id="inside-covered-year"),
+        pytest.param("2026-12-31 10:00", "2027-01-05 17:30", True, id="runs-into-2027"),
+        pytest.param("2027-03-01 10:00", "2027-03-02 10:00", True, id="inside-2027"),
+        pytest.param("2027-01-05 10:00", "2026-12-31 10:00", False, id="end-before-start"),
+    ],
+)
+def test_touches_provisional_when_a_span_reaches_an_uncovered_year(
+    start: str, end: str, touches: bool
+) -> None:
+    assert CAL.touches_provisional(at(start), at(end)) is touches
+
+
+def test_touches_provisional_takes_dates_in_the_center_time_zone() -> None:
+    utc = ZoneInfo("UTC")
+    end = datetime(2026, 12, 31, 17, 0, tzinfo=utc)  # 2027-01-01 01:00 in Shanghai
+    assert CAL.touches_provisional(at("2026-12-30 10:00"), end)
+    assert not CAL.touches_provisional(at("2026-12-30 10:00"), end.replace(hour=15))
+
+
+def test_year_before_the_holiday_data_raises_calendar_data_missing() -> None:
+    with pytest.raises(CalendarDataMissing, match="2003") as caught:
+        CAL.is_working_day(date(2003, 12, 31))
+    assert caught.value.year == 2003
     with pytest.raises(CalendarDataMissing):
-        CAL.due_at(at("2026-12-31 10:00"), 1)
+        CAL.is_provisional(date(2003, 12, 31))
+    with pytest.raises(CalendarDataMissing):
+        CAL.due_at(at("2003-12-30 10:00"), 1)
 
 
 def test_naive_instants_are_refused() -> None:
