@@ -9,7 +9,20 @@ from __future__ import annotations
 
 from temporalio.exceptions import ApplicationError
 
-from workflows.model import Actor, CaseState, Kind, Role, Status
+from workflows.model import (
+    Actor,
+    CaseState,
+    Complete,
+    Extend,
+    Kind,
+    Outcome,
+    Reassign,
+    RecordSignoff,
+    RequestSignoff,
+    Role,
+    Status,
+    Suspend,
+)
 
 # Where each action may be taken. Anything else is an invalid transition.
 ALLOWED: dict[str, frozenset[Status]] = {
@@ -110,3 +123,57 @@ def known_materials(codes: list[str], catalog: set[str], what: str) -> None:
 def written_reason(text: str, what: str) -> None:
     if not text.strip():
         raise validation_error(f"{what} needs a written reason")
+
+
+# Each action's own checks, after authorization and the transition check.
+
+
+def check_signoff_request(a: RequestSignoff, joint_departments: list[str]) -> None:
+    if not a.departments:
+        raise validation_error("a sign-off request must name at least one department")
+    unknown = sorted(set(a.departments) - set(joint_departments))
+    if unknown:
+        raise validation_error(f"departments not part of this joint service: {', '.join(unknown)}")
+
+
+def check_signoff(a: RecordSignoff, state: CaseState) -> None:
+    if a.decision not in ("approve", "reject"):
+        raise validation_error("decision must be 'approve' or 'reject'")
+    entry = next((x for x in state.signoffs if x.department == a.department), None)
+    if entry is None:
+        raise validation_error(f"department {a.department!r} was not asked to sign off")
+    if entry.decision is not None:
+        raise invalid_transition(
+            "signoff", state, f"department {a.department!r} has already signed off"
+        )
+
+
+def check_completion(a: Complete, state: CaseState) -> None:
+    if a.outcome not in (Outcome.APPROVED, Outcome.DENIED):
+        raise validation_error("outcome must be 'approved' or 'denied'")
+    approvals = [x.decision == "approve" for x in state.signoffs]
+    if (
+        a.outcome is Outcome.APPROVED
+        and state.kind is Kind.JOINT
+        and not (approvals and all(approvals))
+    ):
+        raise invalid_transition(
+            "complete", state, "a joint case is approved only when every department approved"
+        )
+
+
+def check_reassignment(a: Reassign, state: CaseState) -> None:
+    if a.to_staff == state.assignee:
+        raise validation_error(f"the case is already assigned to {a.to_staff}")
+
+
+def check_extension(a: Extend) -> None:
+    written_reason(a.reason, "an extension")
+    if not 1 <= a.days <= 60:
+        raise validation_error("an extension is 1 to 60 working days")
+
+
+def check_suspension(a: Suspend) -> None:
+    written_reason(a.reason, "a suspension")
+    if a.expected_days < 1:
+        raise validation_error("expected_days must be at least 1")

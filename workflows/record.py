@@ -1,0 +1,207 @@
+"""The case's record inside its workflow: state, numbered events, clocks, and the shared steps.
+
+``CaseWorkflow`` (``workflows.case``) decides; this base class keeps what it
+decides with. Nothing here does I/O except through activities, and time is
+always the workflow's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+
+from workflows import rules
+from workflows.model import (
+    ActionMeta,
+    CaseInput,
+    CaseState,
+    Deadline,
+    DeadlineRequest,
+    Event,
+    Outcome,
+    ShiftRequest,
+    Status,
+)
+
+SYSTEM = "system"
+_COMPUTE_TIMEOUT = timedelta(seconds=30)
+
+
+class CaseRecord:
+    def __init__(self, inp: CaseInput) -> None:
+        self._inp = inp
+        self._events: list[Event] = []
+        self._projected = 0
+        self._keys: dict[str, str | None] = {}
+        self._ready = False
+        self._timers_changed = False
+        self._paused_since: datetime | None = None
+        self._resume_to = Status.RECEIVED
+        self._lock = asyncio.Lock()
+        catalog = {m.code for m in inp.service.materials}
+        self._catalog = catalog
+        self._state = CaseState(
+            case_id=inp.case_id,
+            service_code=inp.service.code,
+            service_name=inp.service.name,
+            window=inp.service.window,
+            kind=inp.service.kind,
+            status=Status.RECEIVED,
+            outcome=None,
+            urgent=inp.urgent,
+            received_at=workflow.now(),
+            due_at=None,
+            warn_at=None,
+            paused=False,
+            suspended=False,
+            overdue=False,
+            warned=False,
+            assignee=inp.actor.staff_id,
+            first_receiver=inp.actor.staff_id,
+            applicant=inp.applicant,
+            materials=sorted(set(inp.materials) & catalog),
+            materials_missing=sorted(
+                m.code for m in inp.service.materials if m.required and m.code not in inp.materials
+            ),
+            signoffs=[],
+            completed_at=None,
+            last_seq=0,
+            request_hash=inp.request_hash,
+        )
+
+    # -- clocks ------------------------------------------------------------
+
+    def _next_timer(self) -> tuple[Callable[[], None], datetime] | None:
+        s = self._state
+        if s.paused or s.due_at is None or s.warn_at is None:
+            return None
+        if not s.warned and s.warn_at < s.due_at:
+            return self._warn, s.warn_at
+        if not s.overdue:
+            return self._breach, s.due_at
+        return None
+
+    def _warn(self) -> None:
+        self._state.warned = True
+        self._emit("deadline.warning", SYSTEM, due_at=iso(self._state.due_at))
+
+    def _breach(self) -> None:
+        self._state.overdue = True
+        self._state.warned = True
+        self._emit("deadline.overdue", SYSTEM, due_at=iso(self._state.due_at))
+
+    # -- shared steps ------------------------------------------------------
+
+    def _precheck(self, action: str, meta: ActionMeta, department: str | None = None) -> bool:
+        """Common checks; False when this is a retry of an action already applied."""
+        key = meta.idempotency_key
+        if key is not None and key in self._keys:
+            if self._keys[key] != meta.request_hash:
+                raise rules.idempotency_conflict(key)
+            return False
+        rules.authorize(action, meta.actor, self._state, department)
+        rules.check_transition(action, self._state)
+        return True
+
+    def _pause(self, meta: ActionMeta, reason: str, **data: Any) -> None:
+        self._state.paused = True
+        self._paused_since = workflow.now()
+        self._timers_changed = True
+        self._emit_by(meta, "clock.paused", reason=reason, **data)
+
+    async def _resume(self, meta: ActionMeta) -> None:
+        s = self._state
+        if s.suspended or s.status is Status.NEEDS_MATERIALS or self._paused_since is None:
+            return
+        assert s.due_at is not None and s.warn_at is not None
+        shifted: Deadline = await workflow.execute_activity(
+            "shift_deadline",
+            ShiftRequest(
+                s.due_at, s.warn_at, self._paused_since, workflow.now(), self._inp.calendar
+            ),
+            result_type=Deadline,
+            start_to_close_timeout=_COMPUTE_TIMEOUT,
+        )
+        paused_from = self._paused_since
+        self._paused_since = None
+        s.paused = False
+        self._set_deadline(shifted)
+        self._emit_by(
+            meta,
+            "clock.resumed",
+            paused_from=paused_from.isoformat(),
+            paused_office_seconds=shifted.paused_office_seconds,
+            due_at=iso(s.due_at),
+        )
+
+    def _close(self, meta: ActionMeta, result: Outcome, event: str, **data: Any) -> None:
+        self._state.status = Status.COMPLETED
+        self._state.outcome = result
+        self._state.completed_at = workflow.now()
+        self._state.paused = False
+        due = self._state.due_at
+        self._emit_by(meta, event, on_time=due is None or workflow.now() <= due, **data)
+        self._timers_changed = True
+
+    async def _deadline(self, start: datetime, days: int) -> Deadline:
+        result: Deadline = await workflow.execute_activity(
+            "compute_deadline",
+            DeadlineRequest(start, days, self._inp.calendar),
+            result_type=Deadline,
+            start_to_close_timeout=_COMPUTE_TIMEOUT,
+        )
+        return result
+
+    def _set_deadline(self, deadline: Deadline) -> None:
+        s = self._state
+        s.due_at, s.warn_at = deadline.due_at, deadline.warn_at
+        now = workflow.now()
+        s.overdue = s.overdue and deadline.due_at <= now
+        s.warned = s.warned and deadline.warn_at <= now
+        self._timers_changed = True
+
+    def _emit_by(self, meta: ActionMeta, type_: str, **data: Any) -> None:
+        if meta.idempotency_key is not None:
+            self._keys[meta.idempotency_key] = meta.request_hash
+        self._emit(type_, meta.actor.staff_id, **data)
+
+    def _emit(self, type_: str, actor: str, **data: Any) -> None:
+        seq = len(self._events) + 1
+        self._events.append(Event(seq=seq, type=type_, at=workflow.now(), actor=actor, data=data))
+        self._state.last_seq = seq
+        workflow.logger.info("case event", extra={"event_type": type_, "seq": seq, "actor": actor})
+
+    def _closed(self) -> bool:
+        return self._state.status is Status.COMPLETED
+
+
+class Acting:
+    """Waits until the case is received and no other action runs, then re-checks the action."""
+
+    def __init__(self, wf: CaseRecord, meta: ActionMeta, validate: Callable[[], None]) -> None:
+        self._wf, self._meta, self._validate = wf, meta, validate
+
+    async def __aenter__(self) -> bool:
+        """True to act; False when this is a retry of an action already applied."""
+        await workflow.wait_condition(lambda: self._wf._ready)
+        await self._wf._lock.acquire()
+        key = self._meta.idempotency_key
+        if key is not None and self._wf._keys.get(key, "") == self._meta.request_hash:
+            return False
+        try:
+            self._validate()
+        except BaseException:
+            self._wf._lock.release()
+            raise
+        return True
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._wf._lock.release()
+
+
+def iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
