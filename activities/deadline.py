@@ -8,12 +8,18 @@ minutes of office time and a warning after 20.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from temporalio import activity
 
 from activities.calendar import OfficeHours, WorkingCalendar
-from workflows.model import Deadline, DeadlineRequest, OfficeCalendar, ShiftRequest
+from workflows.model import (
+    Deadline,
+    DeadlineRequest,
+    LadderRequest,
+    OfficeCalendar,
+    ShiftRequest,
+)
 
 IMMEDIATE_LIMIT = timedelta(minutes=30)
 IMMEDIATE_WARNING = timedelta(minutes=20)
@@ -52,3 +58,17 @@ async def shift_deadline(req: ShiftRequest) -> Deadline:
         warn_at=cal.add_office_time(req.warn_at, paused),
         paused_office_seconds=int(paused.total_seconds()),
     )
+
+
+@activity.defn(name="ladder_times")
+async def ladder_times(req: LadderRequest) -> list[datetime]:
+    """When each rung of the escalation ladder is due: N full working days of office time later."""
+    cal = working_calendar(req.calendar)
+    day = sum(
+        (
+            datetime.combine(date.min, end) - datetime.combine(date.min, start)
+            for start, end in cal.hours.periods
+        ),
+        timedelta(),
+    )
+    return [cal.add_office_time(req.start, day * n) for n in req.working_days]

@@ -17,6 +17,7 @@ import structlog
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from api.alert_hub import AlertHub
 from banjian.settings import Settings
 from projections.center import Directory, StaffMember, load_directory, staff_for_token
 from workflows.model import OfficeCalendar
@@ -42,6 +43,9 @@ class AppContext:
     # In the sandbox, every case this process received: the clock waits for them to settle.
     sandbox_cases: set[str] = field(default_factory=set)
     _tokens: dict[str, tuple[StaffMember, float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.alerts = AlertHub(self.pool)
 
     @property
     def directory_tz(self) -> ZoneInfo:

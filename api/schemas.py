@@ -174,3 +174,14 @@ class StaffOut(BaseModel):
     role: str
     window: str | None
     post: str | None
+
+
+class AlertOut(BaseModel):
+    id: str
+    case_id: str
+    kind: str
+    level: str
+    window: str
+    raised_at: datetime
+    acked_at: datetime | None
+    acked_by: str | None

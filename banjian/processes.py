@@ -12,6 +12,7 @@ from activities.projection import Projector
 from api.app import create_app
 from api.context import AppContext
 from banjian.settings import Settings
+from banjian.stack import SHUTDOWN_GRACE_SECONDS
 from banjian.temporal import build_worker, connect
 from projections.center import load_directory
 from projections.db import create_pool
@@ -47,7 +48,11 @@ async def run_api(settings: Settings, address: str, dsn: str) -> None:
             task_queue=settings.task_queue,
         )
         config = uvicorn.Config(
-            create_app(ctx), host=settings.api_host, port=settings.api_port, log_level="warning"
+            create_app(ctx),
+            host=settings.api_host,
+            port=settings.api_port,
+            log_level="warning",
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
         )
         await uvicorn.Server(config).serve()
     finally:

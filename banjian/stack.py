@@ -46,6 +46,7 @@ from projections.migrate import migrate
 log = structlog.get_logger(__name__)
 
 STACK_FILE = "stack.json"
+SHUTDOWN_GRACE_SECONDS = 3
 DEMO_TOKEN_STAFF = ("mz-a", "mz-head", "director", "ops")
 
 
@@ -195,6 +196,8 @@ async def run_stack(settings: Settings, *, sandbox: bool) -> None:
                 port=settings.api_port,
                 log_level="warning",
                 access_log=False,
+                # Alert streams never end by themselves; do not wait on them at shutdown.
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
             )
         )
         info = StackInfo(dsn, client.service_client.config.target_host, api_url, ui_url, sandbox)

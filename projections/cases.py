@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from projections.alerts import apply_alert_events
 from projections.db import Conn
 from workflows.model import ProjectionBatch
 
@@ -91,6 +92,7 @@ async def apply_batch(conn: Conn, batch: ProjectionBatch) -> None:
             s.completed_at,
             s.last_seq,
         )
+        await apply_alert_events(conn, batch.case_id, s.window, ev)
 
 
 def _signoff_json(signoff: Any) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from temporalio.common import RetryPolicy
 
 from workflows import rules
 from workflows.model import (
+    AcknowledgeAlert,
     CaseInput,
     CaseState,
     Complete,
@@ -125,7 +126,32 @@ class CaseWorkflow(CaseRecord):
                 )
             except TimeoutError:
                 if due is not None:
-                    due[0]()
+                    await due[0]()
+
+    # -- supervisors -------------------------------------------------------
+
+    @workflow.update(name="acknowledge-alert")
+    async def acknowledge_alert(self, a: AcknowledgeAlert) -> CaseState:
+        async with Acting(self, a.meta, lambda: self._v_ack(a)) as act:
+            if not act:
+                return self._state
+            alert = next(x for x in self._state.alerts if x.id == a.alert_id)
+            alert.acked_at, alert.acked_by = workflow.now(), a.meta.actor.staff_id
+            self._ladder.clear()  # acknowledging stops the climb
+            self._timers_changed = True
+            self._emit_by(
+                a.meta,
+                "alert.acknowledged",
+                alert_id=alert.id,
+                kind=alert.kind,
+                level=alert.level.value,
+            )
+        return self._state
+
+    @acknowledge_alert.validator
+    def _v_ack(self, a: AcknowledgeAlert) -> None:
+        if self._precheck("acknowledge-alert", a.meta):
+            rules.check_acknowledgement(a, self._state)
 
     # -- staff actions -----------------------------------------------------
 

@@ -119,6 +119,24 @@ class Signoff:
     by: str | None = None
 
 
+class AlertLevel(StrEnum):
+    """The escalation ladder: who is alerted (window head → director → 纪检监察)."""
+
+    WINDOW_HEAD = "window_head"
+    DIRECTOR = "director"
+    DISCIPLINE = "discipline"
+
+
+@dataclass
+class Alert:
+    id: str
+    kind: str  # warning | overdue | escalation
+    level: AlertLevel
+    raised_at: datetime
+    acked_at: datetime | None = None
+    acked_by: str | None = None
+
+
 @dataclass
 class CaseState:
     """The live state of a case, as the workflow query and every action return it."""
@@ -147,6 +165,7 @@ class CaseState:
     completed_at: datetime | None
     last_seq: int
     request_hash: str
+    alerts: list[Alert] = field(default_factory=list)
 
 
 # Staff actions, one dataclass each; every action names who acts and, when the
@@ -232,6 +251,12 @@ class Resume:
 
 
 @dataclass(frozen=True)
+class AcknowledgeAlert:
+    meta: ActionMeta
+    alert_id: str
+
+
+@dataclass(frozen=True)
 class ProjectionBatch:
     """Events to write to the read model, with the case state after the last of them."""
 
@@ -257,6 +282,15 @@ class ShiftRequest:
     warn_at: datetime
     paused_from: datetime
     paused_to: datetime
+    calendar: OfficeCalendar
+
+
+@dataclass(frozen=True)
+class LadderRequest:
+    """The instants ``working_days`` of office time after ``start``, one per rung."""
+
+    start: datetime
+    working_days: list[int]
     calendar: OfficeCalendar
 
 

@@ -8,7 +8,7 @@ always the workflow's own.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,11 +17,14 @@ from temporalio import workflow
 from workflows import rules
 from workflows.model import (
     ActionMeta,
+    Alert,
+    AlertLevel,
     CaseInput,
     CaseState,
     Deadline,
     DeadlineRequest,
     Event,
+    LadderRequest,
     Outcome,
     ShiftRequest,
     Status,
@@ -29,6 +32,14 @@ from workflows.model import (
 
 SYSTEM = "system"
 _COMPUTE_TIMEOUT = timedelta(seconds=30)
+
+# The default ladder: overdue → window head; unacknowledged one working day → director;
+# three → discipline inspection (纪检监察).
+LADDER = (
+    (AlertLevel.WINDOW_HEAD, 0),
+    (AlertLevel.DIRECTOR, 1),
+    (AlertLevel.DISCIPLINE, 3),
+)
 
 
 class CaseRecord:
@@ -41,6 +52,8 @@ class CaseRecord:
         self._timers_changed = False
         self._paused_since: datetime | None = None
         self._resume_to = Status.RECEIVED
+        # Rungs still to climb, with when: cleared by an acknowledgement or a new deadline.
+        self._ladder: list[tuple[AlertLevel, datetime]] = []
         self._lock = asyncio.Lock()
         catalog = {m.code for m in inp.service.materials}
         self._catalog = catalog
@@ -75,8 +88,10 @@ class CaseRecord:
 
     # -- clocks ------------------------------------------------------------
 
-    def _next_timer(self) -> tuple[Callable[[], None], datetime] | None:
+    def _next_timer(self) -> tuple[Callable[[], Awaitable[None]], datetime] | None:
         s = self._state
+        if self._ladder:
+            return self._escalate, self._ladder[0][1]
         if s.paused or s.due_at is None or s.warn_at is None:
             return None
         if not s.warned and s.warn_at < s.due_at:
@@ -85,14 +100,38 @@ class CaseRecord:
             return self._breach, s.due_at
         return None
 
-    def _warn(self) -> None:
+    async def _warn(self) -> None:
         self._state.warned = True
-        self._emit("deadline.warning", SYSTEM, due_at=iso(self._state.due_at))
+        self._raise("deadline.warning", "warning", AlertLevel.WINDOW_HEAD)
 
-    def _breach(self) -> None:
+    async def _breach(self) -> None:
+        """Overdue: alert the window head, and climb the ladder while nobody acknowledges."""
         self._state.overdue = True
         self._state.warned = True
-        self._emit("deadline.overdue", SYSTEM, due_at=iso(self._state.due_at))
+        overdue = self._raise("deadline.overdue", "overdue", AlertLevel.WINDOW_HEAD)
+        rungs = [(level, days) for level, days in LADDER if level is not AlertLevel.WINDOW_HEAD]
+        times: list[datetime] = await workflow.execute_activity(
+            "ladder_times",
+            LadderRequest(workflow.now(), [d for _, d in rungs], self._inp.calendar),
+            result_type=list[datetime],
+            start_to_close_timeout=_COMPUTE_TIMEOUT,
+        )
+        if overdue.acked_at is None and not self._closed():
+            self._ladder = [(level, at) for (level, _), at in zip(rungs, times, strict=True)]
+
+    async def _escalate(self) -> None:
+        level, _ = self._ladder.pop(0)
+        self._raise("case.escalated", "escalation", level)
+
+    def _raise(self, event: str, kind: str, level: AlertLevel) -> Alert:
+        """One event and one alert, named after the event that raised it."""
+        alert = Alert(f"{self._inp.case_id}-A{len(self._events) + 1}", kind, level, workflow.now())
+        self._state.alerts.append(alert)
+        alert_id = alert.id
+        self._emit(
+            event, SYSTEM, alert_id=alert_id, level=level.value, due_at=iso(self._state.due_at)
+        )
+        return alert
 
     # -- shared steps ------------------------------------------------------
 
@@ -159,9 +198,7 @@ class CaseRecord:
     def _set_deadline(self, deadline: Deadline) -> None:
         s = self._state
         s.due_at, s.warn_at = deadline.due_at, deadline.warn_at
-        now = workflow.now()
-        s.overdue = s.overdue and deadline.due_at <= now
-        s.warned = s.warned and deadline.warn_at <= now
+        # A warning or a breach, once raised, stands: a later deadline never raises it again.
         self._timers_changed = True
 
     def _emit_by(self, meta: ActionMeta, type_: str, **data: Any) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from temporalio.exceptions import ApplicationError
 
 from workflows.model import (
+    AcknowledgeAlert,
     Actor,
+    AlertLevel,
     CaseState,
     Complete,
     Extend,
@@ -41,10 +43,13 @@ ALLOWED: dict[str, frozenset[Status]] = {
     ),
     "suspend": frozenset({Status.RECEIVED, Status.UNDER_REVIEW, Status.JOINT_SIGNOFF}),
     "resume": frozenset({Status.RECEIVED, Status.UNDER_REVIEW, Status.JOINT_SIGNOFF}),
+    "acknowledge-alert": frozenset(
+        {Status.RECEIVED, Status.NEEDS_MATERIALS, Status.UNDER_REVIEW, Status.JOINT_SIGNOFF}
+    ),
 }
 
 # Actions a suspended case still accepts: the clock stops, the case does not move.
-WHILE_SUSPENDED = frozenset({"resume", "reassign", "extend", "return"})
+WHILE_SUSPENDED = frozenset({"resume", "reassign", "extend", "return", "acknowledge-alert"})
 
 DIRECTOR_ONLY = frozenset({"extend"})
 
@@ -177,3 +182,21 @@ def check_suspension(a: Suspend) -> None:
     written_reason(a.reason, "a suspension")
     if a.expected_days < 1:
         raise validation_error("expected_days must be at least 1")
+
+
+def check_acknowledgement(a: AcknowledgeAlert, state: CaseState) -> None:
+    """A supervisor acknowledges: the window head at the first rung, the director at any."""
+    alert = next((x for x in state.alerts if x.id == a.alert_id), None)
+    if alert is None:
+        raise validation_error(f"case {state.case_id} has no alert {a.alert_id!r}")
+    role = a.meta.actor.role
+    if role is Role.CLERK or (
+        role is Role.WINDOW_HEAD and alert.level is not AlertLevel.WINDOW_HEAD
+    ):
+        raise forbidden(
+            f"an alert to the {alert.level.value} is acknowledged by that level or above"
+        )
+    if alert.acked_at is not None:
+        raise invalid_transition(
+            "acknowledge-alert", state, f"alert {a.alert_id} was already acknowledged"
+        )

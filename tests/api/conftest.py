@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 import httpx
 import pytest_asyncio
+from fastapi import FastAPI
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 
 from activities.projection import Projector
 from api.app import create_app
@@ -57,3 +59,31 @@ async def api(
     ):
         yield Api(http, root, ctx, tokens)
     await pool.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def sandbox_app(
+    postgres: EmbeddedPostgres, time_skipping: tuple[WorkflowEnvironment, str]
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    env, queue = time_skipping
+    await prepare_database(postgres.dsn)
+    pool = await create_pool(postgres.dsn)
+    ctx = AppContext(
+        settings=Settings(),
+        client=env.client,
+        pool=pool,
+        directory=await load_directory(pool),
+        task_queue=queue,
+        sandbox=env,
+    )
+    app = create_app(ctx)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.test/api/v1") as c:
+        yield app, c
+    await pool.close()
+
+
+@pytest_asyncio.fixture
+async def sandbox(sandbox_app: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
+    """The sandbox API: a center on the time-skipping server, with its clock endpoints."""
+    return sandbox_app[1]

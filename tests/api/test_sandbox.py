@@ -2,43 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 
 import httpx
-import pytest_asyncio
-from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
-from api.context import AppContext
-from banjian.embedded import EmbeddedPostgres
-from banjian.settings import Settings
-from banjian.stack import prepare_database
-from projections.center import load_directory
-from projections.db import create_pool
 from tests.api.conftest import Api
 from tests.api.test_cases import new_case
-
-
-@pytest_asyncio.fixture(scope="module")
-async def sandbox(
-    postgres: EmbeddedPostgres, time_skipping: tuple[WorkflowEnvironment, str]
-) -> AsyncIterator[httpx.AsyncClient]:
-    env, queue = time_skipping
-    await prepare_database(postgres.dsn)
-    pool = await create_pool(postgres.dsn)
-    ctx = AppContext(
-        settings=Settings(),
-        client=env.client,
-        pool=pool,
-        directory=await load_directory(pool),
-        task_queue=queue,
-        sandbox=env,
-    )
-    transport = httpx.ASGITransport(app=create_app(ctx))
-    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.test/api/v1") as c:
-        yield c
-    await pool.close()
 
 
 async def test_sandbox_hands_out_tokens_by_role_and_window(sandbox: httpx.AsyncClient) -> None:
@@ -70,11 +39,26 @@ async def test_advancing_the_clock_fires_timers_and_projects_before_answering(
     now = datetime.fromisoformat(r.json()["now"])
     assert (now - before).days >= 15
     events = (await sandbox.get(f"/cases/{case['case_id']}/events", headers=h)).json()
-    assert [e["type"] for e in events] == ["case.received", "deadline.warning", "deadline.overdue"]
+    assert [e["type"] for e in events] == [
+        "case.received",
+        "deadline.warning",
+        "deadline.overdue",
+        "case.escalated",
+        "case.escalated",
+    ]
     overdue_at = datetime.fromisoformat(events[2]["at"])
     assert overdue_at >= datetime.fromisoformat(case["due_at"])
+    assert [e["data"]["level"] for e in events[3:]] == ["director", "discipline"]
     row = (await sandbox.get(f"/cases/{case['case_id']}", headers=h)).json()
     assert row["overdue"] and row["warned"]
+    alerts = (await sandbox.get("/alerts?status=open", headers=h)).json()
+    mine = sorted((a["kind"], a["level"]) for a in alerts if a["case_id"] == case["case_id"])
+    assert mine == [
+        ("escalation", "director"),
+        ("escalation", "discipline"),
+        ("overdue", "window_head"),
+        ("warning", "window_head"),
+    ]
 
 
 async def test_bad_advance_is_422_and_moves_nothing(sandbox: httpx.AsyncClient) -> None:

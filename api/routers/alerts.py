@@ -1,0 +1,84 @@
+"""Alerts for supervisors: the list, acknowledgement (which stops the climb), and a live stream."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from api.cases import CaseGateway, actor_of, request_hash
+from api.deps import Context, CurrentStaff, IdempotencyKey, get_staff
+from api.errors import not_found
+from api.schemas import AlertOut
+from projections.alerts import AlertFilter, alert_json, get_alert, list_alerts
+from workflows.model import AcknowledgeAlert, ActionMeta
+
+router = APIRouter(prefix="/alerts", tags=["alerts"])
+
+KEEPALIVE_SECONDS = 15.0
+
+
+@router.get("", response_model=list[AlertOut])
+async def alerts(
+    ctx: Context,
+    _: CurrentStaff,
+    status: Literal["open", "acked"] | None = None,
+    level: Literal["window_head", "director", "discipline"] | None = None,
+    window: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[AlertOut]:
+    rows = await list_alerts(ctx.pool, AlertFilter(status, level, window), limit)
+    return [AlertOut.model_validate(alert_json(r)) for r in rows]
+
+
+@router.post("/{alert_id}/ack", response_model=AlertOut)
+async def acknowledge(
+    alert_id: str, ctx: Context, staff: CurrentStaff, idempotency_key: IdempotencyKey = None
+) -> AlertOut:
+    # An alert's id names its case ("<case id>-A<seq>"), so this needs no database read.
+    case_id, sep, seq = alert_id.rpartition("-A")
+    if not sep or not seq.isdigit():
+        raise not_found("alert", alert_id)
+    meta = ActionMeta(actor_of(staff), idempotency_key, request_hash({"alert_id": alert_id}))
+    state = await CaseGateway(ctx).act(
+        case_id, "acknowledge-alert", AcknowledgeAlert(meta, alert_id), meta
+    )
+    alert = next(a for a in state.alerts if a.id == alert_id)
+    return AlertOut(
+        id=alert.id,
+        case_id=case_id,
+        kind=alert.kind,
+        level=alert.level.value,
+        window=state.window,
+        raised_at=alert.raised_at.astimezone(ctx.directory_tz),
+        acked_at=alert.acked_at.astimezone(ctx.directory_tz) if alert.acked_at else None,
+        acked_by=alert.acked_by,
+    )
+
+
+@router.get("/stream")
+async def stream(request: Request, ctx: Context, token: str | None = None) -> StreamingResponse:
+    """Server-sent events, one ``alert`` event per new alert (``?token=`` for EventSource)."""
+    header = request.headers.get("authorization") or (f"Bearer {token}" if token else None)
+    await get_staff(ctx, header)
+
+    async def events() -> AsyncIterator[str]:
+        async with ctx.alerts.subscribe() as queue:
+            yield ": connected\n\n"
+            while True:
+                try:
+                    alert_id = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                row = await get_alert(ctx.pool, alert_id)
+                if row is not None:
+                    body = AlertOut.model_validate(alert_json(row)).model_dump_json()
+                    yield f"event: alert\nid: {alert_id}\ndata: {body}\n\n"
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+    )

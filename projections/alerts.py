@@ -1,0 +1,103 @@
+"""The alerts read model: rows derived from a case's alert events, and the queries that list them.
+
+An alert row is written in the same transaction as the event that raised it,
+keyed by the event, so it exists exactly once; a NOTIFY on ``banjian_alerts``
+tells live listeners (the SSE stream) about each new row when it commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from projections.db import Conn
+from workflows.model import Event
+
+CHANNEL = "banjian_alerts"
+RAISING = {
+    "deadline.warning": "warning",
+    "deadline.overdue": "overdue",
+    "case.escalated": "escalation",
+}
+
+_INSERT = """
+insert into alerts (alert_id, case_id, seq, kind, level, window_code, raised_at)
+values ($1, $2, $3, $4, $5, $6, $7)
+on conflict (alert_id) do nothing
+returning alert_id
+"""
+
+_ACK = """
+update alerts set acked_at = $2, acked_by = $3 where alert_id = $1 and acked_at is null
+"""
+
+
+async def apply_alert_events(conn: Conn, case_id: str, window: str, events: list[Event]) -> None:
+    """Inside the batch's transaction: raise and acknowledge alerts as the events say."""
+    for e in events:
+        if e.type in RAISING:
+            row = await conn.fetchval(
+                _INSERT,
+                e.data["alert_id"],
+                case_id,
+                e.seq,
+                RAISING[e.type],
+                e.data["level"],
+                window,
+                e.at,
+            )
+            if row is not None:
+                await conn.execute("select pg_notify($1, $2)", CHANNEL, row)
+        elif e.type == "alert.acknowledged":
+            await conn.execute(_ACK, e.data["alert_id"], e.at, e.actor)
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    status: str | None = None  # open | acked
+    level: str | None = None
+    window: str | None = None
+
+
+async def list_alerts(
+    conn: asyncpg.Pool | Conn, filters: AlertFilter, limit: int = 200
+) -> list[asyncpg.Record]:
+    where: list[str] = []
+    args: list[Any] = []
+    if filters.status == "open":
+        where.append("acked_at is null")
+    elif filters.status == "acked":
+        where.append("acked_at is not null")
+    for column, value in (("level", filters.level), ("window_code", filters.window)):
+        if value is not None:
+            args.append(value)
+            where.append(f"{column} = ${len(args)}")
+    sql = "select * from alerts"
+    if where:
+        sql += " where " + " and ".join(where)
+    args.append(limit)
+    sql += f" order by raised_at desc, alert_id limit ${len(args)}"
+    rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+    return rows
+
+
+async def get_alert(conn: asyncpg.Pool | Conn, alert_id: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "select * from alerts where alert_id = $1", alert_id
+    )
+    return row
+
+
+def alert_json(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["alert_id"],
+        "case_id": row["case_id"],
+        "kind": row["kind"],
+        "level": row["level"],
+        "window": row["window_code"],
+        "raised_at": row["raised_at"],
+        "acked_at": row["acked_at"],
+        "acked_by": row["acked_by"],
+    }

@@ -1,0 +1,108 @@
+"""Alerts through the API: listed, acknowledged by the right people, streamed as they are raised."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from banjian.embedded import free_port
+from tests.api.test_cases import new_case
+
+
+async def token(sandbox: httpx.AsyncClient, staff: str) -> dict[str, str]:
+    r = await sandbox.post("/sandbox/tokens", json={"staff_id": staff})
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+async def receive_case(sandbox: httpx.AsyncClient) -> dict[str, Any]:
+    body = new_case("MZ-003")
+    body["materials"] = ["id_card", "hukou_book", "photo", "bank_card"]
+    r = await sandbox.post("/cases", json=body, headers=await token(sandbox, "mz-a"))
+    assert r.status_code == 201, r.text
+    case: dict[str, Any] = r.json()
+    return case
+
+
+async def past_due(sandbox: httpx.AsyncClient, case: dict[str, Any]) -> None:
+    """Move the clock an hour past the case's due time: warned and overdue, not yet escalated."""
+    now = datetime.fromisoformat((await sandbox.get("/sandbox/clock")).json()["now"])
+    hours = (datetime.fromisoformat(case["due_at"]) - now).total_seconds() / 3600 + 1
+    r = await sandbox.post("/sandbox/clock/advance", json={"hours": hours})
+    assert r.status_code == 200, r.text
+
+
+async def alerts_of(sandbox: httpx.AsyncClient, case_id: str, **query: str) -> list[dict[str, Any]]:
+    r = await sandbox.get("/alerts", params=query, headers=await token(sandbox, "director"))
+    assert r.status_code == 200, r.text
+    return [a for a in r.json() if a["case_id"] == case_id]
+
+
+async def test_window_head_acknowledges_the_breach_and_the_climb_stops(
+    sandbox: httpx.AsyncClient,
+) -> None:
+    case = await receive_case(sandbox)
+    await past_due(sandbox, case)
+    case_id = case["case_id"]
+    overdue = next(a for a in await alerts_of(sandbox, case_id) if a["kind"] == "overdue")
+    url = f"/alerts/{overdue['id']}/ack"
+    r = await sandbox.post(url, headers=await token(sandbox, "mz-a"))
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    r = await sandbox.post(url, headers=await token(sandbox, "mz-head"))
+    assert r.status_code == 200, r.text
+    assert r.json()["acked_by"] == "mz-head" and r.json()["acked_at"]
+    r = await sandbox.post(url, headers=await token(sandbox, "mz-head"))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "invalid_transition"
+    acked = await alerts_of(sandbox, case_id, status="acked")
+    assert [a["id"] for a in acked] == [overdue["id"]]
+    await sandbox.post("/sandbox/clock/advance", json={"days": 10})
+    assert [a["kind"] for a in await alerts_of(sandbox, case_id)] == ["overdue", "warning"]
+
+
+async def test_acknowledging_an_unknown_alert_is_404(sandbox: httpx.AsyncClient) -> None:
+    r = await sandbox.post("/alerts/not-an-alert/ack", headers=await token(sandbox, "director"))
+    assert r.status_code == 404 and r.json()["error"]["code"] == "alert_not_found"
+
+
+async def test_alert_stream_sends_each_new_alert_as_it_is_raised(
+    sandbox_app: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, sandbox = sandbox_app
+    port = free_port()
+    config = uvicorn.Config(app, port=port, log_level="warning", timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers only this flag
+            await asyncio.sleep(0.02)
+        auth = (await token(sandbox, "director"))["Authorization"].split()[1]
+        url = f"http://127.0.0.1:{port}/api/v1/alerts/stream?token={auth}"
+        async with httpx.AsyncClient(timeout=30) as http, http.stream("GET", url) as stream:
+            assert stream.status_code == 200
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            lines = stream.aiter_lines()
+            assert await anext(lines) == ": connected"
+            case = await receive_case(sandbox)
+            moving = asyncio.create_task(past_due(sandbox, case))
+            received: list[dict[str, Any]] = []
+            while len(received) < 2:
+                line = await asyncio.wait_for(anext(lines), 30)
+                if line.startswith("data: "):
+                    alert = json.loads(line.removeprefix("data: "))
+                    if alert["case_id"] == case["case_id"]:  # older cases climb on meanwhile
+                        received.append(alert)
+            await moving
+        assert [a["kind"] for a in received] == ["warning", "overdue"]
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def test_alert_stream_needs_a_token(sandbox: httpx.AsyncClient) -> None:
+    r = await sandbox.get("/alerts/stream")
+    assert r.status_code == 401

@@ -1,0 +1,116 @@
+"""Warnings, breaches and the escalation ladder: one event and one alert per rung, acks stop it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from activities.projection import Projector
+from banjian.temporal import build_worker
+from tests.workflows.test_case import (
+    DIRECTOR,
+    act,
+    event_types,
+    meta,
+    rejection_code,
+    service,
+    start,
+    state_of,
+)
+from workflows.model import AcknowledgeAlert, Actor, AlertLevel, Role, StartReview
+
+HEAD = Actor("mz-head", Role.WINDOW_HEAD, "minzheng")
+CLERK = Actor("mz-a", Role.CLERK, "minzheng")
+
+
+async def _overdue(env: WorkflowEnvironment, handle: Any) -> None:
+    s = await act(handle, "start-review", StartReview(meta()))
+    assert s.due_at is not None
+    await env.sleep(s.due_at - await env.get_current_time() + timedelta(minutes=5))
+
+
+async def test_an_unacknowledged_breach_climbs_to_director_then_discipline_once_each(
+    time_skipping: tuple[WorkflowEnvironment, str],
+) -> None:
+    env, _ = time_skipping
+    h = await start(time_skipping, service(days=2))
+    await _overdue(env, h)
+    assert (await event_types(h))[-2:] == ["deadline.warning", "deadline.overdue"]
+    await env.sleep(timedelta(days=20))
+    events = await h.query("events", result_type=list[dict[str, Any]])
+    raised = [(e["type"], e["data"].get("level")) for e in events if "alert_id" in e["data"]]
+    assert raised == [
+        ("deadline.warning", "window_head"),
+        ("deadline.overdue", "window_head"),
+        ("case.escalated", "director"),
+        ("case.escalated", "discipline"),
+    ]
+    s = await state_of(h)
+    assert [(a.kind, a.level) for a in s.alerts] == [
+        ("warning", AlertLevel.WINDOW_HEAD),
+        ("overdue", AlertLevel.WINDOW_HEAD),
+        ("escalation", AlertLevel.DIRECTOR),
+        ("escalation", AlertLevel.DISCIPLINE),
+    ]
+    overdue_at, director_at, discipline_at = (a.raised_at for a in s.alerts[1:])
+    assert overdue_at < director_at < discipline_at
+
+
+async def test_acknowledging_the_breach_stops_the_climb(
+    time_skipping: tuple[WorkflowEnvironment, str],
+) -> None:
+    env, _ = time_skipping
+    h = await start(time_skipping, service(days=2))
+    await _overdue(env, h)
+    overdue = (await state_of(h)).alerts[-1]
+    s = await act(h, "acknowledge-alert", AcknowledgeAlert(meta(HEAD), overdue.id))
+    assert s.alerts[-1].acked_by == "mz-head" and s.alerts[-1].acked_at is not None
+    await env.sleep(timedelta(days=20))
+    assert "case.escalated" not in await event_types(h)
+    assert (await event_types(h))[-1] == "alert.acknowledged"
+
+
+@pytest.mark.parametrize(
+    ("actor", "code"),
+    [(CLERK, "forbidden"), (DIRECTOR, None)],
+    ids=["clerk-may-not", "director-may"],
+)
+async def test_who_may_acknowledge(
+    time_skipping: tuple[WorkflowEnvironment, str], actor: Actor, code: str | None
+) -> None:
+    env, _ = time_skipping
+    h = await start(time_skipping, service(days=2))
+    await _overdue(env, h)
+    alert_id = (await state_of(h)).alerts[-1].id
+    if code is None:
+        await act(h, "acknowledge-alert", AcknowledgeAlert(meta(actor), alert_id))
+        with pytest.raises(WorkflowUpdateFailedError) as again:
+            await act(h, "acknowledge-alert", AcknowledgeAlert(meta(actor), alert_id))
+        assert rejection_code(again.value) == "invalid_transition"
+        return
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await act(h, "acknowledge-alert", AcknowledgeAlert(meta(actor), alert_id))
+    assert rejection_code(err.value) == code
+
+
+async def test_a_worker_restart_repeats_no_rung(
+    time_skipping: tuple[WorkflowEnvironment, str], projector: Projector
+) -> None:
+    env, _ = time_skipping
+    queue = "restart-cases"
+    # No cache: every workflow task replays the history from the start, as after a crash.
+    async with build_worker(env.client, queue, projector, max_cached_workflows=0):
+        h = await start((env, queue), service(days=2))
+        await _overdue(env, h)
+        assert (await event_types(h)).count("deadline.overdue") == 1
+    # A new worker has no cached workflows: it replays each history before going on.
+    async with build_worker(env.client, queue, projector):
+        await env.sleep(timedelta(days=20))
+        types = await event_types(h)
+    assert types.count("deadline.warning") == 1
+    assert types.count("deadline.overdue") == 1
+    assert types.count("case.escalated") == 2
