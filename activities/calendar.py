@@ -12,15 +12,19 @@ provisionally from the statutory holiday rules, see ``activities.provisional``;
 ``WorkingCalendar.touches_provisional`` tells whether a span depends on such a year.
 Years before the package's data (and beyond the rules' reach) raise
 ``CalendarDataMissing``.
+
+A holiday notice imported by operations (``activities.notice``) overrides both the
+package and the rules for its year, and a center's own closures override everything.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import chinese_calendar
@@ -121,24 +125,56 @@ def _require_aware(instant: datetime, name: str) -> None:
         raise ValueError(f"{name} must be timezone-aware, got naive {instant.isoformat()}")
 
 
+def _no_overrides() -> Mapping[date, bool]:
+    return MappingProxyType({})
+
+
 @dataclass(frozen=True)
 class WorkingCalendar:
-    """Working days and office time of one center."""
+    """Working days and office time of one center.
+
+    Whether a day is worked is decided by the first of these that speaks to it:
+    ``closures`` (the center is shut, whatever the notice says); ``overrides`` (the
+    imported holiday notices: date → working day); Monday to Friday for a year in
+    ``imported_years`` (its notice lists every exception); the package data; the
+    provisional rules.
+    """
 
     hours: OfficeHours
     closures: frozenset[date] = frozenset()  # center-specific closed days
+    overrides: Mapping[date, bool] = field(default_factory=_no_overrides)
+    imported_years: frozenset[int] = frozenset()  # years whose notice has been imported
+
+    def __post_init__(self) -> None:
+        # A read-only copy of its own: the caller's dict may change later, the calendar not.
+        object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
+
+    def __hash__(self) -> int:
+        # A mapping proxy is not hashable; hash the same content that == compares.
+        overrides = frozenset(self.overrides.items())
+        return hash((self.hours, self.closures, overrides, self.imported_years))
 
     def is_working_day(self, d: date) -> bool:
-        if self.is_provisional(d):
-            workday = provisional_is_working_day(d)
-        else:
-            workday = bool(chinese_calendar.is_workday(d))
-        return workday and d not in self.closures
+        return self._worked_unless_closed(d) and d not in self.closures
+
+    def _worked_unless_closed(self, d: date) -> bool:
+        listed = self.overrides.get(d)
+        if listed is not None:
+            return listed
+        if d.year in self.imported_years:
+            return d.weekday() < 5
+        if _is_provisional_year(d.year):
+            return provisional_is_working_day(d)
+        return bool(chinese_calendar.is_workday(d))
 
     def is_provisional(self, d: date) -> bool:
-        """Whether ``d`` is counted from the statutory rules because the package has no
-        data for its year yet; CalendarDataMissing for a year nothing covers."""
-        return _is_provisional_year(d.year)
+        """Whether ``d`` is counted from the statutory rules because neither the package
+        nor an imported notice covers its year; CalendarDataMissing for a year nothing
+        covers."""
+        return self._provisional_year(d.year)
+
+    def _provisional_year(self, year: int) -> bool:
+        return year not in self.imported_years and _is_provisional_year(year)
 
     def touches_provisional(self, start: datetime, end: datetime) -> bool:
         """Whether any day from ``start`` to ``end`` (dates in the center's time zone,
@@ -149,7 +185,7 @@ class WorkingCalendar:
         last = end.astimezone(self.hours.tz).date()
         if last < first:
             return False
-        return any(_is_provisional_year(year) for year in range(first.year, last.year + 1))
+        return any(self._provisional_year(year) for year in range(first.year, last.year + 1))
 
     def add_working_days(self, start: date, n: int) -> date:
         """The n-th working day after ``start``; ``start`` itself is not counted."""

@@ -18,6 +18,7 @@ from workflows.model import (
     DeadlineRequest,
     LadderRequest,
     OfficeCalendar,
+    OfficeInstantRequest,
     ShiftRequest,
 )
 
@@ -72,3 +73,11 @@ async def ladder_times(req: LadderRequest) -> list[datetime]:
         timedelta(),
     )
     return [cal.add_office_time(req.start, day * n) for n in req.working_days]
+
+
+@activity.defn(name="next_office_instant")
+async def next_office_instant(req: OfficeInstantRequest) -> datetime:
+    """``at`` itself during office hours, else the start of the next office period."""
+    cal = working_calendar(req.calendar)
+    tick = timedelta(seconds=1)
+    return cal.add_office_time(req.at, tick) - tick

@@ -7,34 +7,23 @@ events wait in the workflow until the database answers again.
 
 from __future__ import annotations
 
-import asyncio
-
-import asyncpg
 import structlog
 from temporalio import activity
 
 from projections.cases import apply_batch
-from projections.db import create_pool
+from projections.db import LazyPool
 from workflows.model import ProjectionBatch
 
 log = structlog.get_logger(__name__)
 
 
 class Projector:
-    def __init__(self, dsn: str) -> None:
-        self._dsn = dsn
-        self._pool: asyncpg.Pool | None = None
-        self._opening = asyncio.Lock()
-
-    async def _get_pool(self) -> asyncpg.Pool:
-        async with self._opening:
-            if self._pool is None:
-                self._pool = await create_pool(self._dsn, min_size=1, max_size=5)
-            return self._pool
+    def __init__(self, pool: LazyPool) -> None:
+        self._pool = pool
 
     @activity.defn(name="project_events")
     async def project_events(self, batch: ProjectionBatch) -> None:
-        pool = await self._get_pool()
+        pool = await self._pool.get()
         async with pool.acquire() as conn:
             await apply_batch(conn, batch)
         log.debug(
@@ -43,8 +32,3 @@ class Projector:
             first_seq=batch.events[0].seq,
             last_seq=batch.events[-1].seq,
         )
-
-    async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None

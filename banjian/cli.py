@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import typer
 
@@ -22,9 +22,11 @@ app = typer.Typer(
 staff_app = typer.Typer(help="The center's staff.", no_args_is_help=True)
 token_app = typer.Typer(help="Staff API tokens.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo center.", no_args_is_help=True)
+channels_app = typer.Typer(help="Where supervisors' alerts are delivered.", no_args_is_help=True)
 app.add_typer(staff_app, name="staff")
 app.add_typer(token_app, name="token")
 app.add_typer(demo_app, name="demo")
+app.add_typer(channels_app, name="channels")
 
 T = TypeVar("T")
 
@@ -169,3 +171,54 @@ def token_create(staff: Annotated[str, typer.Option("--staff", help="Staff id.")
         raise typer.Exit(1)
     typer.echo(f"token for {staff} (shown once; only its hash is stored):")
     typer.echo(token)
+
+
+Level = Literal["window_head", "director", "discipline"]
+ChannelKind = Literal["webhook", "wecom", "dingtalk"]
+
+
+@channels_app.command("add")
+def channels_add(
+    level: Annotated[Level, typer.Option(help="Who is alerted through it.")],
+    kind: Annotated[ChannelKind, typer.Option(help="A signed webhook or a group robot.")],
+    url: Annotated[str, typer.Option(help="The webhook or robot URL.")],
+    secret: Annotated[
+        str | None, typer.Option(help="HMAC key (webhook) or 加签 secret (DingTalk).")
+    ] = None,
+) -> None:
+    """Deliver alerts of a level to a channel (a level may have several)."""
+    from projections.db import connect
+    from projections.notifications import add_channel
+
+    settings = _settings()
+
+    async def go() -> int:
+        conn = await connect(database_url(settings))
+        try:
+            return await add_channel(conn, level, kind, url, secret)
+        finally:
+            await conn.close()
+
+    typer.echo(f"channel {_run(go())} added: {kind} for {level}")
+
+
+@channels_app.command("list")
+def channels_list() -> None:
+    """The active channels, secrets hidden."""
+    from projections.db import connect
+
+    settings = _settings()
+
+    async def go() -> list[tuple[int, str, str, bool]]:
+        conn = await connect(database_url(settings))
+        try:
+            rows = await conn.fetch(
+                "select id, level, kind, secret is not null as signed from alert_channels"
+                " where active order by level, id"
+            )
+        finally:
+            await conn.close()
+        return [(r["id"], r["level"], r["kind"], r["signed"]) for r in rows]
+
+    for channel_id, level, kind, signed in _run(go()):
+        typer.echo(f"{channel_id:>4}  {level:<12} {kind:<9} {'signed' if signed else 'unsigned'}")

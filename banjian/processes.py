@@ -8,31 +8,30 @@ import signal
 import structlog
 import uvicorn
 
-from activities.projection import Projector
 from api.app import create_app
 from api.context import AppContext
 from banjian.settings import Settings
 from banjian.stack import SHUTDOWN_GRACE_SECONDS
 from banjian.temporal import build_worker, connect
 from projections.center import load_directory
-from projections.db import create_pool
+from projections.db import LazyPool, create_pool
 
 log = structlog.get_logger(__name__)
 
 
 async def run_worker(settings: Settings, address: str, dsn: str) -> None:
     client = await connect(address, settings.temporal_namespace)
-    projector = Projector(dsn)
+    db = LazyPool(dsn)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with build_worker(client, settings.task_queue, projector):
+        async with build_worker(client, settings.task_queue, db, settings.timezone):
             log.info("worker.started", task_queue=settings.task_queue, temporal=address)
             await stop.wait()
     finally:
-        await projector.close()
+        await db.close()
     log.info("worker.stopped")
 
 

@@ -26,7 +26,6 @@ import uvicorn
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.projection import Projector
 from api.app import create_app
 from api.context import AppContext
 from banjian.embedded import (
@@ -39,8 +38,8 @@ from banjian.embedded import (
 from banjian.settings import Settings
 from banjian.temporal import build_worker, connect
 from projections.center import center_is_loaded, create_token, load_center, load_directory
+from projections.db import LazyPool, create_pool
 from projections.db import connect as db_connect
-from projections.db import create_pool
 from projections.migrate import migrate
 
 log = structlog.get_logger(__name__)
@@ -178,7 +177,7 @@ async def run_stack(settings: Settings, *, sandbox: bool) -> None:
         client = env.client if env is not None else temporal
         await prepare_database(dsn)
         tokens = await demo_tokens(dsn, None if sandbox else settings.data_dir)
-        projector = Projector(dsn)
+        db = LazyPool(dsn)
         pool = await create_pool(dsn)
         ctx = AppContext(
             settings=settings,
@@ -203,7 +202,7 @@ async def run_stack(settings: Settings, *, sandbox: bool) -> None:
         info = StackInfo(dsn, client.service_client.config.target_host, api_url, ui_url, sandbox)
         stack_file = settings.data_dir / STACK_FILE
         try:
-            async with build_worker(client, settings.task_queue, projector):
+            async with build_worker(client, settings.task_queue, db, settings.timezone):
                 serving = asyncio.create_task(server.serve())
                 # uvicorn only exposes a flag for "started"; poll it briefly.
                 while not server.started and not serving.done():  # noqa: ASYNC110
@@ -221,7 +220,7 @@ async def run_stack(settings: Settings, *, sandbox: bool) -> None:
             if not sandbox:
                 stack_file.unlink(missing_ok=True)
             await pool.close()
-            await projector.close()
+            await db.close()
     log.info("stack.stopped")
 
 

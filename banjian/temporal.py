@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
-from activities.deadline import compute_deadline, ladder_times, shift_deadline
+from activities.deadline import compute_deadline, ladder_times, next_office_instant, shift_deadline
+from activities.notify import Notifier
 from activities.projection import Projector
+from projections.db import LazyPool
 from workflows.case import CaseWorkflow
 
 
@@ -18,12 +22,25 @@ async def connect(address: str, namespace: str) -> Client:
 
 
 def build_worker(
-    client: Client, task_queue: str, projector: Projector, *, max_cached_workflows: int = 1000
+    client: Client,
+    task_queue: str,
+    db: LazyPool,
+    timezone: str,
+    *,
+    max_cached_workflows: int = 1000,
 ) -> Worker:
+    """A worker for case workflows and every activity they call, writing through ``db``."""
     return Worker(
         client,
         task_queue=task_queue,
         max_cached_workflows=max_cached_workflows,
         workflows=[CaseWorkflow],
-        activities=[compute_deadline, shift_deadline, ladder_times, projector.project_events],
+        activities=[
+            compute_deadline,
+            shift_deadline,
+            ladder_times,
+            next_office_instant,
+            Projector(db).project_events,
+            Notifier(db, ZoneInfo(timezone)).deliver_alert,
+        ],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -36,3 +37,23 @@ async def connect(dsn: str) -> asyncpg.Connection:
     conn: asyncpg.Connection = await asyncpg.connect(dsn)
     await _init_connection(conn)
     return conn
+
+
+class LazyPool:
+    """A pool opened on first use, so a worker starts (and waits) while PostgreSQL is down."""
+
+    def __init__(self, dsn: str, *, max_size: int = 5) -> None:
+        self._dsn, self._max_size = dsn, max_size
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def get(self) -> asyncpg.Pool:
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await create_pool(self._dsn, min_size=1, max_size=self._max_size)
+            return self._pool
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None

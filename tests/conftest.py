@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 import pytest_asyncio
@@ -18,11 +18,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.projection import Projector
 from banjian.embedded import EmbeddedPostgres, TemporalDevServer, free_port, test_server_path
 from banjian.temporal import build_worker, connect
+from projections.db import LazyPool
 from projections.db import connect as db_connect
 from projections.migrate import migrate
+from tests.receiver import Receiver
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -39,21 +40,22 @@ async def postgres(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Em
 
 
 @pytest_asyncio.fixture(scope="session")
-async def projector(postgres: EmbeddedPostgres) -> AsyncIterator[Projector]:
-    p = Projector(postgres.dsn)
-    yield p
-    await p.close()
+async def db(postgres: EmbeddedPostgres) -> AsyncIterator[LazyPool]:
+    """The workers' pool onto the test database."""
+    pool = LazyPool(postgres.dsn)
+    yield pool
+    await pool.close()
 
 
 @pytest_asyncio.fixture(scope="session")
-async def time_skipping(projector: Projector) -> AsyncIterator[tuple[WorkflowEnvironment, str]]:
+async def time_skipping(db: LazyPool) -> AsyncIterator[tuple[WorkflowEnvironment, str]]:
     """A time-skipping Temporal with a case worker on its own task queue."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(test_server_path()),
         data_converter=pydantic_data_converter,
     )
     queue = "ts-cases"
-    worker = build_worker(env.client, queue, projector)
+    worker = build_worker(env.client, queue, db, TIMEZONE)
     async with worker:
         yield env, queue
     await env.shutdown()
@@ -61,7 +63,7 @@ async def time_skipping(projector: Projector) -> AsyncIterator[tuple[WorkflowEnv
 
 @pytest_asyncio.fixture(scope="session")
 async def dev_server(
-    tmp_path_factory: pytest.TempPathFactory, projector: Projector
+    tmp_path_factory: pytest.TempPathFactory, db: LazyPool
 ) -> AsyncIterator[tuple[TemporalDevServer, Client, str]]:
     """The real Temporal dev server (in memory) with a case worker."""
     log_dir = tmp_path_factory.mktemp("temporal")
@@ -71,10 +73,13 @@ async def dev_server(
     await server.start()
     client = await connect(server.address, "default")
     queue = "dev-cases"
-    worker: Worker = build_worker(client, queue, projector)
+    worker: Worker = build_worker(client, queue, db, TIMEZONE)
     async with worker:
         yield server, client, queue
     await server.stop()
+
+
+TIMEZONE = "Asia/Shanghai"
 
 
 def new_case_id() -> str:
@@ -90,3 +95,14 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0)
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A local HTTP server standing in for webhooks and group robots."""
+    r = Receiver()
+    r.thread.start()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+    r.thread.join()

@@ -11,19 +11,22 @@ the read model, and a timer loop raises the warning and the breach on time.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 from workflows import rules
 from workflows.model import (
     AcknowledgeAlert,
+    AlertNotice,
     CaseInput,
     CaseState,
     Complete,
     Event,
     Extend,
+    OfficeInstantRequest,
     Outcome,
     ProjectionBatch,
     Reassign,
@@ -38,9 +41,16 @@ from workflows.model import (
     SupplyMaterials,
     Suspend,
 )
-from workflows.record import Acting, CaseRecord, iso
+from workflows.record import COMPUTE_TIMEOUT, Acting, CaseRecord, iso
 
 # Deadline arithmetic is quick and local; projection waits out a PostgreSQL outage.
+# Channels are retried with backoff for up to three days; every attempt is recorded.
+_DELIVERY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=10),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+)
+_DELIVERY_GIVE_UP = timedelta(days=3)
 _PROJECT_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -74,7 +84,7 @@ class CaseWorkflow(CaseRecord):
             first_receiver=inp.actor.staff_id,
         )
         self._ready = True
-        await asyncio.gather(self._project_loop(), self._timer_loop())
+        await asyncio.gather(self._project_loop(), self._timer_loop(), self._notify_loop())
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
@@ -114,6 +124,48 @@ class CaseWorkflow(CaseRecord):
                 retry_policy=_PROJECT_RETRY,
             )
             self._projected = batch.events[-1].seq
+
+    async def _notify_loop(self) -> None:
+        """Tell supervisors of each alert, in office hours, until every channel has it."""
+        while True:
+            await workflow.wait_condition(lambda: bool(self._to_notify) or self._closed())
+            if not self._to_notify:
+                return
+            alert = self._to_notify.pop(0)
+            calendar = self._inp.calendar
+            if not calendar.notify_outside_office_hours:
+                opens: datetime = await workflow.execute_activity(
+                    "next_office_instant",
+                    OfficeInstantRequest(workflow.now(), calendar),
+                    result_type=datetime,
+                    start_to_close_timeout=COMPUTE_TIMEOUT,
+                )
+                if opens > workflow.now():
+                    await workflow.sleep(opens - workflow.now())
+            if alert.acked_at is not None:
+                continue  # seen and acknowledged while held: nobody needs a message
+            s = self._state
+            notice = AlertNotice(
+                alert.id,
+                s.case_id,
+                alert.kind,
+                alert.level,
+                alert.raised_at,
+                s.service_name,
+                s.window,
+                s.assignee,
+                s.due_at,
+            )
+            try:
+                await workflow.execute_activity(
+                    "deliver_alert",
+                    notice,
+                    start_to_close_timeout=timedelta(minutes=2),
+                    schedule_to_close_timeout=_DELIVERY_GIVE_UP,
+                    retry_policy=_DELIVERY_RETRY,
+                )
+            except ActivityError:
+                workflow.logger.warning("alert not delivered", extra={"alert_id": alert.id})
 
     async def _timer_loop(self) -> None:
         while not self._closed():

@@ -86,6 +86,8 @@ class OfficeCalendar:
 
     timezone: str
     office_hours: str
+    # Notifications to people wait for office hours unless the center says otherwise.
+    notify_outside_office_hours: bool = False
 
 
 @dataclass(frozen=True)
@@ -299,3 +301,24 @@ class Deadline:
     due_at: datetime
     warn_at: datetime
     paused_office_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class AlertNotice:
+    """What a supervisor is told about an alert: no applicant's personal data."""
+
+    alert_id: str
+    case_id: str
+    kind: str
+    level: AlertLevel
+    raised_at: datetime
+    service_name: str
+    window: str
+    assignee: str
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OfficeInstantRequest:
+    at: datetime
+    calendar: OfficeCalendar

@@ -31,7 +31,7 @@ from workflows.model import (
 )
 
 SYSTEM = "system"
-_COMPUTE_TIMEOUT = timedelta(seconds=30)
+COMPUTE_TIMEOUT = timedelta(seconds=30)
 
 # The default ladder: overdue → window head; unacknowledged one working day → director;
 # three → discipline inspection (纪检监察).
@@ -54,6 +54,7 @@ class CaseRecord:
         self._resume_to = Status.RECEIVED
         # Rungs still to climb, with when: cleared by an acknowledgement or a new deadline.
         self._ladder: list[tuple[AlertLevel, datetime]] = []
+        self._to_notify: list[Alert] = []  # raised, not yet handed to the supervisors' channels
         self._lock = asyncio.Lock()
         catalog = {m.code for m in inp.service.materials}
         self._catalog = catalog
@@ -114,7 +115,7 @@ class CaseRecord:
             "ladder_times",
             LadderRequest(workflow.now(), [d for _, d in rungs], self._inp.calendar),
             result_type=list[datetime],
-            start_to_close_timeout=_COMPUTE_TIMEOUT,
+            start_to_close_timeout=COMPUTE_TIMEOUT,
         )
         if overdue.acked_at is None and not self._closed():
             self._ladder = [(level, at) for (level, _), at in zip(rungs, times, strict=True)]
@@ -127,6 +128,7 @@ class CaseRecord:
         """One event and one alert, named after the event that raised it."""
         alert = Alert(f"{self._inp.case_id}-A{len(self._events) + 1}", kind, level, workflow.now())
         self._state.alerts.append(alert)
+        self._to_notify.append(alert)
         alert_id = alert.id
         self._emit(
             event, SYSTEM, alert_id=alert_id, level=level.value, due_at=iso(self._state.due_at)
@@ -163,7 +165,7 @@ class CaseRecord:
                 s.due_at, s.warn_at, self._paused_since, workflow.now(), self._inp.calendar
             ),
             result_type=Deadline,
-            start_to_close_timeout=_COMPUTE_TIMEOUT,
+            start_to_close_timeout=COMPUTE_TIMEOUT,
         )
         paused_from = self._paused_since
         self._paused_since = None
@@ -191,7 +193,7 @@ class CaseRecord:
             "compute_deadline",
             DeadlineRequest(start, days, self._inp.calendar),
             result_type=Deadline,
-            start_to_close_timeout=_COMPUTE_TIMEOUT,
+            start_to_close_timeout=COMPUTE_TIMEOUT,
         )
         return result
 

@@ -13,14 +13,10 @@ import hashlib
 import hmac
 import json
 import socket
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qs, quote_plus, urlsplit
+from urllib.parse import quote_plus
 
 import httpx
 import pytest
@@ -34,6 +30,7 @@ from activities.channels import (
     deliver,
     verify_webhook_signature,
 )
+from tests.receiver import Receiver
 
 CST = timezone(timedelta(hours=8))
 NOW = datetime(2025, 3, 4, 9, 15, 30, tzinfo=CST)
@@ -51,80 +48,6 @@ MESSAGE = AlertMessage(
     raised_at=datetime(2025, 3, 4, 9, 0, tzinfo=CST),
     url="https://banjian.example.gov.cn/cases/BJ-7Q2K",
 )
-OK_ROBOT = b'{"errcode":0,"errmsg":"ok"}'
-
-
-@dataclass(frozen=True)
-class Recorded:
-    method: str
-    path: str
-    raw_query: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]  # lower-case names
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body.decode("utf-8"))
-
-
-class Receiver:
-    """Records requests; answers with ``status``/``body`` after ``delay`` seconds."""
-
-    def __init__(self) -> None:
-        self.requests: list[Recorded] = []
-        self.status = 200
-        self.body = OK_ROBOT
-        self.delay = 0.0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                parts = urlsplit(self.path)
-                receiver.requests.append(
-                    Recorded(
-                        method=self.command,
-                        path=parts.path,
-                        raw_query=parts.query,
-                        query=parse_qs(parts.query),
-                        headers={k.lower(): v for k, v in self.headers.items()},
-                        body=body,
-                    )
-                )
-                time.sleep(receiver.delay)
-                self.send_response(receiver.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(receiver.body)))
-                self.end_headers()
-                self.wfile.write(receiver.body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    def answer(self, status: int, body: bytes | dict[str, Any] = b"") -> None:
-        self.status = status
-        self.body = json.dumps(body).encode() if isinstance(body, dict) else body
-
-    @property
-    def only(self) -> Recorded:
-        assert len(self.requests) == 1
-        return self.requests[0]
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    r.thread.start()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
-    r.thread.join()
 
 
 @pytest_asyncio.fixture

@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.projection import Projector
 from api.app import create_app
 from api.context import AppContext
 from banjian.embedded import EmbeddedPostgres, TemporalDevServer
@@ -39,7 +38,6 @@ STAFF = ("mz-a", "mz-b", "mz-head", "sb-a", "director", "ops", "gt-a")
 async def api(
     postgres: EmbeddedPostgres,
     dev_server: tuple[TemporalDevServer, Client, str],
-    projector: Projector,
 ) -> AsyncIterator[Api]:
     _, client, queue = dev_server
     await prepare_database(postgres.dsn)

@@ -71,6 +71,23 @@ def test_run_serves_the_api_and_the_cli_works_beside_it(running: Running) -> Non
     assert {"id": "mz-a", "role": "clerk", "window": "minzheng", "post": "A"}.items() <= {
         k: v for s in staff if s["id"] == "mz-a" for k, v in s.items()
     }.items()
+    added = cli(
+        env,
+        "channels",
+        "add",
+        "--level",
+        "director",
+        "--kind",
+        "dingtalk",
+        "--url",
+        "https://oapi.dingtalk.com/robot/send?access_token=x",
+        "--secret",
+        "SECx",
+    )
+    assert added.returncode == 0, added.stderr
+    listed = cli(env, "channels", "list").stdout
+    assert "director" in listed and "dingtalk" in listed and "signed" in listed
+    assert "SECx" not in listed and "access_token" not in listed
     made = cli(env, "token", "create", "--staff", "mz-a")
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip().splitlines()[-1]

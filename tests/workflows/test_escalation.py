@@ -9,8 +9,9 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.projection import Projector
 from banjian.temporal import build_worker
+from projections.db import LazyPool
+from tests.conftest import TIMEZONE
 from tests.workflows.test_case import (
     DIRECTOR,
     act,
@@ -98,17 +99,17 @@ async def test_who_may_acknowledge(
 
 
 async def test_a_worker_restart_repeats_no_rung(
-    time_skipping: tuple[WorkflowEnvironment, str], projector: Projector
+    time_skipping: tuple[WorkflowEnvironment, str], db: LazyPool
 ) -> None:
     env, _ = time_skipping
     queue = "restart-cases"
     # No cache: every workflow task replays the history from the start, as after a crash.
-    async with build_worker(env.client, queue, projector, max_cached_workflows=0):
+    async with build_worker(env.client, queue, db, TIMEZONE, max_cached_workflows=0):
         h = await start((env, queue), service(days=2))
         await _overdue(env, h)
         assert (await event_types(h)).count("deadline.overdue") == 1
     # A new worker has no cached workflows: it replays each history before going on.
-    async with build_worker(env.client, queue, projector):
+    async with build_worker(env.client, queue, db, TIMEZONE):
         await env.sleep(timedelta(days=20))
         types = await event_types(h)
     assert types.count("deadline.warning") == 1

@@ -1,0 +1,74 @@
+"""Delivering alerts to supervisors through the channels configured for their level.
+
+Every attempt is recorded. A channel that took the alert is not sent it
+again when the activity is retried; a retryable failure (network, 5xx, a
+robot's rate limit) fails the activity so that Temporal retries it with
+backoff; a configuration error is recorded and not retried.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.channels import AlertMessage, deliver
+from projections.db import LazyPool
+from projections.notifications import channels_for, delivered_channels, record_attempt
+from workflows.model import AlertNotice
+
+log = structlog.get_logger(__name__)
+
+_KIND = {"warning": "办件预警", "overdue": "办件超期", "escalation": "超期升级"}
+_LEVEL = {"window_head": "窗口负责人", "director": "中心主任", "discipline": "纪检监察"}
+
+
+def message_for(n: AlertNotice, tz: ZoneInfo) -> AlertMessage:
+    due = n.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if n.due_at else "—"
+    lines = [
+        f"办件编号：{n.case_id}",
+        f"事项：{n.service_name}",
+        f"窗口：{n.window}　承办人：{n.assignee}",
+        f"办结期限：{due}",
+        f"通知对象：{_LEVEL.get(n.level.value, n.level.value)}",
+    ]
+    return AlertMessage(
+        alert_id=n.alert_id,
+        case_id=n.case_id,
+        kind=n.kind,
+        level=n.level.value,
+        title=f"{_KIND.get(n.kind, n.kind)}：{n.case_id} {n.service_name}",
+        text="\n".join(lines),
+        raised_at=n.raised_at,
+    )
+
+
+class Notifier:
+    def __init__(self, pool: LazyPool, tz: ZoneInfo) -> None:
+        self._pool, self._tz = pool, tz
+
+    @activity.defn(name="deliver_alert")
+    async def deliver_alert(self, notice: AlertNotice) -> int:
+        """Send to every channel of the alert's level not yet reached; the number reached."""
+        pool = await self._pool.get()
+        channels = await channels_for(pool, notice.level.value)
+        done = await delivered_channels(pool, notice.alert_id)
+        message = message_for(notice, self._tz)
+        retry_later = False
+        async with httpx.AsyncClient() as client:
+            for channel_id, config in channels:
+                if channel_id in done:
+                    continue
+                attempt = await deliver(message, config, client, lambda: datetime.now(UTC))
+                await record_attempt(pool, notice.alert_id, channel_id, attempt)
+                if attempt.ok:
+                    done.add(channel_id)
+                retry_later = retry_later or (not attempt.ok and attempt.retryable)
+        if retry_later:
+            raise ApplicationError("a channel did not take the alert yet", type="delivery_pending")
+        log.info("alert.delivered", alert_id=notice.alert_id, channels=len(done))
+        return len(done)

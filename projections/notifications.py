@@ -1,0 +1,51 @@
+"""Alert channels per level, and the record of every delivery attempt."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from activities.channels import ChannelConfig, DeliveryAttempt
+from projections.db import Conn
+
+Pool = asyncpg.Pool | Conn
+
+
+async def add_channel(
+    conn: Pool, level: str, kind: str, url: str, secret: str | None = None
+) -> int:
+    channel_id: int = await conn.fetchval(
+        "insert into alert_channels (level, kind, url, secret) values ($1, $2, $3, $4)"
+        " returning id",
+        level, kind, url, secret,
+    )
+    return channel_id
+
+
+async def channels_for(conn: Pool, level: str) -> list[tuple[int, ChannelConfig]]:
+    rows = await conn.fetch(
+        "select id, kind, url, secret from alert_channels where active and level = $1 order by id",
+        level,
+    )
+    return [(r["id"], ChannelConfig(r["kind"], r["url"], r["secret"])) for r in rows]
+
+
+async def delivered_channels(conn: Pool, alert_id: str) -> set[int]:
+    rows = await conn.fetch(
+        "select distinct channel_id from alert_deliveries where alert_id = $1 and ok", alert_id
+    )
+    return {r["channel_id"] for r in rows}
+
+
+async def record_attempt(conn: Pool, alert_id: str, channel_id: int, a: DeliveryAttempt) -> None:
+    await conn.execute(
+        "insert into alert_deliveries (alert_id, channel_id, ok, status, error, retryable, at)"
+        " values ($1, $2, $3, $4, $5, $6, $7)",
+        alert_id, channel_id, a.ok, a.status, a.error, a.retryable, a.at,
+    )
+
+
+async def attempts(conn: Pool, alert_id: str) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "select * from alert_deliveries where alert_id = $1 order by id", alert_id
+    )
+    return rows
