@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from api.cases import CaseGateway, actor_of, request_hash
 from api.deps import Context, CurrentStaff, IdempotencyKey
-from api.errors import ApiError, forbidden, not_found, validation_error
+from api.errors import forbidden, not_found, validation_error
 from api.presenters import case_from_row, case_from_state, event_from_live, event_from_row
 from api.schemas import (
     CaseCreate,
@@ -177,7 +177,7 @@ def _action(name: str, body_type: type[BaseModel], build: Builder) -> None:
 def _reassign(body: ReassignIn, meta: ActionMeta, ctx: Any) -> model.Reassign:
     target = ctx.directory.staff.get(body.to_staff)
     if target is None or target.role not in (Role.CLERK, Role.WINDOW_HEAD):
-        raise ApiError(422, "validation_error", f"{body.to_staff!r} is not a clerk or window head")
+        raise validation_error(f"{body.to_staff!r} is not a clerk or window head")
     return model.Reassign(meta, target.id, target.window)
 
 
