@@ -62,14 +62,25 @@ def parse_notice(text: str, filename: str) -> HolidayNotice:
     """Read a notice from JSON or iCalendar, told apart by the file name's extension (or,
     failing that, by the first characters); NoticeError naming ``filename`` if it is bad."""
     text = text.lstrip("\ufeff")
+    kind = _format(text, filename)
     try:
-        if _is_json(text, filename):
+        if kind == "json":
             return _parse_json(text)
-        if _is_ics(text, filename):
+        if kind == "ics":
             return _parse_ics(text, filename)
     except NoticeError as err:
         raise NoticeError(f"{filename}: {err}") from None
     raise NoticeError(f"{filename}: expected a .json or .ics holiday notice")
+
+
+def _format(text: str, filename: str) -> str | None:
+    suffix = filename.lower().rpartition(".")[2]
+    if suffix in ("json", "ics"):
+        return suffix
+    start = text.lstrip()[:15].upper()
+    if start.startswith("{"):
+        return "json"
+    return "ics" if start.startswith("BEGIN:VCALENDAR") else None
 
 
 def overrides(notice: HolidayNotice) -> dict[date, bool]:
@@ -163,10 +174,6 @@ def _days(first: date, last: date) -> Iterator[date]:
 # JSON
 
 
-def _is_json(text: str, filename: str) -> bool:
-    return filename.lower().endswith(".json") or text.lstrip().startswith("{")
-
-
 def _parse_json(text: str) -> HolidayNotice:
     try:
         data = json.loads(text)
@@ -235,10 +242,6 @@ def _iso_date(value: Any, where: str) -> date:
 # iCalendar
 
 _Props = dict[str, tuple[dict[str, str], str]]  # property name → (parameters, value)
-
-
-def _is_ics(text: str, filename: str) -> bool:
-    return filename.lower().endswith(".ics") or text.lstrip().upper().startswith("BEGIN:VCALENDAR")
 
 
 def _parse_ics(text: str, filename: str) -> HolidayNotice:

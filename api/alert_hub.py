@@ -12,6 +12,7 @@ import asyncpg
 from projections.alerts import CHANNEL
 
 QUEUE_SIZE = 1000
+RECONNECT_SECONDS = 1.0
 
 
 class AlertHub:
@@ -21,6 +22,7 @@ class AlertHub:
         self._conn: Any = None  # a pool connection held while anyone listens
         self._lock = asyncio.Lock()
         self._closing: asyncio.Task[None] | None = None
+        self._reopening: asyncio.Task[None] | None = None
 
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[str]]:
@@ -28,9 +30,7 @@ class AlertHub:
         queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_SIZE)
         async with self._lock:
             if self._conn is None:
-                conn = await self._pool.acquire()
-                await conn.add_listener(CHANNEL, self._notified)
-                self._conn = conn
+                await self._listen()
             self._queues.add(queue)
         try:
             yield queue
@@ -40,6 +40,35 @@ class AlertHub:
                 # The listener may be leaving because its request was cancelled: awaiting
                 # here would be cancelled too, so the connection goes back from its own task.
                 self._closing = asyncio.create_task(self._release())
+
+    async def _listen(self) -> None:
+        conn = await self._pool.acquire()
+        try:
+            await conn.add_listener(CHANNEL, self._notified)
+        except BaseException:
+            await self._pool.release(conn)
+            raise
+        conn.add_termination_listener(self._lost)
+        self._conn = conn
+
+    def _lost(self, _conn: Any) -> None:
+        """PostgreSQL went away: listen again as soon as it is back, while anyone listens."""
+        self._conn = None
+        self._reopening = asyncio.create_task(self._reopen(_conn))
+
+    async def _reopen(self, dead: Any) -> None:
+        with contextlib.suppress(Exception):
+            await self._pool.release(dead)
+        while self._queues:
+            async with self._lock:
+                if self._conn is not None or not self._queues:
+                    return
+                try:
+                    await self._listen()
+                    return
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                    pass
+            await asyncio.sleep(RECONNECT_SECONDS)
 
     async def _release(self) -> None:
         async with self._lock:

@@ -16,7 +16,10 @@ async def add_channel(
     channel_id: int = await conn.fetchval(
         "insert into alert_channels (level, kind, url, secret) values ($1, $2, $3, $4)"
         " returning id",
-        level, kind, url, secret,
+        level,
+        kind,
+        url,
+        secret,
     )
     return channel_id
 
@@ -40,7 +43,13 @@ async def record_attempt(conn: Pool, alert_id: str, channel_id: int, a: Delivery
     await conn.execute(
         "insert into alert_deliveries (alert_id, channel_id, ok, status, error, retryable, at)"
         " values ($1, $2, $3, $4, $5, $6, $7)",
-        alert_id, channel_id, a.ok, a.status, a.error, a.retryable, a.at,
+        alert_id,
+        channel_id,
+        a.ok,
+        a.status,
+        a.error,
+        a.retryable,
+        a.at,
     )
 
 

@@ -7,16 +7,23 @@ National Day 10-01..07 off, Sun 09-20 and Sat 10-10 worked (Thu 10-08 is a norma
 
 2027 is not in the package yet and counts provisionally (statutory holidays only, no
 调休): Fri 01-01 off; Spring Festival Fri 02-05 (除夕) .. Mon 02-08 (初三) off.
+
+Once a notice is imported, 2027 follows it instead: the one in ``notice_2027.json`` is
+test data, not the real notice (see ``test_notice``): Spring Festival 02-05..13 off,
+Sun 02-14 and Sat 02-20 worked; Labour Day 05-01..05 off, Sat 05-08 worked; National
+Day 10-01..07 off, Sun 09-26 and Sat 10-09 worked.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from activities.calendar import CalendarDataMissing, OfficeHours, WorkingCalendar
+from activities.notice import overrides, parse_notice
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CAL = WorkingCalendar(OfficeHours.default())
@@ -289,3 +296,99 @@ def test_parse_reads_periods_and_zone() -> None:
 def test_parse_refuses_bad_office_hours(spec: str, tz: str) -> None:
     with pytest.raises(ValueError):
         OfficeHours.parse(spec, tz)
+
+
+NOTICE_2027 = parse_notice(
+    (Path(__file__).parent / "notice_2027.json").read_text(encoding="utf-8"), "notice_2027.json"
+)
+IMPORTED = WorkingCalendar(
+    OfficeHours.default(), overrides=overrides(NOTICE_2027), imported_years=frozenset({2027})
+)
+
+
+@pytest.mark.parametrize(
+    ("day", "working"),
+    [
+        pytest.param(date(2027, 1, 1), False, id="new-year-friday"),
+        pytest.param(date(2027, 1, 4), True, id="first-monday"),
+        pytest.param(date(2027, 1, 9), False, id="ordinary-saturday"),
+        pytest.param(date(2027, 2, 4), True, id="thursday-before-spring-festival"),
+        pytest.param(date(2027, 2, 9), False, id="tuesday-off-by-notice-not-by-rules"),
+        pytest.param(date(2027, 2, 12), False, id="friday-off-by-notice"),
+        pytest.param(date(2027, 2, 13), False, id="last-day-saturday"),
+        pytest.param(date(2027, 2, 14), True, id="make-up-sunday-0214"),
+        pytest.param(date(2027, 2, 15), True, id="monday-after"),
+        pytest.param(date(2027, 2, 20), True, id="make-up-saturday-0220"),
+        pytest.param(date(2027, 2, 21), False, id="ordinary-sunday"),
+        pytest.param(date(2027, 4, 5), False, id="qingming-monday"),
+        pytest.param(date(2027, 5, 5), False, id="labour-day-wednesday"),
+        pytest.param(date(2027, 5, 8), True, id="make-up-saturday-0508"),
+        pytest.param(date(2027, 9, 26), True, id="make-up-sunday-0926"),
+        pytest.param(date(2027, 10, 7), False, id="national-day-thursday"),
+        pytest.param(date(2027, 10, 8), True, id="friday-after-national-day"),
+        pytest.param(date(2027, 10, 9), True, id="make-up-saturday-1009"),
+    ],
+)
+def test_imported_notice_decides_its_year(day: date, working: bool) -> None:
+    assert IMPORTED.is_working_day(day) is working
+    assert not IMPORTED.is_provisional(day)
+
+
+def test_limits_over_an_imported_spring_festival_count_its_make_up_days() -> None:
+    # Thu 02-04: 02-05..13 off, Sun 02-14 day 1, Mon 02-15 day 2.
+    assert IMPORTED.due_at(at("2027-02-04 10:00"), 2) == at("2027-02-15 17:30")
+    assert CAL.due_at(at("2027-02-04 10:00"), 2) == at("2027-02-10 17:30")  # provisional
+
+
+def test_an_imported_year_is_no_longer_touched_provisionally() -> None:
+    assert not IMPORTED.touches_provisional(at("2026-12-31 10:00"), at("2027-12-31 17:30"))
+    assert IMPORTED.touches_provisional(at("2027-12-31 10:00"), at("2028-01-04 17:30"))
+
+
+def test_closures_win_over_an_imported_make_up_day() -> None:
+    closed = WorkingCalendar(
+        OfficeHours.default(),
+        closures=frozenset({date(2027, 2, 14)}),
+        overrides=overrides(NOTICE_2027),
+        imported_years=frozenset({2027}),
+    )
+    assert not closed.is_working_day(date(2027, 2, 14))
+    assert closed.due_at(at("2027-02-04 10:00"), 2) == at("2027-02-16 17:30")
+
+
+def test_an_imported_year_ignores_the_package_data() -> None:
+    # A (made-up) revised 2026 notice that keeps only Mon 02-16 of Spring Festival off.
+    revised = WorkingCalendar(
+        OfficeHours.default(),
+        overrides={date(2026, 2, 16): False},
+        imported_years=frozenset({2026}),
+    )
+    assert not revised.is_working_day(date(2026, 2, 16))
+    assert revised.is_working_day(date(2026, 2, 17))  # a holiday in the package
+    assert not revised.is_working_day(date(2026, 2, 14))  # worked in the package
+
+
+def test_overrides_without_an_imported_year_change_only_their_days() -> None:
+    one_day = WorkingCalendar(OfficeHours.default(), overrides={date(2027, 3, 1): False})
+    assert not one_day.is_working_day(date(2027, 3, 1))
+    assert one_day.is_working_day(date(2027, 3, 2))
+    assert one_day.is_provisional(date(2027, 3, 1))
+
+
+def test_an_imported_year_is_covered_even_before_the_package_data() -> None:
+    old = WorkingCalendar(OfficeHours.default(), imported_years=frozenset({2003}))
+    assert old.is_working_day(date(2003, 12, 31))
+    assert not old.is_provisional(date(2003, 12, 31))
+
+
+def test_overrides_are_copied_and_compare_and_hash_by_content() -> None:
+    days = {date(2027, 3, 1): False}
+    cal = WorkingCalendar(OfficeHours.default(), overrides=days)
+    days[date(2027, 3, 1)] = True
+    assert not cal.is_working_day(date(2027, 3, 1))
+    same = WorkingCalendar(OfficeHours.default(), overrides={date(2027, 3, 1): False})
+    assert cal == same
+    assert hash(cal) == hash(same)
+    assert cal != CAL
+    with pytest.raises(TypeError):
+        cal.overrides[date(2027, 3, 2)] = False  # type: ignore[index]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from datetime import datetime
 from typing import Any
@@ -11,8 +12,11 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from banjian.embedded import free_port
+from banjian.embedded import EmbeddedPostgres, free_port
+from projections.alerts import CHANNEL
+from tests.api.conftest import Api
 from tests.api.test_cases import new_case
+from tests.conftest import eventually
 
 
 async def token(sandbox: httpx.AsyncClient, staff: str) -> dict[str, str]:
@@ -106,3 +110,19 @@ async def test_alert_stream_sends_each_new_alert_as_it_is_raised(
 async def test_alert_stream_needs_a_token(sandbox: httpx.AsyncClient) -> None:
     r = await sandbox.get("/alerts/stream")
     assert r.status_code == 401
+
+
+async def test_alert_listeners_hear_again_after_postgres_restarts(
+    api: Api, postgres: EmbeddedPostgres
+) -> None:
+    async with api.ctx.alerts.subscribe() as queue:
+        await postgres.stop()
+        await postgres.start()
+
+        async def heard() -> bool:
+            with contextlib.suppress(Exception):
+                await api.ctx.pool.execute("select pg_notify($1, $2)", CHANNEL, "probe")
+            return not queue.empty()
+
+        await eventually(heard, within=30)
+        assert await queue.get() == "probe"
