@@ -8,7 +8,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
-from activities.deadline import compute_deadline, ladder_times, next_office_instant, shift_deadline
+from activities.deadline import Deadlines
 from activities.notify import Notifier
 from activities.projection import Projector
 from projections.db import LazyPool
@@ -30,16 +30,17 @@ def build_worker(
     max_cached_workflows: int = 1000,
 ) -> Worker:
     """A worker for case workflows and every activity they call, writing through ``db``."""
+    deadlines = Deadlines(db)
     return Worker(
         client,
         task_queue=task_queue,
         max_cached_workflows=max_cached_workflows,
         workflows=[CaseWorkflow],
         activities=[
-            compute_deadline,
-            shift_deadline,
-            ladder_times,
-            next_office_instant,
+            deadlines.compute_deadline,
+            deadlines.shift_deadline,
+            deadlines.ladder_times,
+            deadlines.next_office_instant,
             Projector(db).project_events,
             Notifier(db, ZoneInfo(timezone)).deliver_alert,
         ],

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import asyncpg
+
 from activities.calendar import OfficeHours, WorkingCalendar
 from activities.notice import HolidayNotice, as_json
 from projections.db import Conn
@@ -57,7 +59,7 @@ async def add_closure(conn: Conn, day: date, reason: str, by: str) -> None:
     await conn.execute(_UPSERT_CLOSURE, day, reason.strip(), day.year, by)
 
 
-async def load_calendar(conn: Conn, hours: OfficeHours) -> WorkingCalendar:
+async def load_calendar(conn: Conn | asyncpg.Pool, hours: OfficeHours) -> WorkingCalendar:
     """The center's calendar: every imported notice and every closure on record."""
     rows = await conn.fetch("select day, working, origin from calendar_days")
     years = await conn.fetch("select year from calendar_notices")

@@ -30,6 +30,7 @@ from workflows.model import (
     Outcome,
     ProjectionBatch,
     Reassign,
+    Recalculate,
     RecordSignoff,
     RequestMaterials,
     RequestSignoff,
@@ -41,7 +42,7 @@ from workflows.model import (
     SupplyMaterials,
     Suspend,
 )
-from workflows.record import COMPUTE_TIMEOUT, Acting, CaseRecord, iso
+from workflows.record import COMPUTE_TIMEOUT, LEDGER_PATCH, Acting, CaseRecord, iso
 
 # Deadline arithmetic is quick and local; projection waits out a PostgreSQL outage.
 # Channels are retried with backoff for up to three days; every attempt is recorded.
@@ -205,6 +206,31 @@ class CaseWorkflow(CaseRecord):
         if self._precheck("acknowledge-alert", a.meta):
             rules.check_acknowledgement(a, self._state)
 
+    @workflow.update(name="recalculate")
+    async def recalculate(self, a: Recalculate) -> CaseState:
+        """The calendar changed: count the limit again; an event only if it moved."""
+        async with Acting(self, a.meta, lambda: self._v_recalc(a)) as act:
+            if not act:
+                return self._state
+            before = self._state.due_at
+            deadline = await self._recount()
+            if deadline.due_at != before:
+                self._set_deadline(deadline)
+                self._emit_by(
+                    a.meta,
+                    "deadline.recalculated",
+                    reason=a.reason,
+                    due_at_before=iso(before),
+                    due_at=iso(deadline.due_at),
+                    paused_office_seconds=deadline.paused_office_seconds,
+                )
+        return self._state
+
+    @recalculate.validator
+    def _v_recalc(self, a: Recalculate) -> None:
+        if self._precheck("recalculate", a.meta):
+            rules.written_reason(a.reason, "a recalculation")
+
     # -- staff actions -----------------------------------------------------
 
     @workflow.update(name="request-materials")
@@ -361,7 +387,11 @@ class CaseWorkflow(CaseRecord):
                 return self._state
             before = self._state.due_at
             assert before is not None
-            self._set_deadline(await self._deadline(before, a.days))
+            if workflow.patched(LEDGER_PATCH):
+                self._extended_days += a.days
+                self._set_deadline(await self._recount())
+            else:  # cases received before the limit's record was kept
+                self._set_deadline(await self._deadline(before, a.days))
             self._emit_by(
                 a.meta,
                 "deadline.extended",

@@ -253,6 +253,14 @@ class Resume:
 
 
 @dataclass(frozen=True)
+class Recalculate:
+    """Count the limits again from their record, after the calendar changed."""
+
+    meta: ActionMeta
+    reason: str
+
+
+@dataclass(frozen=True)
 class AcknowledgeAlert:
     meta: ActionMeta
     alert_id: str
@@ -269,11 +277,21 @@ class ProjectionBatch:
 
 @dataclass(frozen=True)
 class DeadlineRequest:
-    """Count ``working_days`` from ``start`` (its own day not counted) in the center's calendar."""
+    """Count ``working_days`` from ``start`` (its own day not counted) in the center's calendar,
+    then move the limit later by the office time within each pause."""
 
     start: datetime
     working_days: int
     calendar: OfficeCalendar
+    pauses: list[Pause] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Pause:
+    """A period the clock stood still (waiting for materials, a statutory suspension)."""
+
+    start: datetime
+    end: datetime
 
 
 @dataclass(frozen=True)

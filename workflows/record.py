@@ -26,11 +26,14 @@ from workflows.model import (
     Event,
     LadderRequest,
     Outcome,
+    Pause,
     ShiftRequest,
     Status,
 )
 
 SYSTEM = "system"
+# Limits counted from their record (receipt, days, extensions, pauses) instead of shifted.
+LEDGER_PATCH = "deadline-ledger"
 COMPUTE_TIMEOUT = timedelta(seconds=30)
 
 # The default ladder: overdue → window head; unacknowledged one working day → director;
@@ -54,6 +57,10 @@ class CaseRecord:
         self._resume_to = Status.RECEIVED
         # Rungs still to climb, with when: cleared by an acknowledgement or a new deadline.
         self._ladder: list[tuple[AlertLevel, datetime]] = []
+        # The limit's record: recounting it in a changed calendar loses no paused time.
+        self._pauses: list[Pause] = []
+        self._extended_days = 0
+        self._paused_seconds = 0
         self._to_notify: list[Alert] = []  # raised, not yet handed to the supervisors' channels
         self._lock = asyncio.Lock()
         catalog = {m.code for m in inp.service.materials}
@@ -159,15 +166,20 @@ class CaseRecord:
         if s.suspended or s.status is Status.NEEDS_MATERIALS or self._paused_since is None:
             return
         assert s.due_at is not None and s.warn_at is not None
-        shifted: Deadline = await workflow.execute_activity(
-            "shift_deadline",
-            ShiftRequest(
-                s.due_at, s.warn_at, self._paused_since, workflow.now(), self._inp.calendar
-            ),
-            result_type=Deadline,
-            start_to_close_timeout=COMPUTE_TIMEOUT,
-        )
-        paused_from = self._paused_since
+        paused_from, paused_to = self._paused_since, workflow.now()
+        if workflow.patched(LEDGER_PATCH):
+            self._pauses.append(Pause(paused_from, paused_to))
+            before = self._paused_seconds
+            shifted = await self._recount()
+            this_pause = shifted.paused_office_seconds - before
+        else:  # cases received before the limit's record was kept
+            shifted = await workflow.execute_activity(
+                "shift_deadline",
+                ShiftRequest(s.due_at, s.warn_at, paused_from, paused_to, self._inp.calendar),
+                result_type=Deadline,
+                start_to_close_timeout=COMPUTE_TIMEOUT,
+            )
+            this_pause = shifted.paused_office_seconds
         self._paused_since = None
         s.paused = False
         self._set_deadline(shifted)
@@ -175,9 +187,26 @@ class CaseRecord:
             meta,
             "clock.resumed",
             paused_from=paused_from.isoformat(),
-            paused_office_seconds=shifted.paused_office_seconds,
+            paused_to=paused_to.isoformat(),
+            paused_office_seconds=this_pause,
             due_at=iso(s.due_at),
         )
+
+    async def _recount(self) -> Deadline:
+        """The promised limit counted again from its record: receipt, days, extensions, pauses."""
+        deadline: Deadline = await workflow.execute_activity(
+            "compute_deadline",
+            DeadlineRequest(
+                self._state.received_at,
+                self._inp.service.promised_days + self._extended_days,
+                self._inp.calendar,
+                list(self._pauses),
+            ),
+            result_type=Deadline,
+            start_to_close_timeout=COMPUTE_TIMEOUT,
+        )
+        self._paused_seconds = deadline.paused_office_seconds
+        return deadline
 
     def _close(self, meta: ActionMeta, result: Outcome, event: str, **data: Any) -> None:
         self._state.status = Status.COMPLETED

@@ -43,13 +43,20 @@ ALLOWED: dict[str, frozenset[Status]] = {
     ),
     "suspend": frozenset({Status.RECEIVED, Status.UNDER_REVIEW, Status.JOINT_SIGNOFF}),
     "resume": frozenset({Status.RECEIVED, Status.UNDER_REVIEW, Status.JOINT_SIGNOFF}),
+    "recalculate": frozenset(
+        {Status.RECEIVED, Status.NEEDS_MATERIALS, Status.UNDER_REVIEW, Status.JOINT_SIGNOFF}
+    ),
     "acknowledge-alert": frozenset(
         {Status.RECEIVED, Status.NEEDS_MATERIALS, Status.UNDER_REVIEW, Status.JOINT_SIGNOFF}
     ),
 }
 
 # Actions a suspended case still accepts: the clock stops, the case does not move.
-WHILE_SUSPENDED = frozenset({"resume", "reassign", "extend", "return", "acknowledge-alert"})
+WHILE_SUSPENDED = frozenset(
+    {"resume", "reassign", "extend", "return", "acknowledge-alert", "recalculate"}
+)
+# Recounting a limit changes no decision: the director or ops may ask for it.
+RECOUNTERS = frozenset({Role.DIRECTOR, Role.OPS})
 
 DIRECTOR_ONLY = frozenset({"extend"})
 
@@ -87,6 +94,10 @@ def authorize(action: str, actor: Actor, state: CaseState, department: str | Non
 
     A department signing off a joint case acts as its own window.
     """
+    if action == "recalculate":
+        if actor.role not in RECOUNTERS:
+            raise forbidden("only the director or ops may recalculate a case's limits")
+        return
     if actor.role is Role.OPS:
         raise forbidden("ops staff have read-only access to cases")
     if action in DIRECTOR_ONLY and actor.role is not Role.DIRECTOR:
