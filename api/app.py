@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request, Response
 
 from api.context import AppContext
 from api.errors import install_error_handlers
-from api.routers import alerts, cases, catalog, ops, sandbox
+from api.routers import alerts, calendar, cases, catalog, ops, sandbox
 
 PREFIX = "/api/v1"
 
@@ -59,6 +59,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(cases.router, prefix=PREFIX)
     app.include_router(catalog.router, prefix=PREFIX)
     app.include_router(alerts.router, prefix=PREFIX)
+    app.include_router(calendar.router, prefix=PREFIX)
     app.include_router(sandbox.router, prefix=PREFIX)
     app.include_router(ops.router)
     return app

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable
-from typing import Annotated, Literal, TypeVar
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
 import typer
 
@@ -22,11 +24,16 @@ app = typer.Typer(
 staff_app = typer.Typer(help="The center's staff.", no_args_is_help=True)
 token_app = typer.Typer(help="Staff API tokens.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo center.", no_args_is_help=True)
+calendar_app = typer.Typer(help="The center's working-day calendar.", no_args_is_help=True)
 channels_app = typer.Typer(help="Where supervisors' alerts are delivered.", no_args_is_help=True)
 app.add_typer(staff_app, name="staff")
 app.add_typer(token_app, name="token")
 app.add_typer(demo_app, name="demo")
 app.add_typer(channels_app, name="channels")
+app.add_typer(calendar_app, name="calendar")
+
+if TYPE_CHECKING:
+    from activities.notice import HolidayNotice
 
 T = TypeVar("T")
 
@@ -222,3 +229,65 @@ def channels_list() -> None:
 
     for channel_id, level, kind, signed in _run(go()):
         typer.echo(f"{channel_id:>4}  {level:<12} {kind:<9} {'signed' if signed else 'unsigned'}")
+
+
+async def _change_calendar(
+    settings: Settings, staff: str, notice: HolidayNotice | None, closure: tuple[date, str] | None
+) -> str:
+    """Record a notice or a closure, then recount the open cases it may touch."""
+    from banjian.temporal import connect as temporal_connect
+    from projections.calendar import add_closure, import_notice
+    from projections.db import create_pool
+    from projections.recount import recalculate_open_cases
+    from workflows.model import Actor, Role
+
+    pool = await create_pool(database_url(settings))
+    try:
+        client = await temporal_connect(temporal_address(settings), settings.temporal_namespace)
+        async with pool.acquire() as conn:
+            if notice is not None:
+                await import_notice(conn, notice, staff)
+                days = [*notice.holidays, *notice.workdays]
+                first, last, why = min(days), max(days), f"节假日安排导入（{notice.source}）"
+            else:
+                assert closure is not None
+                first = last = closure[0]
+                await add_closure(conn, first, closure[1], staff)
+                why = f"中心闭馆：{closure[1]}"
+        moved = await recalculate_open_cases(
+            client, pool, first, last, why, Actor(staff, Role.OPS, None)
+        )
+    finally:
+        await pool.close()
+    return f"calendar changed for {first}..{last}; {moved} open cases recounted"
+
+
+@calendar_app.command("import")
+def calendar_import(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".json or .ics")],
+    staff: Annotated[str, typer.Option(help="Who imports it (recorded).")] = "ops",
+) -> None:
+    """Import a year's holiday notice and recount the open cases it touches."""
+    from activities.notice import NoticeError, parse_notice
+
+    try:
+        notice = parse_notice(path.read_text(encoding="utf-8"), path.name)
+    except NoticeError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(_run(_change_calendar(_settings(), staff, notice, None)))
+
+
+@calendar_app.command("close")
+def calendar_close(
+    day: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
+    reason: Annotated[str, typer.Option(help="Why the center is closed.")],
+    staff: Annotated[str, typer.Option(help="Who closes it (recorded).")] = "director",
+) -> None:
+    """Close the center for a day and recount the open cases it touches."""
+    try:
+        closed = date.fromisoformat(day)
+    except ValueError:
+        typer.echo(f"error: {day!r} is not a date (YYYY-MM-DD)", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(_run(_change_calendar(_settings(), staff, None, (closed, reason))))

@@ -88,6 +88,11 @@ def test_run_serves_the_api_and_the_cli_works_beside_it(running: Running) -> Non
     listed = cli(env, "channels", "list").stdout
     assert "director" in listed and "dingtalk" in listed and "signed" in listed
     assert "SECx" not in listed and "access_token" not in listed
+    imported = cli(env, "calendar", "import", "tests/activities/notice_2027.ics")
+    assert imported.returncode == 0, imported.stderr
+    assert "open cases recounted" in imported.stdout
+    bad = cli(env, "calendar", "import", "pyproject.toml")
+    assert bad.returncode == 1 and "error:" in bad.stderr
     made = cli(env, "token", "create", "--staff", "mz-a")
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip().splitlines()[-1]

@@ -1,0 +1,86 @@
+"""The center's calendar through the API: closures and notices recount open cases' limits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest_asyncio
+
+from activities.calendar import OfficeHours, WorkingCalendar
+from tests.api.conftest import Api
+from tests.api.test_cases import projected, receive
+
+CALENDAR = WorkingCalendar(OfficeHours.default())
+SAMPLES = Path(__file__).parent.parent / "activities"
+
+
+@pytest_asyncio.fixture
+async def clean_calendar(api: Api) -> AsyncIterator[None]:
+    """Other tests count in the package's calendar: undo what these tests import."""
+    yield
+    await api.ctx.pool.execute("delete from calendar_days")
+    await api.ctx.pool.execute("delete from calendar_notices")
+
+
+def working_day_after(day: date) -> date:
+    day += timedelta(days=1)
+    while not CALENDAR.is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+async def test_a_closure_recounts_the_open_cases_it_touches(api: Api, clean_calendar: None) -> None:
+    case = await receive(api)
+    await projected(api, case["case_id"], 1)  # the recount finds open cases in the read model
+    received = datetime.fromisoformat(case["received_at"])
+    closed = working_day_after(received.date())
+    r = await api.http.post(
+        "/calendar/closures",
+        json={"date": closed.isoformat(), "reason": "停电检修"},
+        headers=api.auth("director"),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["recalculated"] >= 1
+    live = await api.http.get(f"/cases/{case['case_id']}?consistent=true", headers=api.auth("mz-a"))
+    expected = replace(CALENDAR, closures=frozenset({closed})).due_at(received, 5)
+    assert datetime.fromisoformat(live.json()["due_at"]) == expected
+    events = await api.http.get(
+        f"/cases/{case['case_id']}/events?consistent=true", headers=api.auth("mz-a")
+    )
+    last = events.json()[-1]
+    assert last["type"] == "deadline.recalculated" and last["actor"] == "director"
+    before = datetime.fromisoformat(last["data"]["due_at_before"])
+    assert before == datetime.fromisoformat(case["due_at"])
+
+
+async def test_only_the_director_closes_the_center(api: Api) -> None:
+    r = await api.http.post(
+        "/calendar/closures",
+        json={"date": "2026-12-01", "reason": "x"},
+        headers=api.auth("mz-head"),
+    )
+    assert r.status_code == 403
+
+
+async def test_a_notice_is_imported_and_a_bad_one_refused_with_its_reason(
+    api: Api, clean_calendar: None
+) -> None:
+    content = (SAMPLES / "notice_2027.json").read_text(encoding="utf-8")
+    r = await api.http.post(
+        "/calendar/notices",
+        json={"filename": "notice_2027.json", "content": content},
+        headers=api.auth("ops"),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["first"].startswith("2027") or r.json()["first"].startswith("2026-12")
+    bad = '{"year": 2027, "source": "x", "holidays": [], "workdays": [{"date": "2027-03-01"}]}'
+    r = await api.http.post(
+        "/calendar/notices",
+        json={"filename": "bad.json", "content": bad},
+        headers=api.auth("ops"),
+    )
+    assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
+    assert "bad.json" in r.json()["error"]["message"]
