@@ -54,10 +54,12 @@ def deadline_of(cal: WorkingCalendar, req: DeadlineRequest) -> Deadline:
     """The limit from its whole record, so a changed calendar recounts every part of it."""
     base = deadline_after(cal, req.start, req.working_days)
     paused = sum((cal.office_time_between(p.start, p.end) for p in req.pauses), timedelta())
+    due = cal.add_office_time(base.due_at, paused)
     return Deadline(
-        due_at=cal.add_office_time(base.due_at, paused),
+        due_at=due,
         warn_at=cal.add_office_time(base.warn_at, paused),
         paused_office_seconds=int(paused.total_seconds()),
+        provisional=cal.touches_provisional(req.start, due),
     )
 
 

@@ -53,7 +53,8 @@ class AppContext:
 
     @property
     def calendar(self) -> OfficeCalendar:
-        return OfficeCalendar(self.settings.timezone, self.settings.office_hours)
+        s = self.settings
+        return OfficeCalendar(s.timezone, s.office_hours, s.notify_outside_office_hours)
 
     async def staff_for_token(self, token: str) -> StaffMember | None:
         """A verified token is trusted for a minute, and for longer while the database is down."""

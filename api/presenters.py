@@ -60,6 +60,7 @@ def case_from_state(s: CaseState, tz: ZoneInfo) -> CaseOut:
         ],
         completed_at=_local(s.completed_at, tz),
         last_seq=s.last_seq,
+        provisional=s.provisional,
     )
 
 
@@ -99,6 +100,7 @@ def case_from_row(r: asyncpg.Record, tz: ZoneInfo) -> CaseOut:
         completed_at=r["completed_at"],
         last_seq=r["last_seq"],
         request_hash="",
+        provisional=r["provisional"],
     )
     return case_from_state(state, tz)
 

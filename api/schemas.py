@@ -134,6 +134,7 @@ class CaseOut(BaseModel):
     signoffs: list[SignoffOut]
     completed_at: datetime | None
     last_seq: int
+    provisional: bool
 
 
 class CaseList(BaseModel):

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
 
     timezone: str = "Asia/Shanghai"
     office_hours: str = "08:30-11:30,14:30-17:30"
+    # Alerts reach people only in office hours unless this is set.
+    notify_outside_office_hours: bool = False
 
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"

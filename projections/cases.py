@@ -32,9 +32,9 @@ insert into cases (
     case_id, service_code, service_name, window_code, kind, status, outcome, urgent,
     received_at, due_at, warn_at, paused, suspended, overdue, warned, assignee, first_receiver,
     applicant_name, applicant_id_number, applicant_phone, materials, materials_missing, signoffs,
-    completed_at, last_seq)
+    completed_at, last_seq, provisional)
 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-        $20, $21, $22, $23, $24, $25)
+        $20, $21, $22, $23, $24, $25, $26)
 on conflict (case_id) do update set
     service_code = excluded.service_code, service_name = excluded.service_name,
     window_code = excluded.window_code, kind = excluded.kind, status = excluded.status,
@@ -45,7 +45,8 @@ on conflict (case_id) do update set
     applicant_name = excluded.applicant_name, applicant_id_number = excluded.applicant_id_number,
     applicant_phone = excluded.applicant_phone, materials = excluded.materials,
     materials_missing = excluded.materials_missing, signoffs = excluded.signoffs,
-    completed_at = excluded.completed_at, last_seq = excluded.last_seq, projected_at = now()
+    completed_at = excluded.completed_at, last_seq = excluded.last_seq,
+    provisional = excluded.provisional, projected_at = now()
 where cases.last_seq < excluded.last_seq
 """
 
@@ -91,6 +92,7 @@ async def apply_batch(conn: Conn, batch: ProjectionBatch) -> None:
             [_signoff_json(x) for x in s.signoffs],
             s.completed_at,
             s.last_seq,
+            s.provisional,
         )
         await apply_alert_events(conn, batch.case_id, s.window, ev)
 

@@ -82,6 +82,7 @@ class CaseWorkflow(CaseRecord):
             promised_days=inp.service.promised_days,
             legal_days=inp.service.legal_days,
             due_at=deadline.due_at.isoformat(),
+            provisional=deadline.provisional,
             first_receiver=inp.actor.staff_id,
         )
         self._ready = True
@@ -223,6 +224,7 @@ class CaseWorkflow(CaseRecord):
                     due_at_before=iso(before),
                     due_at=iso(deadline.due_at),
                     paused_office_seconds=deadline.paused_office_seconds,
+                    provisional=deadline.provisional,
                 )
         return self._state
 

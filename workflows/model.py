@@ -168,6 +168,7 @@ class CaseState:
     last_seq: int
     request_hash: str
     alerts: list[Alert] = field(default_factory=list)
+    provisional: bool = False
 
 
 # Staff actions, one dataclass each; every action names who acts and, when the
@@ -319,6 +320,8 @@ class Deadline:
     due_at: datetime
     warn_at: datetime
     paused_office_seconds: int = 0
+    # Counted partly in a year whose holiday notice is not imported yet.
+    provisional: bool = False
 
 
 @dataclass(frozen=True)

@@ -229,6 +229,7 @@ class CaseRecord:
     def _set_deadline(self, deadline: Deadline) -> None:
         s = self._state
         s.due_at, s.warn_at = deadline.due_at, deadline.warn_at
+        s.provisional = deadline.provisional
         # A warning or a breach, once raised, stands: a later deadline never raises it again.
         self._timers_changed = True
 

@@ -60,6 +60,7 @@ async def test_a_case_goes_from_intake_to_completion_with_its_events_in_order(ap
     assert case["status"] == "received" and case["first_receiver"] == "mz-a"
     assert case["due_at"] is not None and case["due_at"].endswith("+08:00")
     assert case["applicant"]["id_number_masked"] == "110***********002X"
+    assert isinstance(case["provisional"], bool)
     assert ID_NUMBER not in str(case)
     cid = case["case_id"]
     h = api.auth("mz-a")

@@ -1,0 +1,49 @@
+"""The limit counted from its record: days, pauses, and whether it rests on a provisional year."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from activities.calendar import OfficeHours, WorkingCalendar
+from activities.deadline import deadline_of
+from workflows.model import DeadlineRequest, OfficeCalendar, Pause
+
+TZ = ZoneInfo("Asia/Shanghai")
+CAL = WorkingCalendar(OfficeHours.default())
+SPEC = OfficeCalendar("Asia/Shanghai", "08:30-11:30,14:30-17:30")
+
+
+def at(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=TZ)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("received", "days", "due", "provisional"),
+    [
+        (at(2026, 3, 2, 10), 5, at(2026, 3, 9, 17, 30), False),
+        (at(2026, 12, 21, 10), 5, at(2026, 12, 28, 17, 30), False),
+        # 2027 is counted from the statutory rules until its notice is imported.
+        (at(2026, 12, 28, 10), 5, at(2027, 1, 5, 17, 30), True),
+    ],
+    ids=["march", "december-within-2026", "into-2027"],
+)
+def test_the_limit_says_when_it_rests_on_a_provisional_year(
+    received: datetime, days: int, due: datetime, provisional: bool
+) -> None:
+    d = deadline_of(CAL, DeadlineRequest(received, days, SPEC))
+    assert (d.due_at, d.provisional) == (due, provisional)
+
+
+def test_pauses_move_the_limit_by_their_office_time_only() -> None:
+    # Paused Tue 10:00 to Wed 10:00: 6 office hours (lunch and night not counted).
+    d = deadline_of(
+        CAL,
+        DeadlineRequest(
+            at(2026, 3, 2, 10), 5, SPEC, [Pause(at(2026, 3, 3, 10), at(2026, 3, 4, 10))]
+        ),
+    )
+    assert d.paused_office_seconds == 6 * 3600
+    assert d.due_at == at(2026, 3, 10, 17, 30)
