@@ -52,6 +52,9 @@ _DELIVERY_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=10),
 )
 _DELIVERY_GIVE_UP = timedelta(days=3)
+# Missing materials are named in one notice within 5 working days (行政许可法 Art. 32).
+NOTICE_DAYS = 5
+NOTICE_PATCH = "notice-clock"
 _PROJECT_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -70,6 +73,9 @@ class CaseWorkflow(CaseRecord):
     async def run(self, inp: CaseInput) -> CaseState:
         deadline = await self._deadline(self._state.received_at, inp.service.promised_days)
         self._set_deadline(deadline)
+        if self._state.materials_missing and workflow.patched(NOTICE_PATCH):
+            notice = await self._deadline(self._state.received_at, NOTICE_DAYS)
+            self._state.notice_due_at = notice.due_at
         self._emit(
             "case.received",
             inp.actor.staff_id,
@@ -83,6 +89,7 @@ class CaseWorkflow(CaseRecord):
             legal_days=inp.service.legal_days,
             due_at=deadline.due_at.isoformat(),
             provisional=deadline.provisional,
+            notice_due_at=iso(self._state.notice_due_at),
             first_receiver=inp.actor.staff_id,
         )
         self._ready = True
@@ -240,12 +247,20 @@ class CaseWorkflow(CaseRecord):
         async with Acting(self, a.meta, lambda: self._v_request(a)) as act:
             if not act:
                 return self._state
-            self._resume_to = self._state.status
-            self._state.status = Status.NEEDS_MATERIALS
-            self._state.materials_missing = sorted(set(a.missing))
+            s = self._state
+            first = not any(e.type == "materials.requested" for e in self._events)
+            late = first and s.notice_due_at is not None and workflow.now() > s.notice_due_at
+            self._resume_to = s.status
+            s.status = Status.NEEDS_MATERIALS
+            s.materials_missing = sorted(set(a.missing))
             self._emit_by(
-                a.meta, "materials.requested", missing=self._state.materials_missing, note=a.note
+                a.meta,
+                "materials.requested",
+                missing=s.materials_missing,
+                note=a.note,
+                late_notice=late,
             )
+            self._notice_given()
             self._pause(a.meta, "materials")
         return self._state
 
@@ -269,6 +284,7 @@ class CaseWorkflow(CaseRecord):
                 still_missing=s.materials_missing,
             )
             if not s.materials_missing:
+                self._notice_given()
                 s.status = self._resume_to
                 await self._resume(a.meta)
         return self._state

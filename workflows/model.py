@@ -169,6 +169,8 @@ class CaseState:
     request_hash: str
     alerts: list[Alert] = field(default_factory=list)
     provisional: bool = False
+    # The one-time notice limit, when required materials were missing at intake.
+    notice_due_at: datetime | None = None
 
 
 # Staff actions, one dataclass each; every action names who acts and, when the

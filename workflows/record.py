@@ -61,7 +61,8 @@ class CaseRecord:
         self._pauses: list[Pause] = []
         self._extended_days = 0
         self._paused_seconds = 0
-        self._to_notify: list[Alert] = []  # raised, not yet handed to the supervisors' channels
+        self._to_notify: list[Alert] = []
+        self._notice_settled = False  # raised, not yet handed to the supervisors' channels
         self._lock = asyncio.Lock()
         catalog = {m.code for m in inp.service.materials}
         self._catalog = catalog
@@ -97,16 +98,35 @@ class CaseRecord:
     # -- clocks ------------------------------------------------------------
 
     def _next_timer(self) -> tuple[Callable[[], Awaitable[None]], datetime] | None:
+        """The earliest threshold still ahead: a rung, the one-time notice, a warning, a breach."""
         s = self._state
+        due: list[tuple[Callable[[], Awaitable[None]], datetime]] = []
         if self._ladder:
-            return self._escalate, self._ladder[0][1]
-        if s.paused or s.due_at is None or s.warn_at is None:
-            return None
-        if not s.warned and s.warn_at < s.due_at:
-            return self._warn, s.warn_at
-        if not s.overdue:
-            return self._breach, s.due_at
-        return None
+            due.append((self._escalate, self._ladder[0][1]))
+        if s.notice_due_at is not None and not self._notice_settled:
+            due.append((self._notice_breach, s.notice_due_at))
+        if not (s.paused or s.due_at is None or s.warn_at is None):
+            if not s.warned and s.warn_at < s.due_at:
+                due.append((self._warn, s.warn_at))
+            elif not s.overdue:
+                due.append((self._breach, s.due_at))
+        return min(due, key=lambda x: x[1]) if due else None
+
+    async def _notice_breach(self) -> None:
+        """No one-time notice within its limit (一次性告知, 5 working days): a recorded breach."""
+        self._notice_settled = True
+        self._emit(
+            "notice.overdue",
+            SYSTEM,
+            missing=self._state.materials_missing,
+            due_at=iso(self._state.notice_due_at),
+        )
+
+    def _notice_given(self) -> None:
+        """The applicant was told, or no longer needs telling: the notice clock stops."""
+        if not self._notice_settled:
+            self._notice_settled = True
+            self._timers_changed = True
 
     async def _warn(self) -> None:
         self._state.warned = True
@@ -215,6 +235,7 @@ class CaseRecord:
         self._state.paused = False
         due = self._state.due_at
         self._emit_by(meta, event, on_time=due is None or workflow.now() <= due, **data)
+        self._notice_given()
         self._timers_changed = True
 
     async def _deadline(self, start: datetime, days: int) -> Deadline:

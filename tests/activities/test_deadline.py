@@ -16,8 +16,8 @@ CAL = WorkingCalendar(OfficeHours.default())
 SPEC = OfficeCalendar("Asia/Shanghai", "08:30-11:30,14:30-17:30")
 
 
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=TZ)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=TZ)
 
 
 @pytest.mark.parametrize(
