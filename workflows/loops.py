@@ -1,0 +1,105 @@
+"""The three loops every case runs beside its staff actions.
+
+The projector hands new events to the read model, the timer loop raises each
+threshold on time (warning, breach, ladder rungs, the one-time notice), and
+the notifier tells supervisors of each alert in office hours.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+from workflows.model import AlertNotice, OfficeInstantRequest, ProjectionBatch
+from workflows.record import COMPUTE_TIMEOUT, CaseRecord
+
+# Channels are retried with backoff for up to three days; every attempt is recorded.
+_DELIVERY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=10),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+)
+_DELIVERY_GIVE_UP = timedelta(days=3)
+# Projection waits out a PostgreSQL outage, however long.
+_PROJECT_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=0,
+)
+
+
+class CaseLoops(CaseRecord):
+    async def _project_loop(self) -> None:
+        while True:
+            await workflow.wait_condition(
+                lambda: len(self._events) > self._projected or self._closed()
+            )
+            if len(self._events) == self._projected:
+                return
+            batch = ProjectionBatch(self._inp.case_id, self._events[self._projected :], self._state)
+            await workflow.execute_activity(
+                "project_events",
+                batch,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=_PROJECT_RETRY,
+            )
+            self._projected = batch.events[-1].seq
+
+    async def _notify_loop(self) -> None:
+        """Tell supervisors of each alert, in office hours, until every channel has it."""
+        while True:
+            await workflow.wait_condition(lambda: bool(self._to_notify) or self._closed())
+            if not self._to_notify:
+                return
+            alert = self._to_notify.pop(0)
+            calendar = self._inp.calendar
+            if not calendar.notify_outside_office_hours:
+                opens: datetime = await workflow.execute_activity(
+                    "next_office_instant",
+                    OfficeInstantRequest(workflow.now(), calendar),
+                    result_type=datetime,
+                    start_to_close_timeout=COMPUTE_TIMEOUT,
+                )
+                if opens > workflow.now():
+                    await workflow.sleep(opens - workflow.now())
+            if alert.acked_at is not None:
+                continue  # seen and acknowledged while held: nobody needs a message
+            s = self._state
+            notice = AlertNotice(
+                alert.id,
+                s.case_id,
+                alert.kind,
+                alert.level,
+                alert.raised_at,
+                s.service_name,
+                s.window,
+                s.assignee,
+                s.due_at,
+            )
+            try:
+                await workflow.execute_activity(
+                    "deliver_alert",
+                    notice,
+                    start_to_close_timeout=timedelta(minutes=2),
+                    schedule_to_close_timeout=_DELIVERY_GIVE_UP,
+                    retry_policy=_DELIVERY_RETRY,
+                )
+            except ActivityError:
+                workflow.logger.warning("alert not delivered", extra={"alert_id": alert.id})
+
+    async def _timer_loop(self) -> None:
+        while not self._closed():
+            self._timers_changed = False
+            due = self._next_timer()
+            timeout = None if due is None else max(due[1] - workflow.now(), timedelta(0))
+            try:
+                await workflow.wait_condition(
+                    lambda: self._timers_changed or self._closed(), timeout=timeout
+                )
+            except TimeoutError:
+                if due is not None:
+                    await due[0]()
