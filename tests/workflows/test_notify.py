@@ -55,7 +55,7 @@ async def test_a_breach_at_closing_time_is_delivered_when_the_office_opens(
     async def arrived() -> bool:
         return len(delivered(webhook, overdue.id)) == 1
 
-    await eventually(arrived)
+    await eventually(arrived, within=60)
     request = delivered(webhook, overdue.id)[0]
     assert verify_webhook_signature(
         SECRET,
@@ -90,14 +90,14 @@ async def test_a_failing_channel_is_retried_and_each_attempt_recorded(
         async def failed_twice() -> bool:
             return len(await attempts(conn, warning.id)) >= 2
 
-        await eventually(failed_twice, within=60)
+        await eventually(failed_twice, within=120)
         webhook.answer(200, {"ok": True})
 
         async def then_delivered() -> bool:
             rows = await attempts(conn, warning.id)
             return bool(rows) and rows[-1]["ok"]
 
-        await eventually(then_delivered, within=90)
+        await eventually(then_delivered, within=150)
         rows = await attempts(conn, warning.id)
     finally:
         await conn.close()
