@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
@@ -31,7 +32,16 @@ async def alerts(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AlertOut]:
     rows = await list_alerts(ctx.pool, AlertFilter(status, level, window), limit)
-    return [AlertOut.model_validate(alert_json(r)) for r in rows]
+    return [_out(r, ctx.directory_tz) for r in rows]
+
+
+def _out(row: Any, tz: ZoneInfo) -> AlertOut:
+    """An alert row with its instants in the center's time zone, like every other answer."""
+    body = alert_json(row)
+    for key in ("raised_at", "acked_at"):
+        if body[key] is not None:
+            body[key] = body[key].astimezone(tz)
+    return AlertOut.model_validate(body)
 
 
 @router.post("/{alert_id}/ack", response_model=AlertOut)
@@ -76,7 +86,7 @@ async def stream(request: Request, ctx: Context, token: str | None = None) -> St
                     continue
                 row = await get_alert(ctx.pool, alert_id)
                 if row is not None:
-                    body = AlertOut.model_validate(alert_json(row)).model_dump_json()
+                    body = _out(row, ctx.directory_tz).model_dump_json()
                     yield f"event: alert\nid: {alert_id}\ndata: {body}\n\n"
 
     return StreamingResponse(

@@ -62,6 +62,7 @@ async def test_window_head_acknowledges_the_breach_and_the_climb_stops(
     assert r.json()["acked_by"] == "mz-head" and r.json()["acked_at"]
     r = await sandbox.post(url, headers=await token(sandbox, "mz-head"))
     assert r.status_code == 409 and r.json()["error"]["code"] == "invalid_transition"
+    assert all(a["raised_at"].endswith("+08:00") for a in await alerts_of(sandbox, case_id))
     acked = await alerts_of(sandbox, case_id, status="acked")
     assert [a["id"] for a in acked] == [overdue["id"]]
     await sandbox.post("/sandbox/clock/advance", json={"days": 10})
