@@ -24,6 +24,7 @@ from workflows.model import (
     Event,
     Extend,
     Outcome,
+    Pending,
     Reassign,
     Recalculate,
     RecordSignoff,
@@ -96,6 +97,16 @@ class CaseWorkflow(CaseLoops):
     def projection_lag(self) -> int:
         """Events decided but not yet written to the read model."""
         return len(self._events) - self._projected
+
+    @workflow.query(name="pending")
+    def pending(self) -> Pending:
+        """For the sandbox clock: is anything due by now still to be raised or projected?"""
+        upcoming = None if self._closed() else self._next_timer()
+        return Pending(
+            projection_lag=len(self._events) - self._projected,
+            next_threshold_at=upcoming[1] if upcoming else None,
+            closed=self._closed(),
+        )
 
     # -- supervisors -------------------------------------------------------
 

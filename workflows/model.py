@@ -270,6 +270,15 @@ class AcknowledgeAlert:
 
 
 @dataclass(frozen=True)
+class Pending:
+    """What a case still has to do: events to project, the next threshold to raise."""
+
+    projection_lag: int
+    next_threshold_at: datetime | None
+    closed: bool
+
+
+@dataclass(frozen=True)
 class ProjectionBatch:
     """Events to write to the read model, with the case state after the last of them."""
 

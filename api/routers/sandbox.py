@@ -19,7 +19,7 @@ from api.deps import Context
 from api.errors import ApiError, not_found, validation_error
 from api.schemas import StaffOut, Strict
 from projections.center import create_token
-from workflows.model import CaseState, Role, Status
+from workflows.model import Pending, Role
 
 router = APIRouter(prefix="/sandbox", tags=["sandbox"])
 
@@ -108,15 +108,6 @@ async def advance(body: Advance, ctx: Context) -> ClockOut:
     return ClockOut(now=now.astimezone(ctx.directory_tz))
 
 
-def _settled(state: CaseState, now: datetime) -> bool:
-    """Every timer due by ``now`` has fired."""
-    if state.status is Status.COMPLETED or state.paused:
-        return True
-    if state.warn_at is not None and state.warn_at <= now and not state.warned:
-        return False
-    return not (state.due_at is not None and state.due_at <= now and not state.overdue)
-
-
 async def _settle(ctx: AppContext, now: datetime) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + SETTLE_TIMEOUT_SECONDS
@@ -124,11 +115,11 @@ async def _settle(ctx: AppContext, now: datetime) -> None:
     while pending:
         for case_id in list(pending):
             handle = ctx.client.get_workflow_handle(case_id)
-            state = await handle.query("state", result_type=CaseState)
-            lag = await handle.query("projection_lag", result_type=int)
-            if lag == 0 and _settled(state, now):
+            p = await handle.query("pending", result_type=Pending)
+            upcoming = p.next_threshold_at
+            if p.projection_lag == 0 and (upcoming is None or upcoming > now):
                 pending.discard(case_id)
-                if state.status is Status.COMPLETED:
+                if p.closed:
                     ctx.sandbox_cases.discard(case_id)  # nothing left to fire
         if pending:
             if loop.time() > deadline:

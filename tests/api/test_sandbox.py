@@ -76,3 +76,19 @@ async def test_bad_advance_is_422_and_moves_nothing(sandbox: httpx.AsyncClient) 
 async def test_sandbox_endpoints_are_404_outside_the_sandbox(api: Api) -> None:
     r = await api.http.get("/sandbox/clock")
     assert r.status_code == 404 and set(r.json()) == {"error"}
+
+
+async def test_advancing_the_clock_settles_every_kind_of_threshold(
+    sandbox: httpx.AsyncClient,
+) -> None:
+    token = (await sandbox.post("/sandbox/tokens", json={"staff_id": "mz-a"})).json()["token"]
+    h = {"Authorization": f"Bearer {token}"}
+    r = await sandbox.post("/cases", json=new_case(), headers=h)  # required materials missing
+    assert r.status_code == 201, r.text
+    await sandbox.post("/sandbox/clock/advance", json={"days": 20})
+    types = [
+        e["type"]
+        for e in (await sandbox.get(f"/cases/{r.json()['case_id']}/events", headers=h)).json()
+    ]
+    assert types.count("notice.overdue") == 1
+    assert types.count("case.escalated") == 2
