@@ -59,6 +59,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(cases.router, prefix=PREFIX)
     app.include_router(catalog.router, prefix=PREFIX)
     app.include_router(alerts.router, prefix=PREFIX)
+    app.include_router(alerts.channels, prefix=PREFIX)
     app.include_router(calendar.router, prefix=PREFIX)
     app.include_router(sandbox.router, prefix=PREFIX)
     app.include_router(ops.router)

@@ -213,16 +213,14 @@ def channels_add(
 def channels_list() -> None:
     """The active channels, secrets hidden."""
     from projections.db import connect
+    from projections.notifications import active_channels
 
     settings = _settings()
 
     async def go() -> list[tuple[int, str, str, bool]]:
         conn = await connect(database_url(settings))
         try:
-            rows = await conn.fetch(
-                "select id, level, kind, secret is not null as signed from alert_channels"
-                " where active order by level, id"
-            )
+            rows = await active_channels(conn)
         finally:
             await conn.close()
         return [(r["id"], r["level"], r["kind"], r["signed"]) for r in rows]

@@ -58,3 +58,20 @@ async def attempts(conn: Pool, alert_id: str) -> list[asyncpg.Record]:
         "select * from alert_deliveries where alert_id = $1 order by id", alert_id
     )
     return rows
+
+
+async def active_channels(conn: Pool) -> list[asyncpg.Record]:
+    """Every active channel, without its URL or secret (a robot's URL carries its key)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "select id, level, kind, secret is not null as signed from alert_channels"
+        " where active order by level, id"
+    )
+    return rows
+
+
+async def deactivate_channel(conn: Pool, channel_id: int) -> bool:
+    """Stop using a channel; its delivery record stays. False when there is no such channel."""
+    done: str = await conn.execute(
+        "update alert_channels set active = false where id = $1 and active", channel_id
+    )
+    return done.endswith(" 1")

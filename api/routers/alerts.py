@@ -7,15 +7,17 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
 
 from api.cases import CaseGateway, actor_of, request_hash
-from api.deps import Context, CurrentStaff, IdempotencyKey, get_staff
+from api.deps import Context, CurrentStaff, IdempotencyKey, get_staff, require_role
 from api.errors import not_found
-from api.schemas import AlertOut
+from api.schemas import AlertOut, Strict
 from projections.alerts import AlertFilter, alert_json, get_alert, list_alerts
-from workflows.model import AcknowledgeAlert, ActionMeta
+from projections.notifications import active_channels, add_channel, deactivate_channel
+from workflows.model import AcknowledgeAlert, ActionMeta, Role
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
@@ -92,3 +94,44 @@ async def stream(request: Request, ctx: Context, token: str | None = None) -> St
     return StreamingResponse(
         events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
     )
+
+
+channels = APIRouter(prefix="/alert-channels", tags=["alerts"])
+
+
+class ChannelIn(Strict):
+    level: Literal["window_head", "director", "discipline"]
+    kind: Literal["webhook", "wecom", "dingtalk"]
+    url: Annotated[str, Field(pattern=r"^https?://", max_length=2000)]
+    secret: Annotated[str | None, Field(max_length=500)] = None
+
+
+class ChannelOut(BaseModel):
+    id: int
+    level: str
+    kind: str
+    signed: bool  # the URL and the secret are never shown again
+
+
+@channels.get("", response_model=list[ChannelOut])
+async def list_channels(ctx: Context, staff: CurrentStaff) -> list[ChannelOut]:
+    require_role(staff, Role.DIRECTOR, Role.OPS)
+    rows = await active_channels(ctx.pool)
+    return [
+        ChannelOut(id=r["id"], level=r["level"], kind=r["kind"], signed=r["signed"]) for r in rows
+    ]
+
+
+@channels.post("", response_model=ChannelOut, status_code=201)
+async def create_channel(body: ChannelIn, ctx: Context, staff: CurrentStaff) -> ChannelOut:
+    require_role(staff, Role.DIRECTOR)
+    channel_id = await add_channel(ctx.pool, body.level, body.kind, body.url, body.secret)
+    return ChannelOut(id=channel_id, level=body.level, kind=body.kind, signed=bool(body.secret))
+
+
+@channels.delete("/{channel_id}", status_code=204)
+async def remove_channel(channel_id: int, ctx: Context, staff: CurrentStaff) -> Response:
+    require_role(staff, Role.DIRECTOR)
+    if not await deactivate_channel(ctx.pool, channel_id):
+        raise not_found("channel", str(channel_id))
+    return Response(status_code=204)

@@ -127,3 +127,29 @@ async def test_alert_listeners_hear_again_after_postgres_restarts(
 
         await eventually(heard, within=30)
         assert await queue.get() == "probe"
+
+
+async def test_the_director_sets_channels_and_their_secrets_are_never_shown(
+    sandbox: httpx.AsyncClient,
+) -> None:
+    director = await token(sandbox, "director")
+    body = {
+        "level": "director",
+        "kind": "dingtalk",
+        "url": "https://oapi.dingtalk.com/robot/send?access_token=abc",
+        "secret": "SECabc",
+    }
+    r = await sandbox.post("/alert-channels", json=body, headers=await token(sandbox, "mz-head"))
+    assert r.status_code == 403
+    r = await sandbox.post("/alert-channels", json=body, headers=director)
+    assert r.status_code == 201, r.text
+    channel = r.json()
+    listed = await sandbox.get("/alert-channels", headers=director)
+    assert channel in listed.json() and "SECabc" not in listed.text and "abc" not in listed.text
+    r = await sandbox.delete(f"/alert-channels/{channel['id']}", headers=director)
+    assert r.status_code == 204
+    assert channel not in (await sandbox.get("/alert-channels", headers=director)).json()
+    r = await sandbox.delete(f"/alert-channels/{channel['id']}", headers=director)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "channel_not_found"
+    bad = {**body, "url": "ftp://example"}
+    assert (await sandbox.post("/alert-channels", json=bad, headers=director)).status_code == 422
