@@ -43,6 +43,7 @@ from workflows.record import LEDGER_PATCH, Acting, iso
 # Missing materials are named in one notice within 5 working days (行政许可法 Art. 32).
 NOTICE_DAYS = 5
 NOTICE_PATCH = "notice-clock"
+WARNING_ACK_PATCH = "warning-ack-keeps-climb"
 
 
 @workflow.defn(name="CaseWorkflow")
@@ -117,8 +118,11 @@ class CaseWorkflow(CaseLoops):
                 return self._state
             alert = next(x for x in self._state.alerts if x.id == a.alert_id)
             alert.acked_at, alert.acked_by = workflow.now(), a.meta.actor.staff_id
-            self._ladder.clear()  # acknowledging stops the climb
-            self._timers_changed = True
+            # Acknowledging the breach stops the climb; a warning's acknowledgement did too
+            # before WARNING_ACK_PATCH, and still does in those cases' histories.
+            if alert.kind != "warning" or not workflow.patched(WARNING_ACK_PATCH):
+                self._ladder.clear()
+                self._timers_changed = True
             self._emit_by(
                 a.meta,
                 "alert.acknowledged",

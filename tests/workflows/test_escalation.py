@@ -115,3 +115,16 @@ async def test_a_worker_restart_repeats_no_rung(
     assert types.count("deadline.warning") == 1
     assert types.count("deadline.overdue") == 1
     assert types.count("case.escalated") == 2
+
+
+async def test_acknowledging_only_the_warning_does_not_stop_the_climb(
+    time_skipping: tuple[WorkflowEnvironment, str],
+) -> None:
+    env, _ = time_skipping
+    h = await start(time_skipping, service(days=2))
+    await _overdue(env, h)
+    warning = (await state_of(h)).alerts[0]
+    assert warning.kind == "warning"
+    await act(h, "acknowledge-alert", AcknowledgeAlert(meta(HEAD), warning.id))
+    await env.sleep(timedelta(days=20))
+    assert (await event_types(h)).count("case.escalated") == 2
