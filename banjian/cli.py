@@ -233,31 +233,26 @@ async def _change_calendar(
     settings: Settings, staff: str, notice: HolidayNotice | None, closure: tuple[date, str] | None
 ) -> str:
     """Record a notice or a closure, then recount the open cases it may touch."""
+    from banjian.calendar_change import apply_closure, apply_notice
     from banjian.temporal import connect as temporal_connect
-    from projections.calendar import add_closure, import_notice
     from projections.db import create_pool
-    from projections.recount import recalculate_open_cases
     from workflows.model import Actor, Role
 
+    actor = Actor(staff, Role.OPS, None)
     pool = await create_pool(database_url(settings))
     try:
         client = await temporal_connect(temporal_address(settings), settings.temporal_namespace)
-        async with pool.acquire() as conn:
-            if notice is not None:
-                await import_notice(conn, notice, staff)
-                days = [*notice.holidays, *notice.workdays]
-                first, last, why = min(days), max(days), f"节假日安排导入（{notice.source}）"
-            else:
-                assert closure is not None
-                first = last = closure[0]
-                await add_closure(conn, first, closure[1], staff)
-                why = f"中心闭馆：{closure[1]}"
-        moved = await recalculate_open_cases(
-            client, pool, first, last, why, Actor(staff, Role.OPS, None)
-        )
+        if notice is not None:
+            change = await apply_notice(client, pool, notice, actor)
+        else:
+            assert closure is not None
+            change = await apply_closure(client, pool, closure[0], closure[1], actor)
     finally:
         await pool.close()
-    return f"calendar changed for {first}..{last}; {moved} open cases recounted"
+    return (
+        f"calendar changed for {change.first}..{change.last};"
+        f" {change.recalculated} open cases recounted"
+    )
 
 
 @calendar_app.command("import")

@@ -1,8 +1,13 @@
-"""After the center's calendar changes: send every open case it may touch a recalculation."""
+"""Changing the center's calendar: record the change, then recount every open case it may touch.
+
+The HTTP API and the CLI both go through here, so a notice or a closure is
+applied the same way whoever makes it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import date
 
 import asyncpg
@@ -10,6 +15,8 @@ import structlog
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from activities.notice import HolidayNotice
+from projections.calendar import add_closure, import_notice
 from workflows.model import ActionMeta, Actor, CaseState, Recalculate
 
 log = structlog.get_logger(__name__)
@@ -43,3 +50,33 @@ async def recalculate_open_cases(
     moved = sum(await asyncio.gather(*(recount(r["case_id"], r["last_seq"]) for r in rows)))
     log.info("calendar.recalculated", cases=len(rows), moved=moved)
     return moved
+
+
+@dataclass(frozen=True)
+class CalendarChange:
+    first: date
+    last: date
+    recalculated: int
+
+
+async def apply_notice(
+    client: Client, pool: asyncpg.Pool, notice: HolidayNotice, actor: Actor
+) -> CalendarChange:
+    """Import a year's holiday notice, replacing any earlier one for that year."""
+    async with pool.acquire() as conn:
+        await import_notice(conn, notice, actor.staff_id)
+    days = [*notice.holidays, *notice.workdays]
+    first, last = min(days), max(days)
+    reason = f"节假日安排导入（{notice.source}）"
+    moved = await recalculate_open_cases(client, pool, first, last, reason, actor)
+    return CalendarChange(first, last, moved)
+
+
+async def apply_closure(
+    client: Client, pool: asyncpg.Pool, day: date, reason: str, actor: Actor
+) -> CalendarChange:
+    """Close the center for a day."""
+    async with pool.acquire() as conn:
+        await add_closure(conn, day, reason, actor.staff_id)
+    moved = await recalculate_open_cases(client, pool, day, day, f"中心闭馆：{reason}", actor)
+    return CalendarChange(day, day, moved)
