@@ -1,4 +1,4 @@
-"""The case workflow on the time-skipping server: transitions, events, the due date, timers."""
+"""The case workflow on the time-skipping server: actions, events, the due date, timers."""
 
 from __future__ import annotations
 
@@ -6,28 +6,32 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.calendar import OfficeHours, WorkingCalendar
 from banjian.embedded import EmbeddedPostgres
 from projections.cases import case_events, get_case
 from projections.db import connect as db_connect
-from tests.conftest import eventually, new_case_id
-from workflows import rules
-from workflows.case import CaseWorkflow
+from tests.conftest import eventually
+from tests.workflows.harness import (
+    CLERK,
+    DIRECTOR,
+    OPS,
+    OTHER_CLERK,
+    WORKING,
+    act,
+    event_types,
+    meta,
+    rejection_code,
+    service,
+    start,
+    state_of,
+)
 from workflows.model import (
-    ActionMeta,
     Actor,
-    Applicant,
-    CaseInput,
-    CaseState,
     Complete,
     Extend,
     Kind,
-    Material,
-    OfficeCalendar,
     Outcome,
     Reassign,
     RecordSignoff,
@@ -36,86 +40,11 @@ from workflows.model import (
     Resume,
     Return,
     Role,
-    ServiceSnapshot,
     StartReview,
     Status,
     SupplyMaterials,
     Suspend,
 )
-
-CLERK = Actor("mz-a", Role.CLERK, "minzheng")
-OTHER_CLERK = Actor("sb-a", Role.CLERK, "shebao")
-DIRECTOR = Actor("director", Role.DIRECTOR, None)
-OPS = Actor("ops", Role.OPS, None)
-CALENDAR = OfficeCalendar("Asia/Shanghai", "08:30-11:30,14:30-17:30")
-WORKING = WorkingCalendar(OfficeHours.parse(CALENDAR.office_hours, CALENDAR.timezone))
-
-MATERIALS = [
-    Material("id_card", "申请人身份证", True),
-    Material("application_form", "申请表", True),
-    Material("photo", "照片", False),
-]
-
-
-def service(
-    kind: Kind = Kind.PROMISED, days: int = 5, departments: list[str] | None = None
-) -> ServiceSnapshot:
-    return ServiceSnapshot(
-        code="MZ-001",
-        name="临时救助申请",
-        window="minzheng",
-        kind=kind,
-        promised_days=days,
-        legal_days=20,
-        materials=MATERIALS,
-        departments=departments or [],
-    )
-
-
-def meta(actor: Actor = CLERK, key: str | None = None, body: str | None = None) -> ActionMeta:
-    return ActionMeta(actor=actor, idempotency_key=key, request_hash=body)
-
-
-async def start(
-    env_queue: tuple[WorkflowEnvironment, str],
-    svc: ServiceSnapshot | None = None,
-    materials: list[str] | None = None,
-) -> WorkflowHandle[Any, Any]:
-    env, queue = env_queue
-    case_id = new_case_id()
-    inp = CaseInput(
-        case_id=case_id,
-        service=svc or service(),
-        applicant=Applicant("张三", "350521199001011234", "13800000000"),
-        materials=["id_card", "application_form"] if materials is None else materials,
-        urgent=False,
-        actor=CLERK,
-        calendar=CALENDAR,
-        request_hash="h",
-    )
-    handle = await env.client.start_workflow(CaseWorkflow.run, inp, id=case_id, task_queue=queue)
-    await handle.execute_update("intake", result_type=CaseState)
-    return handle
-
-
-async def act(handle: WorkflowHandle[Any, Any], name: str, arg: object) -> CaseState:
-    state: CaseState = await handle.execute_update(name, arg, result_type=CaseState)
-    return state
-
-
-async def state_of(handle: WorkflowHandle[Any, Any]) -> CaseState:
-    state: CaseState = await handle.query("state", result_type=CaseState)
-    return state
-
-
-async def event_types(handle: WorkflowHandle[Any, Any]) -> list[str]:
-    events = await handle.query("events", result_type=list[dict[str, Any]])
-    return [e["type"] for e in events]
-
-
-def rejection_code(err: WorkflowUpdateFailedError) -> str | None:
-    cause = err.cause
-    return cause.type if isinstance(cause, ApplicationError) else None
 
 
 async def test_promised_case_runs_from_intake_to_completion_with_events_in_order(
@@ -155,48 +84,6 @@ async def test_due_date_is_close_of_office_on_the_nth_working_day_after_receipt(
     assert (due.hour, due.minute) == (17, 30)
     assert WORKING.is_working_day(due.date())
     assert WORKING.working_days_between(received.date(), due.date()) == 5
-
-
-FORBIDDEN: list[tuple[str, str, Any]] = [
-    ("received", "supply-materials", SupplyMaterials(meta(), ["photo"])),
-    ("received", "signoff", RecordSignoff(meta(DIRECTOR), "guotu", "approve")),
-    ("received", "complete", Complete(meta(), Outcome.APPROVED)),
-    ("received", "resume", Resume(meta())),
-    ("received", "request-signoff", RequestSignoff(meta(), ["guotu"])),
-    ("under_review", "start-review", StartReview(meta())),
-    ("under_review", "supply-materials", SupplyMaterials(meta(), ["photo"])),
-    ("needs_materials", "start-review", StartReview(meta())),
-    ("needs_materials", "complete", Complete(meta(), Outcome.APPROVED)),
-    ("needs_materials", "request-materials", RequestMaterials(meta(), ["photo"])),
-    ("needs_materials", "suspend", Suspend(meta(), "专家评审", 3)),
-    ("completed", "start-review", StartReview(meta())),
-    ("completed", "return", Return(meta(), "材料不全")),
-    ("completed", "reassign", Reassign(meta(), "mz-b", None)),
-]
-
-
-async def _bring_to(h: WorkflowHandle[Any, Any], status: str) -> None:
-    if status == "under_review":
-        await act(h, "start-review", StartReview(meta()))
-    elif status == "needs_materials":
-        await act(h, "request-materials", RequestMaterials(meta(), ["photo"]))
-    elif status == "completed":
-        await act(h, "return", Return(meta(), "不符合条件"))
-
-
-@pytest.mark.parametrize(("status", "action", "arg"), FORBIDDEN, ids=lambda v: str(v)[:20])
-async def test_forbidden_action_is_rejected_and_records_nothing(
-    time_skipping: tuple[WorkflowEnvironment, str], status: str, action: str, arg: Any
-) -> None:
-    h = await start(time_skipping)
-    await _bring_to(h, status)
-    before = await event_types(h)
-    with pytest.raises(WorkflowUpdateFailedError) as err:
-        await act(h, action, arg)
-    assert rejection_code(err.value) == "invalid_transition"
-    message = str(err.value.cause)
-    assert action in message and status in message
-    assert await event_types(h) == before
 
 
 async def test_joint_case_returns_to_review_when_every_department_has_signed(
@@ -370,48 +257,3 @@ async def test_projection_holds_every_event_and_the_final_state(
         assert [(r["seq"], r["type"]) for r in stored] == [(e["seq"], e["type"]) for e in live]
     finally:
         await conn.close()
-
-
-def _allowed_arg(action: str) -> Any:
-    return {
-        "request-materials": RequestMaterials(meta(), ["photo"]),
-        "supply-materials": SupplyMaterials(meta(), ["photo"]),
-        "start-review": StartReview(meta()),
-        "request-signoff": RequestSignoff(meta(), ["guotu"]),
-        "signoff": RecordSignoff(meta(DIRECTOR), "guotu", "approve"),
-        "complete": Complete(meta(), Outcome.DENIED, "不符合条件"),
-        "return": Return(meta(), "主要材料缺失"),
-        "reassign": Reassign(meta(), "mz-b", "minzheng"),
-        "extend": Extend(meta(DIRECTOR), 3, "需要现场核查"),
-        "suspend": Suspend(meta(), "听证", 5),
-        "resume": Resume(meta()),
-    }[action]
-
-
-# Acknowledging needs a raised alert (test_escalation.py); a recount records an event only
-# when the calendar moved the limit (test_recalculation.py).
-ALLOWED_CASES = [
-    (status.value, action)
-    for action, statuses in rules.ALLOWED.items()
-    if action not in ("acknowledge-alert", "recalculate")
-    for status in statuses
-]
-
-
-@pytest.mark.parametrize(("status", "action"), ALLOWED_CASES)
-async def test_every_allowed_action_is_accepted_and_recorded(
-    time_skipping: tuple[WorkflowEnvironment, str], status: str, action: str
-) -> None:
-    kind = Kind.IMMEDIATE if (status, action) == ("received", "complete") else Kind.JOINT
-    h = await start(time_skipping, service(kind, 0 if kind is Kind.IMMEDIATE else 5, ["guotu"]))
-    if status in ("under_review", "joint_signoff"):
-        await act(h, "start-review", StartReview(meta()))
-    if status == "joint_signoff":
-        await act(h, "request-signoff", RequestSignoff(meta(), ["guotu"]))
-    if status == "needs_materials":
-        await act(h, "request-materials", RequestMaterials(meta(), ["photo"]))
-    if action == "resume":
-        await act(h, "suspend", Suspend(meta(), "专家评审", 3))
-    before = (await state_of(h)).last_seq
-    s = await act(h, action, _allowed_arg(action))
-    assert s.last_seq > before

@@ -12,8 +12,10 @@ from temporalio.testing import WorkflowEnvironment
 from banjian.temporal import build_worker
 from projections.db import LazyPool
 from tests.conftest import TIMEZONE
-from tests.workflows.test_case import (
+from tests.workflows.harness import (
+    CLERK,
     DIRECTOR,
+    HEAD,
     act,
     event_types,
     meta,
@@ -22,10 +24,7 @@ from tests.workflows.test_case import (
     start,
     state_of,
 )
-from workflows.model import AcknowledgeAlert, Actor, AlertLevel, Role, StartReview
-
-HEAD = Actor("mz-head", Role.WINDOW_HEAD, "minzheng")
-CLERK = Actor("mz-a", Role.CLERK, "minzheng")
+from workflows.model import AcknowledgeAlert, Actor, AlertLevel, StartReview
 
 
 async def _overdue(env: WorkflowEnvironment, handle: Any) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from tests.workflows.test_case import WORKING, act, event_types, meta, start, state_of
+from tests.workflows.harness import WORKING, act, event_types, meta, start, state_of
 from workflows.model import RequestMaterials
 
 

@@ -16,7 +16,7 @@ from projections.db import connect
 from projections.notifications import add_channel, attempts
 from tests.conftest import eventually
 from tests.receiver import Receiver
-from tests.workflows.test_case import WORKING, act, meta, service, start, state_of
+from tests.workflows.harness import WORKING, act, meta, service, start, state_of
 from workflows.model import StartReview
 
 SECRET = "whsec-test-only"

@@ -15,9 +15,10 @@ from temporalio.testing import WorkflowEnvironment
 from banjian.embedded import EmbeddedPostgres
 from projections.calendar import add_closure
 from projections.db import connect
-from tests.workflows.test_case import (
+from tests.workflows.harness import (
     CLERK,
     DIRECTOR,
+    OPS,
     WORKING,
     act,
     event_types,
@@ -26,9 +27,7 @@ from tests.workflows.test_case import (
     service,
     start,
 )
-from workflows.model import Actor, Recalculate, RequestMaterials, Role, SupplyMaterials
-
-OPS = Actor("ops", Role.OPS, None)
+from workflows.model import Recalculate, RequestMaterials, SupplyMaterials
 
 
 @pytest_asyncio.fixture

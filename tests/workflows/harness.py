@@ -1,0 +1,100 @@
+"""Driving a case workflow in tests: who acts, which service, start a case, send actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from activities.calendar import OfficeHours, WorkingCalendar
+from tests.conftest import new_case_id
+from workflows.case import CaseWorkflow
+from workflows.model import (
+    ActionMeta,
+    Actor,
+    Applicant,
+    CaseInput,
+    CaseState,
+    Kind,
+    Material,
+    OfficeCalendar,
+    Role,
+    ServiceSnapshot,
+)
+
+CLERK = Actor("mz-a", Role.CLERK, "minzheng")
+OTHER_CLERK = Actor("sb-a", Role.CLERK, "shebao")
+HEAD = Actor("mz-head", Role.WINDOW_HEAD, "minzheng")
+DIRECTOR = Actor("director", Role.DIRECTOR, None)
+OPS = Actor("ops", Role.OPS, None)
+CALENDAR = OfficeCalendar("Asia/Shanghai", "08:30-11:30,14:30-17:30")
+WORKING = WorkingCalendar(OfficeHours.parse(CALENDAR.office_hours, CALENDAR.timezone))
+
+MATERIALS = [
+    Material("id_card", "申请人身份证", True),
+    Material("application_form", "申请表", True),
+    Material("photo", "照片", False),
+]
+
+
+def service(
+    kind: Kind = Kind.PROMISED, days: int = 5, departments: list[str] | None = None
+) -> ServiceSnapshot:
+    return ServiceSnapshot(
+        code="MZ-001",
+        name="临时救助申请",
+        window="minzheng",
+        kind=kind,
+        promised_days=days,
+        legal_days=20,
+        materials=MATERIALS,
+        departments=departments or [],
+    )
+
+
+def meta(actor: Actor = CLERK, key: str | None = None, body: str | None = None) -> ActionMeta:
+    return ActionMeta(actor=actor, idempotency_key=key, request_hash=body)
+
+
+async def start(
+    env_queue: tuple[WorkflowEnvironment, str],
+    svc: ServiceSnapshot | None = None,
+    materials: list[str] | None = None,
+) -> WorkflowHandle[Any, Any]:
+    env, queue = env_queue
+    case_id = new_case_id()
+    inp = CaseInput(
+        case_id=case_id,
+        service=svc or service(),
+        applicant=Applicant("张三", "350521199001011234", "13800000000"),
+        materials=["id_card", "application_form"] if materials is None else materials,
+        urgent=False,
+        actor=CLERK,
+        calendar=CALENDAR,
+        request_hash="h",
+    )
+    handle = await env.client.start_workflow(CaseWorkflow.run, inp, id=case_id, task_queue=queue)
+    await handle.execute_update("intake", result_type=CaseState)
+    return handle
+
+
+async def act(handle: WorkflowHandle[Any, Any], name: str, arg: object) -> CaseState:
+    state: CaseState = await handle.execute_update(name, arg, result_type=CaseState)
+    return state
+
+
+async def state_of(handle: WorkflowHandle[Any, Any]) -> CaseState:
+    state: CaseState = await handle.query("state", result_type=CaseState)
+    return state
+
+
+async def event_types(handle: WorkflowHandle[Any, Any]) -> list[str]:
+    events = await handle.query("events", result_type=list[dict[str, Any]])
+    return [e["type"] for e in events]
+
+
+def rejection_code(err: WorkflowUpdateFailedError) -> str | None:
+    cause = err.cause
+    return cause.type if isinstance(cause, ApplicationError) else None
