@@ -32,9 +32,9 @@ insert into cases (
     case_id, service_code, service_name, window_code, kind, status, outcome, urgent,
     received_at, due_at, warn_at, paused, suspended, overdue, warned, assignee, first_receiver,
     applicant_name, applicant_id_number, applicant_phone, materials, materials_missing, signoffs,
-    completed_at, last_seq, provisional)
+    completed_at, last_seq, provisional, legal_due_at, legal_overdue)
 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-        $20, $21, $22, $23, $24, $25, $26)
+        $20, $21, $22, $23, $24, $25, $26, $27, $28)
 on conflict (case_id) do update set
     service_code = excluded.service_code, service_name = excluded.service_name,
     window_code = excluded.window_code, kind = excluded.kind, status = excluded.status,
@@ -46,7 +46,8 @@ on conflict (case_id) do update set
     applicant_phone = excluded.applicant_phone, materials = excluded.materials,
     materials_missing = excluded.materials_missing, signoffs = excluded.signoffs,
     completed_at = excluded.completed_at, last_seq = excluded.last_seq,
-    provisional = excluded.provisional, projected_at = now()
+    provisional = excluded.provisional, legal_due_at = excluded.legal_due_at,
+    legal_overdue = excluded.legal_overdue, projected_at = now()
 where cases.last_seq < excluded.last_seq
 """
 
@@ -93,6 +94,8 @@ async def apply_batch(conn: Conn, batch: ProjectionBatch) -> None:
             s.completed_at,
             s.last_seq,
             s.provisional,
+            s.legal_due_at,
+            s.legal_overdue,
         )
         await apply_alert_events(conn, batch.case_id, s.window, ev)
 

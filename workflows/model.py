@@ -171,6 +171,10 @@ class CaseState:
     provisional: bool = False
     # The one-time notice limit, when required materials were missing at intake.
     notice_due_at: datetime | None = None
+    # The legal limit (行政许可法 Art. 42), counted from the same record as the promised one.
+    legal_due_at: datetime | None = None
+    legal_overdue: bool = False
+    legal_extended: bool = False
 
 
 # Staff actions, one dataclass each; every action names who acts and, when the
