@@ -187,6 +187,12 @@ class WorkingCalendar:
             return False
         return any(self._provisional_year(year) for year in range(first.year, last.year + 1))
 
+    def provisional_years(self, start: datetime, end: datetime) -> set[int]:
+        """The provisional years among those from ``start`` to ``end`` (center's dates)."""
+        first = start.astimezone(self.hours.tz).date()
+        last = end.astimezone(self.hours.tz).date()
+        return {y for y in range(first.year, last.year + 1) if self._provisional_year(y)}
+
     def add_working_days(self, start: date, n: int) -> date:
         """The n-th working day after ``start``; ``start`` itself is not counted."""
         if n < 0:

@@ -1,14 +1,19 @@
 """Deadline arithmetic as activities: the calendar is data that changes, so results go into history.
 
 A limit of N working days ends at the close of office hours of the N-th
-working day after receipt; the warning falls when one working day remains,
-at the close of the working day before. Immediate cases (N = 0) get 30
-minutes of office time and a warning after 20.
+working day after receipt; the warning falls when W working days remain (the
+center's threshold, one by default), at the close of the working day W days
+before; when the limit is no longer than W days, at half of its office time.
+Immediate cases (N = 0) get 30 minutes of office time and a warning after 20.
+
+A limit counted partly in a year whose holiday notice is not imported yet is
+provisional, and ops are alerted, once per year, that the notice is missing.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import asyncpg
@@ -16,14 +21,17 @@ import structlog
 from temporalio import activity
 
 from activities.calendar import OfficeHours, WorkingCalendar
+from projections.alerts import raise_notice_missing
 from projections.calendar import load_calendar
 from projections.db import LazyPool
 from workflows.model import (
+    ClocksRequest,
     Deadline,
     DeadlineRequest,
     LadderRequest,
     OfficeCalendar,
     OfficeInstantRequest,
+    Pause,
     ShiftRequest,
 )
 
@@ -36,30 +44,40 @@ log = structlog.get_logger(__name__)
 CALENDAR_READ_SECONDS = 5.0
 
 
-def deadline_after(cal: WorkingCalendar, start: datetime, working_days: int) -> Deadline:
+def deadline_after(
+    cal: WorkingCalendar, start: datetime, working_days: int, warn_days: int = 1
+) -> Deadline:
     if working_days == 0:
         return Deadline(
             due_at=cal.add_office_time(start, IMMEDIATE_LIMIT),
             warn_at=cal.add_office_time(start, IMMEDIATE_WARNING),
         )
     due = cal.due_at(start, working_days)
-    if working_days == 1:
-        # With a single working day, one day remains from the start: warn at half time.
+    if warn_days <= 0:
+        return Deadline(due_at=due, warn_at=due)  # no warning before the breach
+    if working_days <= warn_days:
+        # The whole limit is within the warning's reach: warn at half time.
         half = cal.office_time_between(start, due) / 2
         return Deadline(due_at=due, warn_at=cal.add_office_time(start, half))
-    return Deadline(due_at=due, warn_at=cal.due_at(start, working_days - 1))
+    return Deadline(due_at=due, warn_at=cal.due_at(start, working_days - warn_days))
 
 
-def deadline_of(cal: WorkingCalendar, req: DeadlineRequest) -> Deadline:
+def deadline_of(
+    cal: WorkingCalendar,
+    start: datetime,
+    working_days: int,
+    pauses: Sequence[Pause] = (),
+    warn_days: int = 1,
+) -> Deadline:
     """The limit from its whole record, so a changed calendar recounts every part of it."""
-    base = deadline_after(cal, req.start, req.working_days)
-    paused = sum((cal.office_time_between(p.start, p.end) for p in req.pauses), timedelta())
+    base = deadline_after(cal, start, working_days, warn_days)
+    paused = sum((cal.office_time_between(p.start, p.end) for p in pauses), timedelta())
     due = cal.add_office_time(base.due_at, paused)
     return Deadline(
         due_at=due,
         warn_at=cal.add_office_time(base.warn_at, paused),
         paused_office_seconds=int(paused.total_seconds()),
-        provisional=cal.touches_provisional(req.start, due),
+        provisional=cal.touches_provisional(start, due),
     )
 
 
@@ -74,6 +92,7 @@ class Deadlines:
     def __init__(self, db: LazyPool) -> None:
         self._db = db
         self._last: dict[OfficeCalendar, WorkingCalendar] = {}
+        self._alerted: set[int] = set()  # years whose missing notice ops were alerted to
 
     async def calendar(self, spec: OfficeCalendar) -> WorkingCalendar:
         hours = OfficeHours.parse(spec.office_hours, spec.timezone)
@@ -89,7 +108,38 @@ class Deadlines:
 
     @activity.defn(name="compute_deadline")
     async def compute_deadline(self, req: DeadlineRequest) -> Deadline:
-        return deadline_of(await self.calendar(req.calendar), req)
+        cal = await self.calendar(req.calendar)
+        deadline = deadline_of(cal, req.start, req.working_days, req.pauses)
+        await self._notice_missing(cal, req.start, deadline)
+        return deadline
+
+    @activity.defn(name="compute_clocks")
+    async def compute_clocks(self, req: ClocksRequest) -> list[Deadline]:
+        """Each clock of a case counted from one start and one list of pauses, in order."""
+        cal = await self.calendar(req.calendar)
+        deadlines = [
+            deadline_of(cal, req.start, c.working_days, req.pauses, c.warn_days) for c in req.clocks
+        ]
+        for deadline in deadlines:
+            await self._notice_missing(cal, req.start, deadline)
+        return deadlines
+
+    async def _notice_missing(self, cal: WorkingCalendar, start: datetime, d: Deadline) -> None:
+        """Alert ops, once per year, that a limit is counted without that year's notice."""
+        if not d.provisional:
+            return
+        years = cal.provisional_years(start, d.due_at)
+        if not years or years <= self._alerted:
+            return
+        try:
+            async with asyncio.timeout(CALENDAR_READ_SECONDS):
+                pool = await self._db.get()
+                for year in sorted(years - self._alerted):
+                    await raise_notice_missing(pool, year, activity.info().scheduled_time)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+            log.warning("calendar.notice_alert_failed", error=type(err).__name__)
+            return
+        self._alerted |= years
 
     @activity.defn(name="shift_deadline")
     async def shift_deadline(self, req: ShiftRequest) -> Deadline:

@@ -90,6 +90,8 @@ class ReassignIn(Strict):
 class ExtendIn(Strict):
     days: Annotated[int, Field(ge=1, le=60)]
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    # The legal limit is extended once, by at most 10 working days (15 for a joint case).
+    clock: Literal["promised", "legal"] = "promised"
 
 
 class SuspendIn(Strict):
@@ -179,10 +181,11 @@ class StaffOut(BaseModel):
 
 class AlertOut(BaseModel):
     id: str
-    case_id: str
+    case_id: str | None  # null for the center's own alerts (a missing holiday notice)
     kind: str
     level: str
-    window: str
+    window: str | None
+    clock: str = "promised"  # which limit raised it: promised, legal, signoff:<department>
     raised_at: datetime
     acked_at: datetime | None
     acked_by: str | None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import asyncpg
 import structlog
@@ -16,6 +16,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from activities.notice import HolidayNotice
+from projections.alerts import settle_notice_missing
 from projections.calendar import add_closure, import_notice
 from workflows.model import ActionMeta, Actor, CaseState, Recalculate
 
@@ -31,7 +32,8 @@ async def recalculate_open_cases(
     whose limit moved."""
     rows = await pool.fetch(
         "select case_id, last_seq from cases where status <> 'completed'"
-        " and received_at::date <= $2 and (due_at is null or due_at::date >= $1)",
+        " and received_at::date <= $2"
+        " and (due_at is null or greatest(due_at, legal_due_at)::date >= $1)",
         first,
         last,
     )
@@ -65,6 +67,7 @@ async def apply_notice(
     """Import a year's holiday notice, replacing any earlier one for that year."""
     async with pool.acquire() as conn:
         await import_notice(conn, notice, actor.staff_id)
+        await settle_notice_missing(conn, notice.year, actor.staff_id, datetime.now(UTC))
     days = [*notice.holidays, *notice.workdays]
     first, last = min(days), max(days)
     reason = f"节假日安排导入（{notice.source}）"

@@ -38,6 +38,7 @@ def build_worker(
         workflows=[CaseWorkflow],
         activities=[
             deadlines.compute_deadline,
+            deadlines.compute_clocks,
             deadlines.shift_deadline,
             deadlines.ladder_times,
             deadlines.next_office_instant,

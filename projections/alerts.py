@@ -8,6 +8,7 @@ tells live listeners (the SSE stream) about each new row when it commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -23,8 +24,8 @@ RAISING = {
 }
 
 _INSERT = """
-insert into alerts (alert_id, case_id, seq, kind, level, window_code, raised_at)
-values ($1, $2, $3, $4, $5, $6, $7)
+insert into alerts (alert_id, case_id, seq, kind, level, window_code, raised_at, clock)
+values ($1, $2, $3, $4, $5, $6, $7, $8)
 on conflict (alert_id) do nothing
 returning alert_id
 """
@@ -45,13 +46,37 @@ async def apply_alert_events(conn: Conn, case_id: str, window: str, events: list
                 e.seq,
                 RAISING[e.type],
                 e.data["level"],
-                window,
+                e.data.get("window") or window,  # a late department's own window
                 e.at,
+                e.data.get("clock", "promised"),
             )
             if row is not None:
                 await conn.execute("select pg_notify($1, $2)", CHANNEL, row)
         elif e.type == "alert.acknowledged":
             await conn.execute(_ACK, e.data["alert_id"], e.at, e.actor)
+
+
+def notice_alert_id(year: int) -> str:
+    return f"CAL-{year}-NOTICE"
+
+
+async def raise_notice_missing(conn: Conn | asyncpg.Pool, year: int, at: datetime) -> None:
+    """Tell ops that limits are counted in ``year`` without its holiday notice: once a year."""
+    await conn.execute(
+        "with raised as ("
+        " insert into alerts (alert_id, kind, level, raised_at, clock)"
+        " values ($1, 'notice_missing', 'ops', $2, 'calendar')"
+        " on conflict (alert_id) do nothing returning alert_id)"
+        " select pg_notify($3, alert_id) from raised",
+        notice_alert_id(year),
+        at,
+        CHANNEL,
+    )
+
+
+async def settle_notice_missing(conn: Conn, year: int, by: str, at: datetime) -> None:
+    """The notice is imported: its alert is acknowledged by whoever imported it."""
+    await conn.execute(_ACK, notice_alert_id(year), at, by)
 
 
 @dataclass(frozen=True)
@@ -97,6 +122,7 @@ def alert_json(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
         "kind": row["kind"],
         "level": row["level"],
         "window": row["window_code"],
+        "clock": row["clock"],
         "raised_at": row["raised_at"],
         "acked_at": row["acked_at"],
         "acked_by": row["acked_by"],

@@ -102,8 +102,7 @@ async def apply_batch(conn: Conn, batch: ProjectionBatch) -> None:
 
 def _signoff_json(signoff: Any) -> dict[str, Any]:
     row = dataclasses.asdict(signoff)
-    row["at"] = signoff.at.isoformat() if signoff.at else None
-    return row
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
 
 
 async def get_case(conn: asyncpg.Connection | asyncpg.Pool, case_id: str) -> asyncpg.Record | None:

@@ -11,6 +11,7 @@ the read model, and a timer loop raises the warning and the breach on time.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from temporalio import workflow
 
@@ -35,10 +36,11 @@ from workflows.model import (
     Signoff,
     StartReview,
     Status,
+    Supply,
     SupplyMaterials,
     Suspend,
 )
-from workflows.record import LEDGER_PATCH, Acting, iso
+from workflows.record import CLOCKS_PATCH, LEDGER_PATCH, LEGAL, Acting, iso
 
 # Missing materials are named in one notice within 5 working days (行政许可法 Art. 32).
 NOTICE_DAYS = 5
@@ -54,7 +56,10 @@ class CaseWorkflow(CaseLoops):
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseState:
-        deadline = await self._deadline(self._state.received_at, inp.service.promised_days)
+        if workflow.patched(CLOCKS_PATCH):
+            deadline = await self._recount()
+        else:  # cases received before the legal limit was counted
+            deadline = await self._deadline(self._state.received_at, inp.service.promised_days)
         self._set_deadline(deadline)
         if self._state.materials_missing and workflow.patched(NOTICE_PATCH):
             notice = await self._deadline(self._state.received_at, NOTICE_DAYS)
@@ -71,7 +76,14 @@ class CaseWorkflow(CaseLoops):
             promised_days=inp.service.promised_days,
             legal_days=inp.service.legal_days,
             due_at=deadline.due_at.isoformat(),
-            provisional=deadline.provisional,
+            legal_due_at=iso(self._state.legal_due_at),
+            provisional=self._state.provisional,
+            clock_policy={
+                "warn_days": inp.policy.warn_days,
+                "ladder": [[r.level.value, r.after_days] for r in inp.policy.ladder],
+                "on_supply": inp.policy.on_supply.value,
+                "signoff_days": inp.policy.signoff_days,
+            },
             notice_due_at=iso(self._state.notice_due_at),
             first_receiver=inp.actor.staff_id,
         )
@@ -121,7 +133,7 @@ class CaseWorkflow(CaseLoops):
             # Acknowledging the breach stops the climb; a warning's acknowledgement did too
             # before WARNING_ACK_PATCH, and still does in those cases' histories.
             if alert.kind != "warning" or not workflow.patched(WARNING_ACK_PATCH):
-                self._ladder.clear()
+                self._ladder = [r for r in self._ladder if r[2] != alert.clock]
                 self._timers_changed = True
             self._emit_by(
                 a.meta,
@@ -143,10 +155,25 @@ class CaseWorkflow(CaseLoops):
         async with Acting(self, a.meta, lambda: self._v_recalc(a)) as act:
             if not act:
                 return self._state
-            before = self._state.due_at
+            s = self._state
+            before, legal_before = s.due_at, s.legal_due_at
+            signoffs_before = {x.department: x.due_at for x in s.signoffs}
             deadline = await self._recount()
-            if deadline.due_at != before:
+            legal = self._legal.due_at if self._legal is not None else None
+            if any(x.due_at is not None for x in s.signoffs):
+                await self._count_signoffs()
+            signoffs = {
+                x.department: iso(x.due_at)
+                for x in s.signoffs
+                if x.due_at != signoffs_before[x.department]
+            }
+            if deadline.due_at != before or legal != legal_before or signoffs:
                 self._set_deadline(deadline)
+                clocks: dict[str, Any] = {}
+                if legal is not None:
+                    clocks = {"legal_due_at_before": iso(legal_before), "legal_due_at": iso(legal)}
+                if signoffs:
+                    clocks["signoff_due_at"] = signoffs
                 self._emit_by(
                     a.meta,
                     "deadline.recalculated",
@@ -154,7 +181,8 @@ class CaseWorkflow(CaseLoops):
                     due_at_before=iso(before),
                     due_at=iso(deadline.due_at),
                     paused_office_seconds=deadline.paused_office_seconds,
-                    provisional=deadline.provisional,
+                    provisional=s.provisional,
+                    **clocks,
                 )
         return self._state
 
@@ -209,8 +237,19 @@ class CaseWorkflow(CaseLoops):
             if not s.materials_missing:
                 self._notice_given()
                 s.status = self._resume_to
-                await self._resume(a.meta)
+                if self._restarts_on_supply():
+                    await self._restart(a.meta)
+                else:
+                    await self._resume(a.meta)
         return self._state
+
+    def _restarts_on_supply(self) -> bool:
+        return (
+            self._inp.policy.on_supply is Supply.RESTART
+            and self._paused_since is not None
+            and not self._state.suspended
+            and workflow.patched(CLOCKS_PATCH)
+        )
 
     @supply_materials.validator
     def _v_supply(self, a: SupplyMaterials) -> None:
@@ -236,9 +275,14 @@ class CaseWorkflow(CaseLoops):
             if not act:
                 return self._state
             departments = list(dict.fromkeys(a.departments))
-            self._state.signoffs = [Signoff(department=d) for d in departments]
+            now = workflow.now()
+            self._state.signoffs = [Signoff(department=d, asked_at=now) for d in departments]
             self._state.status = Status.JOINT_SIGNOFF
-            self._emit_by(a.meta, "signoff.requested", departments=departments)
+            limits = {}
+            if workflow.patched(CLOCKS_PATCH):
+                await self._count_signoffs()
+                limits = {"due_at": {x.department: iso(x.due_at) for x in self._state.signoffs}}
+            self._emit_by(a.meta, "signoff.requested", departments=departments, **limits)
         return self._state
 
     @request_signoff.validator
@@ -326,27 +370,36 @@ class CaseWorkflow(CaseLoops):
         async with Acting(self, a.meta, lambda: self._v_extend(a)) as act:
             if not act:
                 return self._state
-            before = self._state.due_at
-            assert before is not None
-            if workflow.patched(LEDGER_PATCH):
-                self._extended_days += a.days
+            if a.clock == LEGAL:
+                before = self._state.legal_due_at
+                self._legal_extended_days += a.days
+                self._state.legal_extended = True
                 self._set_deadline(await self._recount())
-            else:  # cases received before the limit's record was kept
-                self._set_deadline(await self._deadline(before, a.days))
+                after = self._state.legal_due_at
+            else:
+                before = self._state.due_at
+                assert before is not None
+                if workflow.patched(LEDGER_PATCH):
+                    self._extended_days += a.days
+                    self._set_deadline(await self._recount())
+                else:  # cases received before the limit's record was kept
+                    self._set_deadline(await self._deadline(before, a.days))
+                after = self._state.due_at
             self._emit_by(
                 a.meta,
                 "deadline.extended",
+                clock=a.clock,
                 days=a.days,
                 reason=a.reason,
-                due_at_before=before.isoformat(),
-                due_at=iso(self._state.due_at),
+                due_at_before=iso(before),
+                due_at=iso(after),
             )
         return self._state
 
     @extend.validator
     def _v_extend(self, a: Extend) -> None:
         if self._precheck("extend", a.meta):
-            rules.check_extension(a)
+            rules.check_extension(a, self._state)
 
     @workflow.update(name="suspend")
     async def suspend(self, a: Suspend) -> CaseState:

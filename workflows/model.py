@@ -90,6 +90,44 @@ class OfficeCalendar:
     notify_outside_office_hours: bool = False
 
 
+class AlertLevel(StrEnum):
+    """The escalation ladder: who is alerted (window head → director → 纪检监察)."""
+
+    WINDOW_HEAD = "window_head"
+    DIRECTOR = "director"
+    DISCIPLINE = "discipline"
+
+
+class Supply(StrEnum):
+    """What supplying the missing materials does to the clock (a center's policy)."""
+
+    PAUSE = "pause"  # the time spent waiting is not counted
+    RESTART = "restart"  # the limit counts anew from the day of supply
+
+
+@dataclass(frozen=True)
+class Rung:
+    """A rung of the escalation ladder: who is alerted, after how many unacknowledged days."""
+
+    level: AlertLevel
+    after_days: int
+
+
+def default_ladder() -> list[Rung]:
+    # Overdue → window head; unacknowledged one working day → director; three → 纪检监察.
+    return [Rung(AlertLevel.DIRECTOR, 1), Rung(AlertLevel.DISCIPLINE, 3)]
+
+
+@dataclass(frozen=True)
+class ClockPolicy:
+    """The center's thresholds with the service's overrides, as they stood at receipt."""
+
+    warn_days: int = 1  # a warning when this many working days remain
+    ladder: list[Rung] = field(default_factory=default_ladder)
+    on_supply: Supply = Supply.PAUSE
+    signoff_days: int = 3  # each department's sign-off limit in a joint case
+
+
 @dataclass(frozen=True)
 class CaseInput:
     case_id: str
@@ -100,6 +138,7 @@ class CaseInput:
     actor: Actor
     calendar: OfficeCalendar
     request_hash: str
+    policy: ClockPolicy = field(default_factory=ClockPolicy)
 
 
 @dataclass(frozen=True)
@@ -119,14 +158,10 @@ class Signoff:
     at: datetime | None = None
     comment: str | None = None
     by: str | None = None
-
-
-class AlertLevel(StrEnum):
-    """The escalation ladder: who is alerted (window head → director → 纪检监察)."""
-
-    WINDOW_HEAD = "window_head"
-    DIRECTOR = "director"
-    DISCIPLINE = "discipline"
+    # The department's own limit, counted from the request.
+    asked_at: datetime | None = None
+    due_at: datetime | None = None
+    overdue: bool = False
 
 
 @dataclass
@@ -137,6 +172,8 @@ class Alert:
     raised_at: datetime
     acked_at: datetime | None = None
     acked_by: str | None = None
+    clock: str = "promised"  # promised | legal | signoff:<department>
+    window: str | None = None  # whose window is alerted, when not the case's
 
 
 @dataclass
@@ -245,6 +282,7 @@ class Extend:
     meta: ActionMeta
     days: int
     reason: str
+    clock: str = "promised"  # or "legal": once, director only, within the statutory cap
 
 
 @dataclass(frozen=True)
@@ -308,6 +346,23 @@ class Pause:
 
     start: datetime
     end: datetime
+
+
+@dataclass(frozen=True)
+class ClockSpec:
+    name: str
+    working_days: int
+    warn_days: int = 1
+
+
+@dataclass(frozen=True)
+class ClocksRequest:
+    """Count several clocks from one start and one list of pauses; a Deadline for each."""
+
+    start: datetime
+    clocks: list[ClockSpec]
+    calendar: OfficeCalendar
+    pauses: list[Pause] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from temporalio import workflow
@@ -21,6 +22,8 @@ from workflows.model import (
     AlertLevel,
     CaseInput,
     CaseState,
+    ClockSpec,
+    ClocksRequest,
     Deadline,
     DeadlineRequest,
     Event,
@@ -34,15 +37,21 @@ from workflows.model import (
 SYSTEM = "system"
 # Limits counted from their record (receipt, days, extensions, pauses) instead of shifted.
 LEDGER_PATCH = "deadline-ledger"
+# The legal limit and each department's sign-off limit beside the promised one, the center's
+# thresholds and ladder, and the restart-on-supply policy.
+CLOCKS_PATCH = "clocks"
 COMPUTE_TIMEOUT = timedelta(seconds=30)
 
-# The default ladder: overdue → window head; unacknowledged one working day → director;
-# three → discipline inspection (纪检监察).
-LADDER = (
-    (AlertLevel.WINDOW_HEAD, 0),
-    (AlertLevel.DIRECTOR, 1),
-    (AlertLevel.DISCIPLINE, 3),
-)
+PROMISED, LEGAL = "promised", "legal"
+# Who is alerted first when a clock runs out; the ladder climbs from there.
+FIRST_ALERTED = {PROMISED: AlertLevel.WINDOW_HEAD, LEGAL: AlertLevel.DIRECTOR}
+RANK = {AlertLevel.WINDOW_HEAD: 0, AlertLevel.DIRECTOR: 1, AlertLevel.DISCIPLINE: 2}
+
+Threshold = tuple[Callable[[], Awaitable[None]], datetime]
+
+
+def signoff_clock(department: str) -> str:
+    return f"signoff:{department}"
 
 
 class CaseRecord:
@@ -55,12 +64,16 @@ class CaseRecord:
         self._timers_changed = False
         self._paused_since: datetime | None = None
         self._resume_to = Status.RECEIVED
-        # Rungs still to climb, with when: cleared by an acknowledgement or a new deadline.
-        self._ladder: list[tuple[AlertLevel, datetime]] = []
-        # The limit's record: recounting it in a changed calendar loses no paused time.
+        # Rungs still to climb, with when and for which clock: cleared by an acknowledgement.
+        self._ladder: list[tuple[AlertLevel, datetime, str]] = []
+        # The limits' record: recounting it in a changed calendar loses no paused time.
+        self._start = workflow.now()  # receipt, or the supply of materials under a restart policy
         self._pauses: list[Pause] = []
         self._extended_days = 0
+        self._legal_extended_days = 0
         self._paused_seconds = 0
+        self._legal: Deadline | None = None  # the legal limit as last counted
+        self._legal_warned = False
         self._to_notify: list[Alert] = []
         self._notice_settled = False  # raised, not yet handed to the supervisors' channels
         self._lock = asyncio.Lock()
@@ -97,10 +110,11 @@ class CaseRecord:
 
     # -- clocks ------------------------------------------------------------
 
-    def _next_timer(self) -> tuple[Callable[[], Awaitable[None]], datetime] | None:
-        """The earliest threshold still ahead: a rung, the one-time notice, a warning, a breach."""
+    def _next_timer(self) -> Threshold | None:
+        """The earliest threshold still ahead: a rung, the one-time notice, a warning or a
+        breach of the promised or the legal limit, a department's late sign-off."""
         s = self._state
-        due: list[tuple[Callable[[], Awaitable[None]], datetime]] = []
+        due: list[Threshold] = []
         if self._ladder:
             due.append((self._escalate, self._ladder[0][1]))
         if s.notice_due_at is not None and not self._notice_settled:
@@ -110,6 +124,15 @@ class CaseRecord:
                 due.append((self._warn, s.warn_at))
             elif not s.overdue:
                 due.append((self._breach, s.due_at))
+        legal = self._legal
+        if not (s.paused or legal is None or s.legal_overdue):
+            if not self._legal_warned and legal.warn_at < legal.due_at:
+                due.append((self._legal_warn, legal.warn_at))
+            else:
+                due.append((self._legal_breach, legal.due_at))
+        for x in s.signoffs:
+            if x.due_at is not None and x.decision is None and not x.overdue:
+                due.append((partial(self._signoff_breach, x.department), x.due_at))
         return min(due, key=lambda x: x[1]) if due else None
 
     async def _notice_breach(self) -> None:
@@ -136,31 +159,77 @@ class CaseRecord:
         """Overdue: alert the window head, and climb the ladder while nobody acknowledges."""
         self._state.overdue = True
         self._state.warned = True
-        overdue = self._raise("deadline.overdue", "overdue", AlertLevel.WINDOW_HEAD)
-        rungs = [(level, days) for level, days in LADDER if level is not AlertLevel.WINDOW_HEAD]
+        await self._climb(self._raise("deadline.overdue", "overdue", AlertLevel.WINDOW_HEAD))
+
+    async def _legal_warn(self) -> None:
+        self._legal_warned = True
+        self._raise("deadline.warning", "warning", AlertLevel.WINDOW_HEAD, LEGAL)
+
+    async def _legal_breach(self) -> None:
+        """Past the legal limit: the director is alerted at once, and the ladder climbs on."""
+        self._state.legal_overdue = True
+        self._legal_warned = True
+        await self._climb(self._raise("deadline.overdue", "overdue", FIRST_ALERTED[LEGAL], LEGAL))
+
+    async def _signoff_breach(self, department: str) -> None:
+        """A department late with its sign-off: its own window head is alerted."""
+        entry = next(x for x in self._state.signoffs if x.department == department)
+        entry.overdue = True
+        clock = signoff_clock(department)
+        self._raise("deadline.overdue", "overdue", AlertLevel.WINDOW_HEAD, clock, department)
+
+    async def _climb(self, alert: Alert) -> None:
+        """Schedule the ladder's rungs above the alert's level, in the center's working days."""
+        rungs = [r for r in self._inp.policy.ladder if RANK[r.level] > RANK[alert.level]]
+        if not rungs:
+            return
         times: list[datetime] = await workflow.execute_activity(
             "ladder_times",
-            LadderRequest(workflow.now(), [d for _, d in rungs], self._inp.calendar),
+            LadderRequest(workflow.now(), [r.after_days for r in rungs], self._inp.calendar),
             result_type=list[datetime],
             start_to_close_timeout=COMPUTE_TIMEOUT,
         )
-        if overdue.acked_at is None and not self._closed():
-            self._ladder = [(level, at) for (level, _), at in zip(rungs, times, strict=True)]
+        if alert.acked_at is None and not self._closed():
+            climb = [(r.level, at, alert.clock) for r, at in zip(rungs, times, strict=True)]
+            self._ladder = sorted([*self._ladder, *climb], key=lambda x: x[1])
 
     async def _escalate(self) -> None:
-        level, _ = self._ladder.pop(0)
-        self._raise("case.escalated", "escalation", level)
+        level, _, clock = self._ladder.pop(0)
+        self._raise("case.escalated", "escalation", level, clock)
 
-    def _raise(self, event: str, kind: str, level: AlertLevel) -> Alert:
+    def _raise(
+        self,
+        event: str,
+        kind: str,
+        level: AlertLevel,
+        clock: str = PROMISED,
+        window: str | None = None,
+    ) -> Alert:
         """One event and one alert, named after the event that raised it."""
-        alert = Alert(f"{self._inp.case_id}-A{len(self._events) + 1}", kind, level, workflow.now())
+        alert_id = f"{self._inp.case_id}-A{len(self._events) + 1}"
+        alert = Alert(alert_id, kind, level, workflow.now(), clock=clock, window=window)
         self._state.alerts.append(alert)
         self._to_notify.append(alert)
-        alert_id = alert.id
+        extra = {"window": window} if window is not None else {}
         self._emit(
-            event, SYSTEM, alert_id=alert_id, level=level.value, due_at=iso(self._state.due_at)
+            event,
+            SYSTEM,
+            alert_id=alert_id,
+            level=level.value,
+            due_at=iso(self._due_of(clock)),
+            clock=clock,
+            **extra,
         )
         return alert
+
+    def _due_of(self, clock: str) -> datetime | None:
+        if clock == PROMISED:
+            return self._state.due_at
+        if clock == LEGAL:
+            return self._state.legal_due_at
+        return next(
+            (x.due_at for x in self._state.signoffs if signoff_clock(x.department) == clock), None
+        )
 
     # -- shared steps ------------------------------------------------------
 
@@ -210,30 +279,94 @@ class CaseRecord:
             paused_to=paused_to.isoformat(),
             paused_office_seconds=this_pause,
             due_at=iso(s.due_at),
+            **({"legal_due_at": iso(s.legal_due_at)} if self._legal is not None else {}),
         )
 
     async def _recount(self) -> Deadline:
-        """The promised limit counted again from its record: receipt, days, extensions, pauses."""
-        deadline: Deadline = await workflow.execute_activity(
-            "compute_deadline",
-            DeadlineRequest(
-                self._state.received_at,
-                self._inp.service.promised_days + self._extended_days,
-                self._inp.calendar,
-                list(self._pauses),
-            ),
-            result_type=Deadline,
-            start_to_close_timeout=COMPUTE_TIMEOUT,
-        )
+        """The limits counted again from their record: start, days, extensions, pauses.
+
+        Returns the promised limit; the legal one is kept until ``_set_deadline``.
+        """
+        if workflow.patched(CLOCKS_PATCH):
+            deadline = await self._count_clocks()
+        else:  # cases received before the legal limit was counted
+            deadline = await workflow.execute_activity(
+                "compute_deadline",
+                DeadlineRequest(
+                    self._state.received_at,
+                    self._inp.service.promised_days + self._extended_days,
+                    self._inp.calendar,
+                    list(self._pauses),
+                ),
+                result_type=Deadline,
+                start_to_close_timeout=COMPUTE_TIMEOUT,
+            )
         self._paused_seconds = deadline.paused_office_seconds
         return deadline
+
+    async def _count_clocks(self) -> Deadline:
+        svc, policy = self._inp.service, self._inp.policy
+        clocks = [ClockSpec(PROMISED, svc.promised_days + self._extended_days, policy.warn_days)]
+        if svc.legal_days > 0:
+            legal_days = svc.legal_days + self._legal_extended_days
+            clocks.append(ClockSpec(LEGAL, legal_days, policy.warn_days))
+        counted: list[Deadline] = await workflow.execute_activity(
+            "compute_clocks",
+            ClocksRequest(self._start, clocks, self._inp.calendar, list(self._pauses)),
+            result_type=list[Deadline],
+            start_to_close_timeout=COMPUTE_TIMEOUT,
+        )
+        self._legal = counted[1] if len(counted) > 1 else None
+        return counted[0]
+
+    async def _count_signoffs(self) -> None:
+        """Each department still to sign off gets its limit, counted from the request."""
+        waiting = [x for x in self._state.signoffs if x.decision is None and x.asked_at]
+        if not waiting:
+            return
+        asked_at = waiting[0].asked_at
+        assert asked_at is not None
+        days = self._inp.policy.signoff_days
+        counted: list[Deadline] = await workflow.execute_activity(
+            "compute_clocks",
+            ClocksRequest(
+                asked_at,
+                [ClockSpec(signoff_clock(x.department), days, 0) for x in waiting],
+                self._inp.calendar,
+            ),
+            result_type=list[Deadline],
+            start_to_close_timeout=COMPUTE_TIMEOUT,
+        )
+        for entry, deadline in zip(waiting, counted, strict=True):
+            entry.due_at = deadline.due_at
+        self._timers_changed = True
+
+    async def _restart(self, meta: ActionMeta) -> None:
+        """The center counts the limits anew from the supply of the missing materials."""
+        s = self._state
+        paused_from = self._paused_since
+        self._paused_since = None
+        s.paused = False
+        self._start = workflow.now()
+        self._pauses = []
+        self._set_deadline(await self._recount())
+        self._emit_by(
+            meta,
+            "clock.restarted",
+            paused_from=iso(paused_from),
+            restarted_at=iso(self._start),
+            due_at=iso(s.due_at),
+            legal_due_at=iso(s.legal_due_at),
+        )
 
     def _close(self, meta: ActionMeta, result: Outcome, event: str, **data: Any) -> None:
         self._state.status = Status.COMPLETED
         self._state.outcome = result
         self._state.completed_at = workflow.now()
         self._state.paused = False
-        due = self._state.due_at
+        due, legal = self._state.due_at, self._state.legal_due_at
+        if legal is not None:
+            data["legal_on_time"] = workflow.now() <= legal
         self._emit_by(meta, event, on_time=due is None or workflow.now() <= due, **data)
         self._notice_given()
         self._timers_changed = True
@@ -251,6 +384,9 @@ class CaseRecord:
         s = self._state
         s.due_at, s.warn_at = deadline.due_at, deadline.warn_at
         s.provisional = deadline.provisional
+        if self._legal is not None:
+            s.legal_due_at = self._legal.due_at
+            s.provisional = s.provisional or self._legal.provisional
         # A warning or a breach, once raised, stands: a later deadline never raises it again.
         self._timers_changed = True
 

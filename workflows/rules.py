@@ -183,10 +183,28 @@ def check_reassignment(a: Reassign, state: CaseState) -> None:
         raise validation_error(f"the case is already assigned to {a.to_staff}")
 
 
-def check_extension(a: Extend) -> None:
+# 行政许可法 Art. 42: the legal limit may be extended once, by 10 working days (joint cases 15).
+LEGAL_EXTENSION_DAYS = {Kind.JOINT: 15}
+LEGAL_EXTENSION_DEFAULT = 10
+
+
+def check_extension(a: Extend, state: CaseState) -> None:
     written_reason(a.reason, "an extension")
     if not 1 <= a.days <= 60:
         raise validation_error("an extension is 1 to 60 working days")
+    if a.clock == "promised":
+        return
+    if a.clock != "legal":
+        raise validation_error("clock must be 'promised' or 'legal'")
+    if state.legal_due_at is None:
+        raise invalid_transition("extend", state, "the case has no legal limit counted")
+    if state.legal_extended:
+        raise invalid_transition("extend", state, "the legal limit may be extended only once")
+    cap = LEGAL_EXTENSION_DAYS.get(state.kind, LEGAL_EXTENSION_DEFAULT)
+    if a.days > cap:
+        raise validation_error(
+            f"a {state.kind.value} case's legal limit is extended by {cap} working days at most"
+        )
 
 
 def check_suspension(a: Suspend) -> None:

@@ -13,9 +13,10 @@ from pydantic import BaseModel, Field
 
 from api.cases import CaseGateway, actor_of, request_hash
 from api.deps import Context, CurrentStaff, IdempotencyKey, get_staff, require_role
-from api.errors import not_found
+from api.errors import ApiError, not_found
 from api.schemas import AlertOut, Strict
 from projections.alerts import AlertFilter, alert_json, get_alert, list_alerts
+from projections.center import StaffMember
 from projections.notifications import active_channels, add_channel, deactivate_channel
 from workflows.model import AcknowledgeAlert, ActionMeta, Role
 
@@ -29,7 +30,7 @@ async def alerts(
     ctx: Context,
     _: CurrentStaff,
     status: Literal["open", "acked"] | None = None,
-    level: Literal["window_head", "director", "discipline"] | None = None,
+    level: Literal["window_head", "director", "discipline", "ops"] | None = None,
     window: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AlertOut]:
@@ -50,6 +51,8 @@ def _out(row: Any, tz: ZoneInfo) -> AlertOut:
 async def acknowledge(
     alert_id: str, ctx: Context, staff: CurrentStaff, idempotency_key: IdempotencyKey = None
 ) -> AlertOut:
+    if alert_id.startswith("CAL-"):
+        return await _acknowledge_center_alert(alert_id, ctx, staff)
     # An alert's id names its case ("<case id>-A<seq>"), so this needs no database read.
     case_id, sep, seq = alert_id.rpartition("-A")
     if not sep or not seq.isdigit():
@@ -64,11 +67,30 @@ async def acknowledge(
         case_id=case_id,
         kind=alert.kind,
         level=alert.level.value,
-        window=state.window,
+        window=alert.window or state.window,
+        clock=alert.clock,
         raised_at=alert.raised_at.astimezone(ctx.directory_tz),
         acked_at=alert.acked_at.astimezone(ctx.directory_tz) if alert.acked_at else None,
         acked_by=alert.acked_by,
     )
+
+
+async def _acknowledge_center_alert(alert_id: str, ctx: Context, staff: StaffMember) -> AlertOut:
+    """The center's own alerts (no case) are for ops and the director, acknowledged here."""
+    if staff.role not in (Role.OPS, Role.DIRECTOR):
+        raise ApiError(403, "forbidden", "the center's own alerts are for ops and the director")
+    row = await get_alert(ctx.pool, alert_id)
+    if row is None:
+        raise not_found("alert", alert_id)
+    if row["acked_at"] is None:
+        await ctx.pool.execute(
+            "update alerts set acked_at = now(), acked_by = $2"
+            " where alert_id = $1 and acked_at is null",
+            alert_id,
+            staff.id,
+        )
+        row = await get_alert(ctx.pool, alert_id)
+    return _out(row, ctx.directory_tz)
 
 
 @router.get("/stream")

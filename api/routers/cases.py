@@ -199,6 +199,6 @@ _action(
 _action("complete", CompleteIn, lambda b, m, _: model.Complete(m, model.Outcome(b.outcome), b.note))
 _action("return", ReturnIn, lambda b, m, _: model.Return(m, b.reason))
 _action("reassign", ReassignIn, _reassign)
-_action("extend", ExtendIn, lambda b, m, _: model.Extend(m, b.days, b.reason))
+_action("extend", ExtendIn, lambda b, m, _: model.Extend(m, b.days, b.reason, b.clock))
 _action("suspend", SuspendIn, lambda b, m, _: model.Suspend(m, b.reason, b.expected_days))
 _action("resume", Empty, lambda b, m, _: model.Resume(m))
