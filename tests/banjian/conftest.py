@@ -68,7 +68,7 @@ class Center:
             seq = await self.pool.fetchval(
                 "select last_seq from cases where case_id = $1", handle.id
             )
-            return seq == decided
+            return bool(seq == decided)
 
         await eventually(caught_up)
 
