@@ -51,7 +51,8 @@ async def _open_case_lags(client: Client, task_queue: str) -> list[int]:
         f"WorkflowType = 'CaseWorkflow' AND TaskQueue = '{task_queue}'"
         " AND ExecutionStatus = 'Running'"
     )
-    ids = [wf.id async for wf in client.list_workflows(query, limit=SAMPLE)]
+    listed = client.list_workflows(query, limit=SAMPLE, rpc_timeout=_TIMEOUT)
+    ids = [wf.id async for wf in listed]
     gate = asyncio.Semaphore(_CONCURRENCY)
 
     async def lag(case_id: str) -> int:
