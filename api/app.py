@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request, Response
 
 from api.context import AppContext
 from api.errors import install_error_handlers
-from api.routers import alerts, calendar, cases, catalog, ops, sandbox
+from api.routers import alerts, calendar, cases, catalog, ops, replay, sandbox
 
 PREFIX = "/api/v1"
 
@@ -57,6 +57,7 @@ def create_app(ctx: AppContext) -> FastAPI:
 
     install_error_handlers(app)
     app.include_router(cases.router, prefix=PREFIX)
+    app.include_router(replay.router, prefix=PREFIX)
     app.include_router(catalog.router, prefix=PREFIX)
     app.include_router(alerts.router, prefix=PREFIX)
     app.include_router(alerts.channels, prefix=PREFIX)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from banjian.embedded import EmbeddedServerError
-from banjian.log import configure_logging
-from banjian.settings import Settings, get_settings
-from banjian.stack import StackNotRunning, database_url, demo_center, run_stack, temporal_address
+from banjian.command import command_settings as _settings
+from banjian.command import run_command as _run
+from banjian.ops_cli import ops_app
+from banjian.settings import Settings
+from banjian.stack import database_url, demo_center, run_stack, temporal_address
 
 app = typer.Typer(
     help="banjian (办件): case workflows for one-stop service centers.",
@@ -31,31 +30,10 @@ app.add_typer(token_app, name="token")
 app.add_typer(demo_app, name="demo")
 app.add_typer(channels_app, name="channels")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(ops_app)  # replay, dossier, archive, projections
 
 if TYPE_CHECKING:
     from activities.notice import HolidayNotice
-
-T = TypeVar("T")
-
-
-def _settings() -> Settings:
-    settings = get_settings()
-    configure_logging(settings)
-    return settings
-
-
-def _run(coro: Awaitable[T]) -> T:
-    """Run a command's coroutine, turning the expected failures into a message and exit 1."""
-
-    async def main() -> T:
-        return await coro
-
-    try:
-        return asyncio.run(main())
-    except (StackNotRunning, EmbeddedServerError) as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(1) from None
-
 
 @app.command()
 def run(

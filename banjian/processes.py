@@ -10,6 +10,7 @@ import uvicorn
 
 from api.app import create_app
 from api.context import AppContext
+from banjian.archiver import run_archiver
 from banjian.settings import Settings
 from banjian.stack import SHUTDOWN_GRACE_SECONDS
 from banjian.temporal import build_worker, connect
@@ -29,7 +30,11 @@ async def run_worker(settings: Settings, address: str, dsn: str) -> None:
     try:
         async with build_worker(client, settings.task_queue, db, settings.timezone):
             log.info("worker.started", task_queue=settings.task_queue, temporal=address)
-            await stop.wait()
+            archiver = asyncio.create_task(run_archiver(client, db))
+            try:
+                await stop.wait()
+            finally:
+                archiver.cancel()
     finally:
         await db.close()
     log.info("worker.stopped")

@@ -28,6 +28,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.context import AppContext
+from banjian.archiver import run_archiver
 from banjian.embedded import (
     EmbeddedPostgres,
     TemporalDevServer,
@@ -201,6 +202,7 @@ async def run_stack(settings: Settings, *, sandbox: bool) -> None:
         )
         info = StackInfo(dsn, client.service_client.config.target_host, api_url, ui_url, sandbox)
         stack_file = settings.data_dir / STACK_FILE
+        archiver = asyncio.create_task(run_archiver(client, db))
         try:
             async with build_worker(client, settings.task_queue, db, settings.timezone):
                 serving = asyncio.create_task(server.serve())
@@ -217,6 +219,7 @@ async def run_stack(settings: Settings, *, sandbox: bool) -> None:
                 server.should_exit = True
                 await serving
         finally:
+            archiver.cancel()
             if not sandbox:
                 stack_file.unlink(missing_ok=True)
             await pool.close()

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import Context
+from api.projection_lag import projection_lag
 
 router = APIRouter(tags=["operations"])
 
@@ -42,5 +43,6 @@ async def readyz(ctx: Context) -> Response:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
+async def metrics(ctx: Context) -> Response:
+    await projection_lag.refresh(ctx.client, ctx.task_queue)
     return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)

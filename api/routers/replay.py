@@ -1,0 +1,39 @@
+"""Replaying a case for operations, and its printable dossier."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from api.deps import Context, CurrentStaff, require_role
+from api.errors import not_found
+from banjian.dossier import render_dossier
+from banjian.history import CaseNotFound
+from banjian.replay import ReplayReport, replay_case
+from workflows.model import Role
+
+router = APIRouter(prefix="/cases", tags=["operations"])
+
+
+async def _replay(ctx: Context, case_id: str) -> ReplayReport:
+    try:
+        return await replay_case(ctx.client, ctx.pool, case_id, ctx.directory_tz)
+    except CaseNotFound:
+        raise not_found("case", case_id) from None
+
+
+@router.get("/{case_id}/replay")
+async def replay(case_id: str, ctx: Context, staff: CurrentStaff) -> dict[str, Any]:
+    """The case's history replayed against the current code, its timeline, and every
+    difference from the read model (``consistent`` is true when there is none)."""
+    require_role(staff, Role.OPS)
+    return (await _replay(ctx, case_id)).as_json()
+
+
+@router.get("/{case_id}/dossier", response_class=HTMLResponse)
+async def dossier(case_id: str, ctx: Context, staff: CurrentStaff) -> HTMLResponse:
+    """A printable HTML record of the case (Chinese): events, clocks, the archive hash."""
+    require_role(staff, Role.OPS, Role.DIRECTOR)
+    return HTMLResponse(render_dossier(await _replay(ctx, case_id)))

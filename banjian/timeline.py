@@ -1,0 +1,151 @@
+"""A case's events as people read them: local time, who, what (中文 / English), and its clocks.
+
+The labels are a table: a new event type needs one row here, and an event
+type without a row is shown by its raw name. Clocks are followed through the
+events' data: an event's ``due_at`` is the limit of the clock it names
+(``data.clock``: ``promised``, ``legal``, ``signoff:<department>``…, by default
+the type's own clock or the promised one), ``notice_due_at`` and
+``legal_due_at`` the one-time notice's and the legal limit's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from workflows.model import Event
+
+# type: (中文, English)
+LABELS: dict[str, tuple[str, str]] = {
+    "case.received": ("受理", "case received"),
+    "materials.requested": ("一次性告知补正材料", "materials requested"),
+    "materials.supplied": ("补正材料", "materials supplied"),
+    "review.started": ("开始审核", "review started"),
+    "signoff.requested": ("发起联办会签", "sign-off requested"),
+    "signoff.recorded": ("部门会签", "sign-off recorded"),
+    "case.completed": ("办结", "case completed"),
+    "case.returned": ("退件", "case returned"),
+    "case.reassigned": ("转办", "case reassigned"),
+    "clock.paused": ("暂停计时", "clock paused"),
+    "clock.resumed": ("恢复计时", "clock resumed"),
+    "clock.restarted": ("重新计时", "clock restarted"),
+    "deadline.extended": ("延长时限", "deadline extended"),
+    "deadline.recalculated": ("重新计算时限", "deadline recalculated"),
+    "deadline.warning": ("临期预警", "deadline warning"),
+    "deadline.overdue": ("超期", "deadline overdue"),
+    "case.escalated": ("逐级督办", "case escalated"),
+    "notice.overdue": ("一次性告知超时", "one-time notice overdue"),
+    "alert.acknowledged": ("督办已确认", "alert acknowledged"),
+}
+
+# clock: (中文, English); ``signoff:<department>`` is built from its prefix.
+CLOCKS: dict[str, tuple[str, str]] = {
+    "promised": ("承诺时限", "promised limit"),
+    "legal": ("法定时限", "legal limit"),
+    "notice": ("一次性告知时限", "one-time notice limit"),
+    "signoff": ("会签时限", "sign-off limit"),
+}
+# The clock of an event's ``due_at`` when its data names none.
+CLOCK_OF_TYPE: dict[str, str] = {"notice.overdue": "notice"}
+# Other data keys that carry a clock's new limit.
+CLOCK_KEYS: dict[str, str] = {"notice_due_at": "notice", "legal_due_at": "legal"}
+PROMISED = "promised"
+
+
+def label(event_type: str) -> tuple[str, str]:
+    return LABELS.get(event_type, (event_type, event_type))
+
+
+def clock_label(clock: str) -> tuple[str, str]:
+    name, _, department = clock.partition(":")
+    zh, en = CLOCKS.get(name, (clock, clock))
+    return (f"{department}{zh}", f"{en} of {department}") if department else (zh, en)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One event of the timeline, with the clock it concerns before and after it."""
+
+    seq: int
+    at: datetime  # in the center's time zone
+    actor: str
+    type: str
+    label_zh: str
+    label_en: str
+    clock: str
+    due_before: datetime | None
+    due_after: datetime | None
+    data: dict[str, Any]
+    projected: bool
+
+    def as_json(self) -> dict[str, Any]:
+        zh, en = clock_label(self.clock)
+        return {
+            "seq": self.seq,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "type": self.type,
+            "label": {"zh": self.label_zh, "en": self.label_en},
+            "clock": {
+                "name": self.clock,
+                "label": {"zh": zh, "en": en},
+                "due_before": _iso(self.due_before),
+                "due_after": _iso(self.due_after),
+            },
+            "data": self.data,
+            "projected": self.projected,
+        }
+
+
+def build_timeline(events: list[Event], projected_seq: int, tz: ZoneInfo) -> list[Step]:
+    clocks: dict[str, datetime | None] = {}
+    steps = []
+    for e in events:
+        clock = str(e.data.get("clock") or CLOCK_OF_TYPE.get(e.type, PROMISED))
+        before = clocks.get(clock)
+        for key, value in e.data.items():
+            named = clock if key == "due_at" else CLOCK_KEYS.get(key)
+            if named is not None and isinstance(value, str):
+                clocks[named] = datetime.fromisoformat(value)
+        zh, en = label(e.type)
+        steps.append(
+            Step(
+                seq=e.seq,
+                at=e.at.astimezone(tz),
+                actor=e.actor,
+                type=e.type,
+                label_zh=zh,
+                label_en=en,
+                clock=clock,
+                due_before=_local(before, tz),
+                due_after=_local(clocks.get(clock), tz),
+                data=e.data,
+                projected=e.seq <= projected_seq,
+            )
+        )
+    return steps
+
+
+def format_step(step: Step) -> str:
+    zh, en = clock_label(step.clock)
+    before, after = _short(step.due_before), _short(step.due_after)
+    clock = f"{zh}/{en} {before}" + (f" → {after}" if after != before else "")
+    pending = "" if step.projected else "  (not yet projected)"
+    return (
+        f"{step.seq:>3}  {step.at:%Y-%m-%d %H:%M:%S}  {step.actor:<10} "
+        f"{step.label_zh} / {step.label_en} [{step.type}]  {clock}{pending}"
+    )
+
+
+def _local(at: datetime | None, tz: ZoneInfo) -> datetime | None:
+    return at.astimezone(tz) if at is not None else None
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def _short(at: datetime | None) -> str:
+    return f"{at:%Y-%m-%d %H:%M}" if at is not None else "—"

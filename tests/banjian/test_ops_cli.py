@@ -1,0 +1,91 @@
+"""The operations commands as a user runs them: output and exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from banjian.archiver import archive_pending
+from tests.banjian.conftest import Center
+
+BANJIAN = str(Path(sys.executable).parent / "banjian")
+
+
+async def banjian(center: Center, *args: str) -> tuple[int, str, str]:
+    """Run the command without blocking this loop: the test's worker answers its queries."""
+    env = {
+        **os.environ,
+        "BANJIAN_DATABASE_URL": center.dsn,
+        "BANJIAN_TEMPORAL_ADDRESS": center.address,
+        "BANJIAN_TASK_QUEUE": center.queue,
+        "BANJIAN_LOG_LEVEL": "warning",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        BANJIAN, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_replay_exits_0_when_consistent_and_1_with_the_differences(center: Center) -> None:
+    h = await center.start()
+    await center.projected(h)
+    code, out, _ = await banjian(center, "replay", h.id)
+    assert code == 0, out
+    assert "受理 / case received" in out and out.rstrip().endswith(
+        "consistent: the read model matches the history"
+    )
+
+    await center.pool.execute("update cases set status = 'completed' where case_id = $1", h.id)
+    code, out, _ = await banjian(center, "replay", h.id)
+    assert code == 1
+    assert "current state: status is 'completed', the history says 'received'" in out
+
+    code, out, _ = await banjian(center, "replay", h.id, "--json")
+    assert code == 1
+    body = json.loads(out)
+    assert body["consistent"] is False and body["differences"][0]["field"] == "status"
+
+
+async def test_replay_of_an_unknown_case_says_so(center: Center) -> None:
+    code, _, err = await banjian(center, "replay", "T-NOSUCHCASE")
+    assert code == 1 and "not found in Temporal or the archive" in err
+
+
+async def test_archive_verify_names_the_position_where_the_chain_breaks(center: Center) -> None:
+    for _ in range(2):
+        h = await center.start()
+        await center.close(h)
+    await archive_pending(center.client, center.pool)
+    code, out, _ = await banjian(center, "archive", "verify")
+    assert code == 0 and out.startswith("chain intact"), out
+
+    closed = await center.pool.fetchval("select closed_at from case_archive where position = 1")
+    await center.pool.execute("update case_archive set closed_at = now() where position = 1")
+    code, out, _ = await banjian(center, "archive", "verify")
+    assert code == 1
+    assert "position 1 " in out and "chain BROKEN" in out
+    await center.pool.execute(  # leave this module's chain as it was
+        "update case_archive set closed_at = $1 where position = 1", closed
+    )
+    assert (await banjian(center, "archive", "verify"))[0] == 0
+
+
+async def test_projections_rebuild_prints_a_summary(center: Center) -> None:
+    h = await center.start()
+    await center.projected(h)
+    code, out, _ = await banjian(center, "projections", "rebuild")
+    assert code == 0, out
+    assert "rebuilt" in out and "projection lag: 0" in out
+
+
+async def test_the_dossier_is_written_to_a_file(center: Center, tmp_path: Path) -> None:
+    h = await center.start()
+    await center.projected(h)
+    code, _, _ = await banjian(center, "dossier", h.id, "--output", str(tmp_path / "d.html"))
+    assert code == 0
+    assert h.id in (tmp_path / "d.html").read_text(encoding="utf-8")
