@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from api import metrics as read_model_metrics
 from api.deps import Context
 
 router = APIRouter(tags=["operations"])
@@ -42,5 +43,6 @@ async def readyz(ctx: Context) -> Response:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
+async def metrics(ctx: Context) -> Response:
+    await read_model_metrics.refresh(ctx.pool)
     return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
