@@ -61,7 +61,9 @@ async def test_summary_counts_the_cases_of_a_window_and_a_range(api: Api) -> Non
 
     async def projected() -> bool:
         s = await summary(api, window="laodong")
-        return s["received"] == before["received"] + 3 and s["completed"] > before["completed"]
+        return bool(
+            s["received"] == before["received"] + 3 and s["completed"] > before["completed"]
+        )
 
     await eventually(projected)
     after = await summary(api, window="laodong")
@@ -197,7 +199,7 @@ async def test_metrics_report_the_read_model_and_the_actions(api: Api) -> None:
     async def agrees() -> bool:
         text = (await api.root.get("/metrics")).text
         received = metric(text, "banjian_cases", status="received", window="laodong")
-        return received == (await summary(api, window="laodong"))["by_status"]["received"]
+        return bool(received == (await summary(api, window="laodong"))["by_status"]["received"])
 
     await eventually(agrees)
     text = (await api.root.get("/metrics")).text
