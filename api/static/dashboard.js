@@ -8,7 +8,8 @@ const STATUS_COLORS = {
 };
 const REFRESH_MS = 60000;
 
-const state = { viewer: null, stream: null, timer: null, pending: null, freshAlerts: new Set() };
+// ``acked``: acknowledged here, which the read model may not show for a moment yet.
+const state = { viewer: null, stream: null, timer: null, pending: null, freshAlerts: new Set(), acked: new Set() };
 
 function scopeParams() {
   const params = new URLSearchParams();
@@ -71,7 +72,8 @@ function showCases(node, badge, list) {
       Bj.el("td", { text: Bj.t(`status.${c.status}`) }), Bj.el("td", { text: Bj.when(c.due_at) }))));
 }
 
-function showAlerts(alerts) {
+function showAlerts(all) {
+  const alerts = all.filter((a) => !state.acked.has(a.id));
   $("alerts-count").textContent = alerts.length;
   Bj.table($("alerts"), [["case"], ["kind"], ["level"], ["window"], ["raised_at"], ["ack"]],
     alerts.map((a) => Bj.el("tr", { "data-alert": a.id, class: state.freshAlerts.has(a.id) ? "fresh" : null },
@@ -141,6 +143,7 @@ async function acknowledge(id) {
   if (button) button.disabled = true;
   try {
     await Bj.api(`/alerts/${encodeURIComponent(id)}/ack`, { method: "POST" });
+    state.acked.add(id);
     $("alert-error").hidden = true;
     const row = document.querySelector(`[data-alert="${CSS.escape(id)}"]`);
     if (row) row.remove();
