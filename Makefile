@@ -7,7 +7,7 @@ PY = $(VENV)/bin/python
 STAMP = $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run sandbox lint test bench clean clean-data
+.PHONY: help run sandbox lint test bench clean clean-data browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -28,8 +28,13 @@ lint: $(STAMP) ## ruff and mypy --strict
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# The dashboard's page is tested in Debian's Chromium; installed once, with sudo when not root.
+browser: ## install Chromium for the page's tests, when missing
+	@test -x /usr/bin/chromium || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; }
+
 # pytest exits 5 when it collects nothing; that fails the target like any other error.
-test: lint ## lint, then the whole test suite against real servers
+test: lint browser ## lint, then the whole test suite against real servers
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 bench: $(STAMP) ## run the benchmarks, if there are any

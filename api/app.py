@@ -13,7 +13,17 @@ from fastapi import FastAPI, Request, Response
 
 from api.context import AppContext
 from api.errors import install_error_handlers
-from api.routers import alerts, calendar, cases, catalog, ops, replay, sandbox
+from api.routers import (
+    alerts,
+    calendar,
+    cases,
+    catalog,
+    dashboard,
+    ops,
+    pages,
+    replay,
+    sandbox,
+)
 
 PREFIX = "/api/v1"
 
@@ -64,4 +74,6 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(calendar.router, prefix=PREFIX)
     app.include_router(sandbox.router, prefix=PREFIX)
     app.include_router(ops.router)
+    app.include_router(dashboard.router, prefix=PREFIX)
+    pages.install(app)  # the supervisors' page at / and /dashboard
     return app

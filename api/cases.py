@@ -7,9 +7,11 @@ action on a closed case a 409.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import secrets
+from collections.abc import Iterator
 from typing import Any
 
 import structlog
@@ -68,6 +70,22 @@ def actor_of(staff: StaffMember) -> Actor:
     return Actor(staff_id=staff.id, role=staff.role, window=staff.window)
 
 
+@contextlib.contextmanager
+def counted(action: str) -> Iterator[None]:
+    """Count the action by outcome and time it: ``accepted``; ``rejected`` when the answer is
+    one of the contract's errors (the workflow or the API said no); ``failed`` otherwise."""
+    outcome = "failed"
+    with ACTION_SECONDS.labels(action).time():
+        try:
+            yield
+            outcome = "accepted"
+        except ApiError:
+            outcome = "rejected"
+            raise
+        finally:
+            ACTIONS.labels(action, outcome).inc()
+
+
 def _rejection(err: WorkflowUpdateFailedError) -> ApiError:
     cause = err.cause
     if isinstance(cause, ApplicationError) and cause.type in _STATUS_FOR_CODE:
@@ -104,6 +122,10 @@ class CaseGateway:
             calendar=self._ctx.calendar,
             request_hash=body_hash,
         )
+        with counted("receive"):
+            return await self._receive(case_id, inp, body_hash)
+
+    async def _receive(self, case_id: str, inp: CaseInput, body_hash: str) -> CaseState:
         created = True
         try:
             await self._ctx.client.start_workflow(
@@ -142,20 +164,15 @@ class CaseGateway:
         update_id = None
         if meta.idempotency_key is not None:
             update_id = f"{action}:{meta.idempotency_key}:{meta.request_hash}"
-        outcome = "accepted"
-        with ACTION_SECONDS.labels(action).time():
+        with counted(action):
             try:
                 state: CaseState = await self._handle(case_id).execute_update(
                     action, arg, id=update_id, result_type=CaseState
                 )
             except WorkflowUpdateFailedError as err:
-                outcome = "rejected"
                 raise _rejection(err) from None
             except RPCError as err:
-                outcome = "rejected"
                 raise await self._closed_or_missing(case_id, action, err) from None
-            finally:
-                ACTIONS.labels(action, outcome).inc()
         log.info("case.action", action=action, seq=state.last_seq, status=state.status.value)
         return state
 

@@ -7,11 +7,13 @@ import logging
 
 import structlog
 
-from benchmarks import projection
+from benchmarks import dashboard, projection
 
 
 async def main() -> None:
     await projection.run()
+    print()
+    await dashboard.run()
 
 
 if __name__ == "__main__":

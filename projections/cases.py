@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from projections.alerts import apply_alert_events
+from projections.dashboard import apply_to_dashboard
 from projections.db import Conn
 from workflows.model import ProjectionBatch
 
@@ -98,6 +99,7 @@ async def apply_batch(conn: Conn, batch: ProjectionBatch) -> None:
             s.legal_overdue,
         )
         await apply_alert_events(conn, batch.case_id, s.window, ev)
+        await apply_to_dashboard(conn, batch)
 
 
 def _signoff_json(signoff: Any) -> dict[str, Any]:
