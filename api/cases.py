@@ -32,6 +32,7 @@ from workflows.model import (
     Applicant,
     CaseInput,
     CaseState,
+    ClockPolicy,
     Event,
     ServiceSnapshot,
 )
@@ -121,6 +122,7 @@ class CaseGateway:
             actor=actor_of(staff),
             calendar=self._ctx.calendar,
             request_hash=body_hash,
+            policy=self._ctx.directory.policies.get(service.code, ClockPolicy()),
         )
         with counted("receive"):
             return await self._receive(case_id, inp, body_hash)

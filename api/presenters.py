@@ -55,13 +55,21 @@ def case_from_state(s: CaseState, tz: ZoneInfo) -> CaseOut:
                 at=_local(x.at, tz),
                 comment=x.comment,
                 by=x.by,
+                due_at=_local(x.due_at, tz),
+                overdue=x.overdue,
             )
             for x in s.signoffs
         ],
         completed_at=_local(s.completed_at, tz),
         last_seq=s.last_seq,
         provisional=s.provisional,
+        legal_due_at=_local(s.legal_due_at, tz),
+        legal_overdue=s.legal_overdue,
     )
+
+
+def _instant(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 def case_from_row(r: asyncpg.Record, tz: ZoneInfo) -> CaseOut:
@@ -91,9 +99,11 @@ def case_from_row(r: asyncpg.Record, tz: ZoneInfo) -> CaseOut:
             Signoff(
                 department=x["department"],
                 decision=x["decision"],
-                at=datetime.fromisoformat(x["at"]) if x["at"] else None,
+                at=_instant(x["at"]),
                 comment=x["comment"],
                 by=x["by"],
+                due_at=_instant(x.get("due_at")),
+                overdue=x.get("overdue", False),
             )
             for x in signoffs
         ],
@@ -101,6 +111,8 @@ def case_from_row(r: asyncpg.Record, tz: ZoneInfo) -> CaseOut:
         last_seq=r["last_seq"],
         request_hash="",
         provisional=r["provisional"],
+        legal_due_at=r["legal_due_at"],
+        legal_overdue=r["legal_overdue"],
     )
     return case_from_state(state, tz)
 

@@ -111,6 +111,8 @@ class SignoffOut(BaseModel):
     at: datetime | None
     comment: str | None
     by: str | None
+    due_at: datetime | None = None  # the department's own limit
+    overdue: bool = False
 
 
 class CaseOut(BaseModel):
@@ -137,6 +139,8 @@ class CaseOut(BaseModel):
     completed_at: datetime | None
     last_seq: int
     provisional: bool
+    legal_due_at: datetime | None = None  # 行政许可法 Art. 42, moved by pauses and its extension
+    legal_overdue: bool = False
 
 
 class CaseList(BaseModel):

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 
-from workflows.model import Kind, Material, Role, ServiceSnapshot
+from workflows.model import (
+    AlertLevel,
+    ClockPolicy,
+    Kind,
+    Material,
+    Role,
+    Rung,
+    ServiceSnapshot,
+    Supply,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,39 @@ class Directory:
     staff: dict[str, StaffMember]
     services: dict[str, ServiceSnapshot]
     legal_basis: dict[str, str]
+    # Each service's thresholds: the center's policy with the service's overrides.
+    policies: dict[str, ClockPolicy] = field(default_factory=dict)
+
+
+class PolicyError(ValueError):
+    """A clock policy in the center's data that cannot be used."""
+
+
+def clock_policy(raw: dict[str, Any], base: ClockPolicy | None = None) -> ClockPolicy:
+    """A policy from its JSON form; keys left out come from ``base`` (or the defaults)."""
+    base = base or ClockPolicy()
+    unknown = set(raw) - {"warn_days", "ladder", "on_supply", "signoff_days"}
+    if unknown:
+        raise PolicyError(f"unknown clock policy keys: {', '.join(sorted(unknown))}")
+    try:
+        ladder = base.ladder
+        if "ladder" in raw:
+            ladder = [Rung(AlertLevel(r["level"]), int(r["after_days"])) for r in raw["ladder"]]
+        policy = ClockPolicy(
+            warn_days=int(raw.get("warn_days", base.warn_days)),
+            ladder=ladder,
+            on_supply=Supply(raw.get("on_supply", base.on_supply)),
+            signoff_days=int(raw.get("signoff_days", base.signoff_days)),
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        raise PolicyError(f"clock policy is not valid: {err}") from None
+    if policy.warn_days < 0 or policy.signoff_days < 1:
+        raise PolicyError("warn_days must be 0 or more and signoff_days 1 or more")
+    if any(r.after_days < 0 or r.level is AlertLevel.WINDOW_HEAD for r in policy.ladder):
+        raise PolicyError("ladder rungs climb above the window head after 0 or more days")
+    if [r.after_days for r in policy.ladder] != sorted(r.after_days for r in policy.ladder):
+        raise PolicyError("ladder rungs must come in the order they are reached")
+    return policy
 
 
 def hash_token(token: str) -> str:
@@ -45,6 +87,9 @@ async def load_directory(conn: asyncpg.Connection | asyncpg.Pool) -> Directory:
     }
     services: dict[str, ServiceSnapshot] = {}
     legal_basis: dict[str, str] = {}
+    policies: dict[str, ClockPolicy] = {}
+    center = await conn.fetchval("select value from center where key = 'center'") or {}
+    center_policy = clock_policy(center.get("clock_policy", {}))
     for r in await conn.fetch("select * from services order by code"):
         services[r["code"]] = ServiceSnapshot(
             code=r["code"],
@@ -57,7 +102,8 @@ async def load_directory(conn: asyncpg.Connection | asyncpg.Pool) -> Directory:
             departments=list(r["departments"]),
         )
         legal_basis[r["code"]] = r["legal_basis"]
-    return Directory(windows, staff, services, legal_basis)
+        policies[r["code"]] = clock_policy(r["clock_policy"], center_policy)
+    return Directory(windows, staff, services, legal_basis, policies)
 
 
 async def staff_for_token(
@@ -85,6 +131,9 @@ async def create_token(conn: asyncpg.Connection | asyncpg.Pool, staff_id: str) -
 
 async def load_center(conn: asyncpg.Connection, center: dict[str, Any]) -> None:
     """Write a center description (windows, staff, services) in one transaction; idempotent."""
+    base = clock_policy(center["center"].get("clock_policy", {}))
+    for s in center["services"]:
+        clock_policy(s.get("clock_policy", {}), base)  # refused before anything is written
     async with conn.transaction():
         await conn.execute(
             "insert into center (key, value) values ('center', $1::jsonb)"
@@ -107,12 +156,13 @@ async def load_center(conn: asyncpg.Connection, center: dict[str, Any]) -> None:
         )
         await conn.executemany(
             "insert into services (code, name, window_code, kind, promised_days, legal_days,"
-            " legal_basis, materials, departments) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            " legal_basis, materials, departments, clock_policy)"
+            " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
             " on conflict (code) do update set name = excluded.name,"
             " window_code = excluded.window_code, kind = excluded.kind,"
             " promised_days = excluded.promised_days, legal_days = excluded.legal_days,"
             " legal_basis = excluded.legal_basis, materials = excluded.materials,"
-            " departments = excluded.departments",
+            " departments = excluded.departments, clock_policy = excluded.clock_policy",
             [
                 (
                     s["code"],
@@ -124,6 +174,7 @@ async def load_center(conn: asyncpg.Connection, center: dict[str, Any]) -> None:
                     s.get("legal_basis", ""),
                     s["materials"],
                     s.get("departments", []),
+                    s.get("clock_policy", {}),
                 )
                 for s in center["services"]
             ],

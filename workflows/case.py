@@ -146,7 +146,10 @@ class CaseWorkflow(CaseLoops):
 
     @acknowledge_alert.validator
     def _v_ack(self, a: AcknowledgeAlert) -> None:
-        if self._precheck("acknowledge-alert", a.meta):
+        alert = next((x for x in self._state.alerts if x.id == a.alert_id), None)
+        # A late department's alert is its own window's to acknowledge.
+        department = alert.window if alert is not None else None
+        if self._precheck("acknowledge-alert", a.meta, department):
             rules.check_acknowledgement(a, self._state)
 
     @workflow.update(name="recalculate")
@@ -298,6 +301,8 @@ class CaseWorkflow(CaseLoops):
             entry = next(x for x in self._state.signoffs if x.department == a.department)
             entry.decision, entry.at, entry.comment = a.decision, workflow.now(), a.comment
             entry.by = a.meta.actor.staff_id
+            if entry.due_at is not None:  # its own clock stops (only cases counting one)
+                self._timers_changed = True
             done = all(x.decision is not None for x in self._state.signoffs)
             if done:
                 self._state.status = Status.UNDER_REVIEW

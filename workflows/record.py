@@ -174,6 +174,8 @@ class CaseRecord:
     async def _signoff_breach(self, department: str) -> None:
         """A department late with its sign-off: its own window head is alerted."""
         entry = next(x for x in self._state.signoffs if x.department == department)
+        if entry.decision is not None:
+            return  # signed in time: nothing to raise
         entry.overdue = True
         clock = signoff_clock(department)
         self._raise("deadline.overdue", "overdue", AlertLevel.WINDOW_HEAD, clock, department)

@@ -1,18 +1,20 @@
 """Record the history of a scripted case, for the replay tests in ``tests/histories``.
 
-    .venv/bin/python -m tests.histories.record
+    .venv/bin/python -m tests.histories.record [NAME ...]
 
-runs each script below on the time-skipping server with a throwaway
-PostgreSQL, and writes ``tests/histories/<name>.json`` (Temporal's JSON
-history format). Commit the file: from then on every ``make test`` replays
-it against the current workflow code, so a change that would break a case
-already running fails there first. Such a change goes through
-``workflow.patched()``.
+runs each script below (or the ones named) on the time-skipping server with a
+throwaway PostgreSQL, and writes ``tests/histories/<name>.json`` (Temporal's
+JSON history format). A history already recorded is never overwritten: it is
+the record of what older code did, and it must keep replaying. Commit the new
+file: from then on every ``make test`` replays it against the current workflow
+code, so a change that would break a case already running fails there first.
+Such a change goes through ``workflow.patched()``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -29,21 +31,26 @@ from projections.db import LazyPool, connect
 from projections.migrate import migrate
 from workflows.case import CaseWorkflow
 from workflows.model import (
+    AcknowledgeAlert,
     ActionMeta,
     Actor,
     Applicant,
     CaseInput,
     CaseState,
+    ClockPolicy,
     Complete,
     Extend,
     Kind,
     Material,
     OfficeCalendar,
     Outcome,
+    RecordSignoff,
     RequestMaterials,
+    RequestSignoff,
     Role,
     ServiceSnapshot,
     StartReview,
+    Supply,
     SupplyMaterials,
 )
 
@@ -61,7 +68,35 @@ SERVICE = ServiceSnapshot(
     [Material("id_card", "申请人身份证", True), Material("photo", "照片", True)],
 )
 
+JOINT = ServiceSnapshot(
+    "MZ-002",
+    "城乡居民最低生活保障申请",
+    "minzheng",
+    Kind.JOINT,
+    3,
+    4,
+    [Material("id_card", "申请人身份证", True)],
+    ["canlian", "laodong"],
+)
+IMMEDIATE = ServiceSnapshot(
+    "MZ-005",
+    "老年人优待证办理",
+    "minzheng",
+    Kind.IMMEDIATE,
+    0,
+    0,
+    [Material("id_card", "身份证", True)],
+)
+HEAD = ActionMeta(Actor("mz-head", Role.WINDOW_HEAD, "minzheng"))
+CANLIAN = ActionMeta(Actor("cl-a", Role.CLERK, "canlian"))
+LAODONG = ActionMeta(Actor("ld-a", Role.CLERK, "laodong"))
+
 Script = Callable[[WorkflowEnvironment, WorkflowHandle[Any, Any]], Awaitable[None]]
+
+
+async def _update(h: WorkflowHandle[Any, Any], name: str, arg: object) -> CaseState:
+    state: CaseState = await h.execute_update(name, arg, result_type=CaseState)
+    return state
 
 
 async def promised_pause_extend(env: WorkflowEnvironment, h: WorkflowHandle[Any, Any]) -> None:
@@ -80,10 +115,60 @@ async def promised_pause_extend(env: WorkflowEnvironment, h: WorkflowHandle[Any,
     )
 
 
-SCRIPTS: dict[str, Script] = {"promised-pause-extend": promised_pause_extend}
+async def joint_late_department_legal_breach(
+    env: WorkflowEnvironment, h: WorkflowHandle[Any, Any]
+) -> None:
+    """A joint case: one department signs, the other is late; the promised and the legal
+    limits run out and climb; the director extends the legal limit, the head acknowledges,
+    the late department signs at last and the case is approved."""
+    await _update(h, "start-review", StartReview(CLERK))
+    await _update(h, "request-signoff", RequestSignoff(CLERK, ["canlian", "laodong"]))
+    await _update(h, "signoff", RecordSignoff(CANLIAN, "canlian", "approve", "同意"))
+    await env.sleep(timedelta(days=5))
+    state = await _update(h, "extend", Extend(DIRECTOR, 2, "联办部门逾期", "legal"))
+    overdue = next(a for a in state.alerts if a.kind == "overdue" and a.clock == "promised")
+    await _update(h, "acknowledge-alert", AcknowledgeAlert(HEAD, overdue.id))
+    await env.sleep(timedelta(days=10))
+    await _update(h, "signoff", RecordSignoff(LAODONG, "laodong", "approve", "同意（逾期）"))
+    await _update(h, "complete", Complete(CLERK, Outcome.APPROVED, "准予"))
 
 
-async def record() -> None:
+async def immediate_on_the_spot(env: WorkflowEnvironment, h: WorkflowHandle[Any, Any]) -> None:
+    """An immediate case completed on the spot."""
+    await env.sleep(timedelta(minutes=10))
+    await _update(h, "complete", Complete(CLERK, Outcome.APPROVED, "当场办结"))
+
+
+async def restart_on_supply(env: WorkflowEnvironment, h: WorkflowHandle[Any, Any]) -> None:
+    """A center that restarts the clock on supply: materials asked for, supplied, approved."""
+    await _update(h, "request-materials", RequestMaterials(CLERK, ["photo"], "补交照片"))
+    await env.sleep(timedelta(days=3))
+    await _update(h, "supply-materials", SupplyMaterials(CLERK, ["photo"]))
+    await _update(h, "start-review", StartReview(CLERK))
+    await _update(h, "complete", Complete(CLERK, Outcome.APPROVED, "准予"))
+
+
+# name → (script, service, materials at intake, the center's policy)
+SCRIPTS: dict[str, tuple[Script, ServiceSnapshot, list[str], ClockPolicy]] = {
+    "promised-pause-extend": (promised_pause_extend, SERVICE, ["id_card"], ClockPolicy()),
+    "joint-late-department-legal-breach": (
+        joint_late_department_legal_breach,
+        JOINT,
+        ["id_card"],
+        ClockPolicy(signoff_days=2),
+    ),
+    "immediate-on-the-spot": (immediate_on_the_spot, IMMEDIATE, ["id_card"], ClockPolicy()),
+    "restart-on-supply": (
+        restart_on_supply,
+        SERVICE,
+        ["id_card"],
+        ClockPolicy(on_supply=Supply.RESTART),
+    ),
+}
+
+
+async def record(names: list[str]) -> None:
+    todo = {n: SCRIPTS[n] for n in names or SCRIPTS if not (HERE / f"{n}.json").exists()}
     with tempfile.TemporaryDirectory() as folder:
         pg = EmbeddedPostgres(Path(folder) / "pg", free_port(), durable=False)
         await pg.start()
@@ -97,16 +182,17 @@ async def record() -> None:
                 data_converter=pydantic_data_converter,
             )
             async with env, build_worker(env.client, QUEUE, db, "Asia/Shanghai"):
-                for name, script in SCRIPTS.items():
+                for name, (script, service, materials, policy) in todo.items():
                     inp = CaseInput(
                         f"REC-{name}",
-                        SERVICE,
+                        service,
                         Applicant("示例", "11010519491231002X", "13900000000"),
-                        ["id_card"],
+                        materials,
                         False,
                         CLERK.actor,
                         OfficeCalendar("Asia/Shanghai", "08:30-11:30,14:30-17:30"),
                         "recorded",
+                        policy,
                     )
                     h = await env.client.start_workflow(
                         CaseWorkflow.run, inp, id=inp.case_id, task_queue=QUEUE
@@ -123,4 +209,4 @@ async def record() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(record())
+    asyncio.run(record(sys.argv[1:]))

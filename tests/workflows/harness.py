@@ -17,6 +17,7 @@ from workflows.model import (
     Applicant,
     CaseInput,
     CaseState,
+    ClockPolicy,
     Kind,
     Material,
     OfficeCalendar,
@@ -40,7 +41,10 @@ MATERIALS = [
 
 
 def service(
-    kind: Kind = Kind.PROMISED, days: int = 5, departments: list[str] | None = None
+    kind: Kind = Kind.PROMISED,
+    days: int = 5,
+    departments: list[str] | None = None,
+    legal_days: int = 20,
 ) -> ServiceSnapshot:
     return ServiceSnapshot(
         code="MZ-001",
@@ -48,7 +52,7 @@ def service(
         window="minzheng",
         kind=kind,
         promised_days=days,
-        legal_days=20,
+        legal_days=legal_days,
         materials=MATERIALS,
         departments=departments or [],
     )
@@ -62,6 +66,7 @@ async def start(
     env_queue: tuple[WorkflowEnvironment, str],
     svc: ServiceSnapshot | None = None,
     materials: list[str] | None = None,
+    policy: ClockPolicy | None = None,
 ) -> WorkflowHandle[Any, Any]:
     env, queue = env_queue
     case_id = new_case_id()
@@ -74,6 +79,7 @@ async def start(
         actor=CLERK,
         calendar=CALENDAR,
         request_hash="h",
+        policy=policy or ClockPolicy(),
     )
     handle = await env.client.start_workflow(CaseWorkflow.run, inp, id=case_id, task_queue=queue)
     await handle.execute_update("intake", result_type=CaseState)
