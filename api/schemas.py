@@ -85,6 +85,7 @@ class ReturnIn(Strict):
 
 class ReassignIn(Strict):
     to_staff: Code
+    reason: Annotated[str, Field(max_length=2000)] = ""
 
 
 class ExtendIn(Strict):

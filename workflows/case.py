@@ -356,19 +356,23 @@ class CaseWorkflow(CaseLoops):
             self._state.assignee = a.to_staff
             if a.to_window is not None:
                 self._state.window = a.to_window
+            extra: dict[str, Any] = {}
+            if a.kind != "manual" or a.reason:
+                extra = {"kind": a.kind, "reason": a.reason}
             self._emit_by(
                 a.meta,
                 "case.reassigned",
                 from_staff=before,
                 to_staff=a.to_staff,
                 window=self._state.window,
+                **extra,
             )
         return self._state
 
     @reassign.validator
     def _v_reassign(self, a: Reassign) -> None:
         if self._precheck("reassign", a.meta):
-            rules.check_reassignment(a, self._state)
+            rules.check_reassignment(a, self._state, self._events)
 
     @workflow.update(name="extend")
     async def extend(self, a: Extend) -> CaseState:

@@ -275,6 +275,12 @@ class Reassign:
     meta: ActionMeta
     to_staff: str
     to_window: str | None
+    reason: str = ""
+    # manual | takeover (the B post covers an absent A post) | handback (A is back)
+    kind: str = "manual"
+    # For a hand-back: the seq of the takeover. The case stays with the B post if its
+    # assignee has acted on it since.
+    since_seq: int | None = None
 
 
 @dataclass(frozen=True)

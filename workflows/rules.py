@@ -15,6 +15,7 @@ from workflows.model import (
     AlertLevel,
     CaseState,
     Complete,
+    Event,
     Extend,
     Kind,
     Outcome,
@@ -178,9 +179,21 @@ def check_completion(a: Complete, state: CaseState) -> None:
         )
 
 
-def check_reassignment(a: Reassign, state: CaseState) -> None:
+REASSIGN_KINDS = frozenset({"manual", "takeover", "handback"})
+
+
+def check_reassignment(a: Reassign, state: CaseState, events: list[Event]) -> None:
     if a.to_staff == state.assignee:
         raise validation_error(f"the case is already assigned to {a.to_staff}")
+    if a.kind not in REASSIGN_KINDS:
+        raise validation_error("kind must be 'manual', 'takeover' or 'handback'")
+    if a.kind == "handback":
+        if a.since_seq is None:
+            raise validation_error("a hand-back names the seq of the takeover")
+        if any(e.seq > a.since_seq and e.actor == state.assignee for e in events):
+            raise invalid_transition(
+                "reassign", state, f"{state.assignee} has acted on it since the takeover"
+            )
 
 
 # 行政许可法 Art. 42: the legal limit may be extended once, by 10 working days (joint cases 15).

@@ -178,7 +178,7 @@ def _reassign(body: ReassignIn, meta: ActionMeta, ctx: Any) -> model.Reassign:
     target = ctx.directory.staff.get(body.to_staff)
     if target is None or target.role not in (Role.CLERK, Role.WINDOW_HEAD):
         raise validation_error(f"{body.to_staff!r} is not a clerk or window head")
-    return model.Reassign(meta, target.id, target.window)
+    return model.Reassign(meta, target.id, target.window, body.reason)
 
 
 _action(
