@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from api.schemas import ApplicantOut, CaseOut, EventOut, SignoffOut
-from workflows.model import Applicant, CaseState, Event, Kind, Outcome, Signoff, Status
+from workflows.model import (
+    Applicant,
+    CaseState,
+    Event,
+    Kind,
+    Outcome,
+    Review,
+    Signoff,
+    Status,
+    Upward,
+)
+
+T = TypeVar("T", Upward, Review)
 
 
 def mask(value: str) -> str:
@@ -65,7 +78,26 @@ def case_from_state(s: CaseState, tz: ZoneInfo) -> CaseOut:
         provisional=s.provisional,
         legal_due_at=_local(s.legal_due_at, tz),
         legal_overdue=s.legal_overdue,
+        upward=_local_fields(dataclasses.asdict(s.upward), tz) if s.upward else None,
+        review=_local_fields(dataclasses.asdict(s.review), tz) if s.review else None,
     )
+
+
+def _local_fields(fields: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    return {k: v.astimezone(tz) if isinstance(v, datetime) else v for k, v in fields.items()}
+
+
+def _from_json(cls: type[T], row: dict[str, Any] | None) -> T | None:
+    """A dataclass back from its JSON column, its instants parsed."""
+    if row is None:
+        return None
+    names = {f.name for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {
+        k: _instant(v) if k.endswith("_at") or k == "until" else v
+        for k, v in row.items()
+        if k in names
+    }
+    return cls(**values)
 
 
 def _instant(text: str | None) -> datetime | None:
@@ -113,6 +145,9 @@ def case_from_row(r: asyncpg.Record, tz: ZoneInfo) -> CaseOut:
         provisional=r["provisional"],
         legal_due_at=r["legal_due_at"],
         legal_overdue=r["legal_overdue"],
+        upward=_from_json(Upward, r["upward"]),
+        review=_from_json(Review, r["review"]),
+        return_by=r["return_by"],
     )
     return case_from_state(state, tz)
 

@@ -54,6 +54,8 @@ class CaseCreate(Strict):
 class RequestMaterialsIn(Strict):
     missing: list[Code] = Field(min_length=1, max_length=100)
     note: Text = ""
+    # A second request is only for materials supplied but found defective (一次性告知).
+    defective: bool = False
 
 
 class SupplyMaterialsIn(Strict):
@@ -81,6 +83,41 @@ class CompleteIn(Strict):
 
 class ReturnIn(Strict):
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ReasonIn(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class AssignIn(Strict):
+    """An orphan matter (不管件): who handles it and its limit, set by the director."""
+
+    to_staff: Code
+    days: Annotated[int, Field(ge=1, le=60)]
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ForwardIn(Strict):
+    """An upward case carried to the higher authority, which decides within ``days``."""
+
+    authority: Annotated[str, Field(min_length=1, max_length=200)]
+    reference: Annotated[str, Field(min_length=1, max_length=200)]
+    days: Annotated[int, Field(ge=1, le=120)]
+
+
+class ChaseIn(Strict):
+    note: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class DecisionIn(Strict):
+    decision: Literal["approved", "denied"]
+    reference: Annotated[str, Field(max_length=200)] = ""
+    note: Text = ""
+
+
+class ReviewDecisionIn(Strict):
+    decision: Literal["confirm", "reopen"]
+    note: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 class ReassignIn(Strict):
@@ -142,6 +179,8 @@ class CaseOut(BaseModel):
     provisional: bool
     legal_due_at: datetime | None = None  # 行政许可法 Art. 42, moved by pauses and its extension
     legal_overdue: bool = False
+    upward: dict[str, Any] | None = None  # the higher authority, its reference, limit, decision
+    review: dict[str, Any] | None = None  # a returned case's review: until, requested, decided
 
 
 class CaseList(BaseModel):

@@ -21,7 +21,13 @@ _STATUS = {
     "completed": "已办结",
 }
 _OUTCOME = {"approved": "准予", "denied": "不予", "returned": "退件", "withdrawn": "撤回"}
-_KIND = {"immediate": "即办件", "promised": "承诺件", "joint": "联办件", "upward": "上报件"}
+_KIND = {
+    "immediate": "即办件",
+    "promised": "承诺件",
+    "joint": "联办件",
+    "upward": "上报件",
+    "orphan": "不管件",
+}
 _STYLE = """
 body { font-family: "Noto Serif CJK SC", "Songti SC", serif; margin: 2em; color: #111; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9em; }

@@ -33,9 +33,9 @@ insert into cases (
     case_id, service_code, service_name, window_code, kind, status, outcome, urgent,
     received_at, due_at, warn_at, paused, suspended, overdue, warned, assignee, first_receiver,
     applicant_name, applicant_id_number, applicant_phone, materials, materials_missing, signoffs,
-    completed_at, last_seq, provisional, legal_due_at, legal_overdue)
+    completed_at, last_seq, provisional, legal_due_at, legal_overdue, upward, review, return_by)
 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-        $20, $21, $22, $23, $24, $25, $26, $27, $28)
+        $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)
 on conflict (case_id) do update set
     service_code = excluded.service_code, service_name = excluded.service_name,
     window_code = excluded.window_code, kind = excluded.kind, status = excluded.status,
@@ -48,7 +48,8 @@ on conflict (case_id) do update set
     materials_missing = excluded.materials_missing, signoffs = excluded.signoffs,
     completed_at = excluded.completed_at, last_seq = excluded.last_seq,
     provisional = excluded.provisional, legal_due_at = excluded.legal_due_at,
-    legal_overdue = excluded.legal_overdue, projected_at = now()
+    legal_overdue = excluded.legal_overdue, upward = excluded.upward,
+    review = excluded.review, return_by = excluded.return_by, projected_at = now()
 where cases.last_seq < excluded.last_seq
 """
 
@@ -97,6 +98,9 @@ async def apply_batch(conn: Conn, batch: ProjectionBatch) -> None:
             s.provisional,
             s.legal_due_at,
             s.legal_overdue,
+            _as_json(s.upward),
+            _as_json(s.review),
+            s.return_by,
         )
         await apply_alert_events(conn, batch.case_id, s.window, ev)
         await apply_to_dashboard(conn, batch)
@@ -105,6 +109,10 @@ async def apply_batch(conn: Conn, batch: ProjectionBatch) -> None:
 def _signoff_json(signoff: Any) -> dict[str, Any]:
     row = dataclasses.asdict(signoff)
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+def _as_json(value: Any) -> dict[str, Any] | None:
+    return None if value is None else _signoff_json(value)
 
 
 async def get_case(conn: asyncpg.Connection | asyncpg.Pool, case_id: str) -> asyncpg.Record | None:
@@ -137,9 +145,10 @@ async def list_cases(
     conn: asyncpg.Connection | asyncpg.Pool,
     filters: CaseFilter,
     limit: int,
-    after: tuple[datetime, str] | None,
+    after: tuple[bool, datetime, str] | None,
 ) -> list[asyncpg.Record]:
-    """Newest first; ``after`` is the (received_at, case_id) of the previous page's last row."""
+    """Urgent cases first, then newest first; ``after`` is the (urgent, received_at, case_id)
+    of the previous page's last row."""
     where: list[str] = []
     args: list[Any] = []
 
@@ -156,10 +165,12 @@ async def list_cases(
     if filters.assignee is not None:
         where.append(f"assignee = {arg(filters.assignee)}")
     if after is not None:
-        where.append(f"(received_at, case_id) < ({arg(after[0])}, {arg(after[1])})")
+        # Descending on all three: false < true, so an urgent page is followed by the rest.
+        urgent, at, case_id = after
+        where.append(f"(urgent, received_at, case_id) < ({arg(urgent)}, {arg(at)}, {arg(case_id)})")
     sql = "select * from cases"
     if where:
         sql += " where " + " and ".join(where)
-    sql += f" order by received_at desc, case_id desc limit {arg(limit)}"
+    sql += f" order by urgent desc, received_at desc, case_id desc limit {arg(limit)}"
     rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
     return rows

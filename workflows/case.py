@@ -16,14 +16,16 @@ from typing import Any
 from temporalio import workflow
 
 from workflows import rules
-from workflows.loops import CaseLoops
+from workflows.center import REVIEW_PERIOD, CenterRules
 from workflows.model import (
     AcknowledgeAlert,
     CaseInput,
     CaseState,
     Complete,
+    Deadline,
     Event,
     Extend,
+    Kind,
     Outcome,
     Pending,
     Reassign,
@@ -33,6 +35,7 @@ from workflows.model import (
     RequestSignoff,
     Resume,
     Return,
+    Review,
     Signoff,
     StartReview,
     Status,
@@ -45,22 +48,30 @@ from workflows.record import CLOCKS_PATCH, LEDGER_PATCH, LEGAL, Acting, iso
 # Missing materials are named in one notice within 5 working days (行政许可法 Art. 32).
 NOTICE_DAYS = 5
 NOTICE_PATCH = "notice-clock"
+# A department's rejection returns a joint case to the lead window at once.
+REJECT_PATCH = "rejection-returns-to-lead"
+# A returned case stays open for the applicant's review request.
+REVIEW_PATCH = "return-review"
 WARNING_ACK_PATCH = "warning-ack-keeps-climb"
 
 
 @workflow.defn(name="CaseWorkflow")
-class CaseWorkflow(CaseLoops):
+class CaseWorkflow(CenterRules):
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:
         super().__init__(inp)
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseState:
-        if workflow.patched(CLOCKS_PATCH):
+        deadline: Deadline | None = None
+        if inp.service.kind is Kind.ORPHAN:
+            pass  # no limit until the director assigns the matter
+        elif workflow.patched(CLOCKS_PATCH):
             deadline = await self._recount()
         else:  # cases received before the legal limit was counted
             deadline = await self._deadline(self._state.received_at, inp.service.promised_days)
-        self._set_deadline(deadline)
+        if deadline is not None:
+            self._set_deadline(deadline)
         if self._state.materials_missing and workflow.patched(NOTICE_PATCH):
             notice = await self._deadline(self._state.received_at, NOTICE_DAYS)
             self._state.notice_due_at = notice.due_at
@@ -75,7 +86,7 @@ class CaseWorkflow(CaseLoops):
             materials_missing=self._state.materials_missing,
             promised_days=inp.service.promised_days,
             legal_days=inp.service.legal_days,
-            due_at=deadline.due_at.isoformat(),
+            due_at=iso(self._state.due_at),
             legal_due_at=iso(self._state.legal_due_at),
             provisional=self._state.provisional,
             clock_policy={
@@ -114,11 +125,11 @@ class CaseWorkflow(CaseLoops):
     @workflow.query(name="pending")
     def pending(self) -> Pending:
         """For the sandbox clock: is anything due by now still to be raised or projected?"""
-        upcoming = None if self._closed() else self._next_timer()
+        upcoming = None if self._finished() else self._next_timer()
         return Pending(
             projection_lag=len(self._events) - self._projected,
             next_threshold_at=upcoming[1] if upcoming else None,
-            closed=self._closed(),
+            closed=self._finished(),
         )
 
     # -- supervisors -------------------------------------------------------
@@ -213,6 +224,7 @@ class CaseWorkflow(CaseLoops):
                 missing=s.materials_missing,
                 note=a.note,
                 late_notice=late,
+                defective=a.defective,
             )
             self._notice_given()
             self._pause(a.meta, "materials")
@@ -222,6 +234,8 @@ class CaseWorkflow(CaseLoops):
     def _v_request(self, a: RequestMaterials) -> None:
         if self._precheck("request-materials", a.meta):
             rules.known_materials(a.missing, self._catalog, "a materials request")
+            asked = any(e.type == "materials.requested" for e in self._events)
+            rules.check_materials_request(a, self._state, asked)
 
     @workflow.update(name="supply-materials")
     async def supply_materials(self, a: SupplyMaterials) -> CaseState:
@@ -304,7 +318,15 @@ class CaseWorkflow(CaseLoops):
             if entry.due_at is not None:  # its own clock stops (only cases counting one)
                 self._timers_changed = True
             done = all(x.decision is not None for x in self._state.signoffs)
-            if done:
+            back = a.decision == "reject" and workflow.patched(REJECT_PATCH)
+            if back:
+                # A rejection returns the case to the lead window at once; the departments
+                # still to sign are no longer waited for.
+                for x in self._state.signoffs:
+                    if x.decision is None:
+                        x.due_at = None
+                self._timers_changed = True
+            if done or back:
                 self._state.status = Status.UNDER_REVIEW
             self._emit_by(
                 a.meta,
@@ -313,6 +335,7 @@ class CaseWorkflow(CaseLoops):
                 decision=a.decision,
                 comment=a.comment,
                 all_signed=done,
+                **({"returned_to_lead": True} if back else {}),
             )
         return self._state
 
@@ -339,7 +362,17 @@ class CaseWorkflow(CaseLoops):
         async with Acting(self, a.meta, lambda: self._v_return(a)) as act:
             if not act:
                 return self._state
-            self._close(a.meta, Outcome.RETURNED, "case.returned", reason=a.reason)
+            review: dict[str, Any] = {}
+            if workflow.patched(REVIEW_PATCH):
+                s, now = self._state, workflow.now()
+                s.review = Review(until=now + REVIEW_PERIOD)
+                self._review_open = True
+                review = {
+                    "late_return": s.return_by is not None and now > s.return_by,
+                    "review_days": REVIEW_PERIOD.days,
+                    "review_until": iso(s.review.until),
+                }
+            self._close(a.meta, Outcome.RETURNED, "case.returned", reason=a.reason, **review)
         return self._state
 
     @return_case.validator

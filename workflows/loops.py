@@ -36,7 +36,7 @@ class CaseLoops(CaseRecord):
     async def _project_loop(self) -> None:
         while True:
             await workflow.wait_condition(
-                lambda: len(self._events) > self._projected or self._closed()
+                lambda: len(self._events) > self._projected or self._finished()
             )
             if len(self._events) == self._projected:
                 return
@@ -52,7 +52,7 @@ class CaseLoops(CaseRecord):
     async def _notify_loop(self) -> None:
         """Tell supervisors of each alert, in office hours, until every channel has it."""
         while True:
-            await workflow.wait_condition(lambda: bool(self._to_notify) or self._closed())
+            await workflow.wait_condition(lambda: bool(self._to_notify) or self._finished())
             if not self._to_notify:
                 return
             alert = self._to_notify.pop(0)
@@ -92,13 +92,13 @@ class CaseLoops(CaseRecord):
                 workflow.logger.warning("alert not delivered", extra={"alert_id": alert.id})
 
     async def _timer_loop(self) -> None:
-        while not self._closed():
+        while not self._finished():
             self._timers_changed = False
             due = self._next_timer()
             timeout = None if due is None else max(due[1] - workflow.now(), timedelta(0))
             try:
                 await workflow.wait_condition(
-                    lambda: self._timers_changed or self._closed(), timeout=timeout
+                    lambda: self._timers_changed or self._finished(), timeout=timeout
                 )
             except TimeoutError:
                 if due is not None:

@@ -28,7 +28,8 @@ class Kind(StrEnum):
     IMMEDIATE = "immediate"  # 即办件
     PROMISED = "promised"  # 承诺件
     JOINT = "joint"  # 联办件
-    UPWARD = "upward"  # 上报件
+    UPWARD = "upward"  # 上报件 / 全程代理: carried to a higher authority
+    ORPHAN = "orphan"  # 不管件: the director assigns a window and sets the limit
 
 
 class Outcome(StrEnum):
@@ -177,6 +178,31 @@ class Alert:
 
 
 @dataclass
+class Upward:
+    """A case carried to a higher authority (上报件): where, its reference, its own limit."""
+
+    authority: str
+    reference: str
+    forwarded_at: datetime
+    due_at: datetime | None = None
+    overdue: bool = False
+    chased: int = 0
+    decision: str | None = None  # approved | denied, as the higher authority decided
+    decided_at: datetime | None = None
+
+
+@dataclass
+class Review:
+    """The applicant's right to ask the director to review a return (退回件复核)."""
+
+    until: datetime
+    requested_at: datetime | None = None
+    reason: str | None = None
+    decision: str | None = None  # confirm | reopen
+    decided_at: datetime | None = None
+
+
+@dataclass
 class CaseState:
     """The live state of a case, as the workflow query and every action return it."""
 
@@ -212,6 +238,11 @@ class CaseState:
     legal_due_at: datetime | None = None
     legal_overdue: bool = False
     legal_extended: bool = False
+    upward: Upward | None = None
+    review: Review | None = None
+    # A return later than 3 working days after receipt (or a later notice) counts against
+    # the window.
+    return_by: datetime | None = None
 
 
 # Staff actions, one dataclass each; every action names who acts and, when the
@@ -230,6 +261,8 @@ class RequestMaterials:
     meta: ActionMeta
     missing: list[str]
     note: str = ""
+    # A second request is only for materials supplied but found defective (一次性告知).
+    defective: bool = False
 
 
 @dataclass(frozen=True)
@@ -301,6 +334,74 @@ class Suspend:
 @dataclass(frozen=True)
 class Resume:
     meta: ActionMeta
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    """The applicant withdraws the application (through staff), with a reason."""
+
+    meta: ActionMeta
+    reason: str
+
+
+@dataclass(frozen=True)
+class DesignateUrgent:
+    """The director designates an urgent case (急办件): shorter thresholds, first in lists."""
+
+    meta: ActionMeta
+    reason: str
+
+
+@dataclass(frozen=True)
+class Assign:
+    """The director gives an orphan matter (不管件) a window, a clerk and a limit."""
+
+    meta: ActionMeta
+    to_staff: str
+    to_window: str
+    days: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Forward:
+    """An upward case is carried to the higher authority, which decides within ``days``."""
+
+    meta: ActionMeta
+    authority: str
+    reference: str
+    days: int
+
+
+@dataclass(frozen=True)
+class Chase:
+    meta: ActionMeta
+    note: str
+
+
+@dataclass(frozen=True)
+class RecordDecision:
+    """The higher authority's decision on an upward case."""
+
+    meta: ActionMeta
+    decision: str  # approved | denied
+    reference: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RequestReview:
+    """The applicant asks the director to review a return."""
+
+    meta: ActionMeta
+    reason: str
+
+
+@dataclass(frozen=True)
+class DecideReview:
+    meta: ActionMeta
+    decision: str  # confirm | reopen
+    note: str
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from workflows.model import (
     AlertLevel,
     CaseInput,
     CaseState,
+    ClockPolicy,
     ClockSpec,
     ClocksRequest,
     Deadline,
@@ -30,6 +31,7 @@ from workflows.model import (
     LadderRequest,
     Outcome,
     Pause,
+    Rung,
     ShiftRequest,
     Status,
 )
@@ -42,7 +44,10 @@ LEDGER_PATCH = "deadline-ledger"
 CLOCKS_PATCH = "clocks"
 COMPUTE_TIMEOUT = timedelta(seconds=30)
 
-PROMISED, LEGAL = "promised", "legal"
+PROMISED, LEGAL, UPWARD, RETURN = "promised", "legal", "upward", "return"
+# A return after intake comes within 3 working days of receipt (退回件, 篇11).
+RETURN_DAYS = 3
+RETURN_PATCH = "return-limit"
 # Who is alerted first when a clock runs out; the ladder climbs from there.
 FIRST_ALERTED = {PROMISED: AlertLevel.WINDOW_HEAD, LEGAL: AlertLevel.DIRECTOR}
 RANK = {AlertLevel.WINDOW_HEAD: 0, AlertLevel.DIRECTOR: 1, AlertLevel.DISCIPLINE: 2}
@@ -74,6 +79,8 @@ class CaseRecord:
         self._paused_seconds = 0
         self._legal: Deadline | None = None  # the legal limit as last counted
         self._legal_warned = False
+        self._promised_days = inp.service.promised_days  # an orphan matter's, once assigned
+        self._review_open = False  # a returned case waits for a review request or its lapse
         self._to_notify: list[Alert] = []
         self._notice_settled = False  # raised, not yet handed to the supervisors' channels
         self._lock = asyncio.Lock()
@@ -115,6 +122,10 @@ class CaseRecord:
         breach of the promised or the legal limit, a department's late sign-off."""
         s = self._state
         due: list[Threshold] = []
+        if self._closed():  # only a returned case's review period is still running
+            if s.review is not None and self._review_open and s.review.requested_at is None:
+                due.append((self._review_lapse, s.review.until))
+            return due[0] if due else None
         if self._ladder:
             due.append((self._escalate, self._ladder[0][1]))
         if s.notice_due_at is not None and not self._notice_settled:
@@ -133,7 +144,23 @@ class CaseRecord:
         for x in s.signoffs:
             if x.due_at is not None and x.decision is None and not x.overdue:
                 due.append((partial(self._signoff_breach, x.department), x.due_at))
+        up = s.upward
+        if up is not None and up.due_at is not None and up.decision is None and not up.overdue:
+            due.append((self._upward_overdue, up.due_at))
         return min(due, key=lambda x: x[1]) if due else None
+
+    async def _upward_overdue(self) -> None:
+        """The higher authority is late: the window head is alerted to chase it."""
+        assert self._state.upward is not None
+        self._state.upward.overdue = True
+        self._raise("deadline.overdue", "overdue", AlertLevel.WINDOW_HEAD, UPWARD)
+
+    async def _review_lapse(self) -> None:
+        """No review was asked for within its period: the return is final."""
+        self._review_open = False
+        review = self._state.review
+        assert review is not None
+        self._emit("return.final", SYSTEM, review_until=iso(review.until))
 
     async def _notice_breach(self) -> None:
         """No one-time notice within its limit (一次性告知, 5 working days): a recorded breach."""
@@ -182,7 +209,7 @@ class CaseRecord:
 
     async def _climb(self, alert: Alert) -> None:
         """Schedule the ladder's rungs above the alert's level, in the center's working days."""
-        rungs = [r for r in self._inp.policy.ladder if RANK[r.level] > RANK[alert.level]]
+        rungs = [r for r in self._policy().ladder if RANK[r.level] > RANK[alert.level]]
         if not rungs:
             return
         times: list[datetime] = await workflow.execute_activity(
@@ -229,6 +256,8 @@ class CaseRecord:
             return self._state.due_at
         if clock == LEGAL:
             return self._state.legal_due_at
+        if clock == UPWARD:
+            return self._state.upward.due_at if self._state.upward else None
         return next(
             (x.due_at for x in self._state.signoffs if signoff_clock(x.department) == clock), None
         )
@@ -307,8 +336,11 @@ class CaseRecord:
         return deadline
 
     async def _count_clocks(self) -> Deadline:
-        svc, policy = self._inp.service, self._inp.policy
-        clocks = [ClockSpec(PROMISED, svc.promised_days + self._extended_days, policy.warn_days)]
+        svc, policy = self._inp.service, self._policy()
+        promised_days = self._promised_days + self._extended_days
+        clocks = [ClockSpec(PROMISED, promised_days, policy.warn_days)]
+        if workflow.patched(RETURN_PATCH):
+            clocks.append(ClockSpec(RETURN, RETURN_DAYS, 0))
         if svc.legal_days > 0:
             legal_days = svc.legal_days + self._legal_extended_days
             clocks.append(ClockSpec(LEGAL, legal_days, policy.warn_days))
@@ -318,8 +350,24 @@ class CaseRecord:
             result_type=list[Deadline],
             start_to_close_timeout=COMPUTE_TIMEOUT,
         )
-        self._legal = counted[1] if len(counted) > 1 else None
-        return counted[0]
+        by_name = {c.name: d for c, d in zip(clocks, counted, strict=True)}
+        self._legal = by_name.get(LEGAL)
+        if RETURN in by_name:
+            self._state.return_by = by_name[RETURN].due_at
+        return by_name[PROMISED]
+
+    def _policy(self) -> ClockPolicy:
+        """The case's thresholds; an urgent case is warned at half its limit and climbs the
+        ladder a working day sooner on every rung."""
+        policy = self._inp.policy
+        if not self._state.urgent:
+            return policy
+        return ClockPolicy(
+            warn_days=max(policy.warn_days, (self._promised_days + 1) // 2),
+            ladder=[Rung(r.level, max(r.after_days - 1, 0)) for r in policy.ladder],
+            on_supply=policy.on_supply,
+            signoff_days=policy.signoff_days,
+        )
 
     async def _count_signoffs(self) -> None:
         """Each department still to sign off gets its limit, counted from the request."""
@@ -405,6 +453,10 @@ class CaseRecord:
 
     def _closed(self) -> bool:
         return self._state.status is Status.COMPLETED
+
+    def _finished(self) -> bool:
+        """Closed, and no review of a return still possible: the workflow may end."""
+        return self._closed() and not self._review_open
 
 
 class Acting:

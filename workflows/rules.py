@@ -13,14 +13,22 @@ from workflows.model import (
     AcknowledgeAlert,
     Actor,
     AlertLevel,
+    Assign,
     CaseState,
+    Chase,
     Complete,
+    DecideReview,
+    DesignateUrgent,
     Event,
     Extend,
+    Forward,
     Kind,
     Outcome,
     Reassign,
+    RecordDecision,
     RecordSignoff,
+    RequestMaterials,
+    RequestReview,
     RequestSignoff,
     Role,
     Status,
@@ -50,16 +58,38 @@ ALLOWED: dict[str, frozenset[Status]] = {
     "acknowledge-alert": frozenset(
         {Status.RECEIVED, Status.NEEDS_MATERIALS, Status.UNDER_REVIEW, Status.JOINT_SIGNOFF}
     ),
+    "withdraw": frozenset(
+        {Status.RECEIVED, Status.NEEDS_MATERIALS, Status.UNDER_REVIEW, Status.JOINT_SIGNOFF}
+    ),
+    "designate-urgent": frozenset(
+        {Status.RECEIVED, Status.NEEDS_MATERIALS, Status.UNDER_REVIEW, Status.JOINT_SIGNOFF}
+    ),
+    "assign": frozenset({Status.RECEIVED}),
+    "forward": frozenset({Status.UNDER_REVIEW}),
+    "chase": frozenset({Status.UNDER_REVIEW}),
+    "record-decision": frozenset({Status.UNDER_REVIEW}),
+    # A returned case: the applicant may ask the director to review it.
+    "request-review": frozenset({Status.COMPLETED}),
+    "decide-review": frozenset({Status.COMPLETED}),
 }
 
 # Actions a suspended case still accepts: the clock stops, the case does not move.
 WHILE_SUSPENDED = frozenset(
-    {"resume", "reassign", "extend", "return", "acknowledge-alert", "recalculate"}
+    {
+        "resume",
+        "reassign",
+        "extend",
+        "return",
+        "acknowledge-alert",
+        "recalculate",
+        "withdraw",
+        "designate-urgent",
+    }
 )
 # Recounting a limit changes no decision: the director or ops may ask for it.
 RECOUNTERS = frozenset({Role.DIRECTOR, Role.OPS})
 
-DIRECTOR_ONLY = frozenset({"extend"})
+DIRECTOR_ONLY = frozenset({"extend", "designate-urgent", "assign", "decide-review"})
 
 
 def _error(code: str, message: str) -> ApplicationError:
@@ -168,6 +198,10 @@ def check_signoff(a: RecordSignoff, state: CaseState) -> None:
 def check_completion(a: Complete, state: CaseState) -> None:
     if a.outcome not in (Outcome.APPROVED, Outcome.DENIED):
         raise validation_error("outcome must be 'approved' or 'denied'")
+    if state.kind is Kind.UPWARD and (state.upward is None or state.upward.decision is None):
+        raise invalid_transition(
+            "complete", state, "an upward case completes on the higher authority's decision"
+        )
     approvals = [x.decision == "approve" for x in state.signoffs]
     if (
         a.outcome is Outcome.APPROVED
@@ -242,3 +276,94 @@ def check_acknowledgement(a: AcknowledgeAlert, state: CaseState) -> None:
         raise invalid_transition(
             "acknowledge-alert", state, f"alert {a.alert_id} was already acknowledged"
         )
+
+
+# -- the center's rules (kinds, one-time notice, returns) ---------------------
+
+
+def check_materials_request(a: RequestMaterials, state: CaseState, asked_before: bool) -> None:
+    """一次性告知: the first request names every material known to be missing; a later one
+    is only for materials supplied but found defective."""
+    if a.defective:
+        not_supplied = sorted(set(a.missing) - set(state.materials))
+        if not_supplied:
+            raise validation_error(
+                f"only supplied materials can be found defective: {', '.join(not_supplied)}"
+            )
+        return
+    if asked_before:
+        raise invalid_transition(
+            "request-materials",
+            state,
+            "the missing materials were already named in one notice (一次性告知);"
+            " a second request is only for materials supplied but found defective",
+        )
+    left_out = sorted(set(state.materials_missing) - set(a.missing))
+    if left_out:
+        raise validation_error(
+            "a materials request names every material known to be missing at once"
+            f" (一次性告知); left out: {', '.join(left_out)}"
+        )
+
+
+def check_urgent(a: DesignateUrgent, state: CaseState) -> None:
+    written_reason(a.reason, "designating an urgent case")
+    if state.urgent:
+        raise invalid_transition("designate-urgent", state, "the case is already urgent")
+
+
+def check_assignment(a: Assign, state: CaseState) -> None:
+    if state.kind is not Kind.ORPHAN:
+        raise invalid_transition("assign", state, "only an orphan matter (不管件) is assigned")
+    if state.due_at is not None:
+        raise invalid_transition("assign", state, "the matter was already assigned")
+    written_reason(a.reason, "assigning an orphan matter")
+    if not 1 <= a.days <= 60:
+        raise validation_error("an orphan matter's limit is 1 to 60 working days")
+
+
+def check_forward(a: Forward, state: CaseState) -> None:
+    if state.kind is not Kind.UPWARD:
+        raise invalid_transition("forward", state, "only an upward case is forwarded")
+    if state.upward is not None:
+        raise invalid_transition("forward", state, "the case was already forwarded")
+    if not a.authority.strip() or not a.reference.strip():
+        raise validation_error("forwarding names the higher authority and its reference")
+    if not 1 <= a.days <= 120:
+        raise validation_error("the higher authority's limit is 1 to 120 working days")
+
+
+def _forwarded_pending(action: str, state: CaseState) -> None:
+    if state.upward is None:
+        raise invalid_transition(action, state, "the case has not been forwarded")
+    if state.upward.decision is not None:
+        raise invalid_transition(action, state, "the higher authority has already decided")
+
+
+def check_chase(a: Chase, state: CaseState) -> None:
+    _forwarded_pending("chase", state)
+    written_reason(a.note, "chasing the higher authority")
+
+
+def check_decision(a: RecordDecision, state: CaseState) -> None:
+    _forwarded_pending("record-decision", state)
+    if a.decision not in ("approved", "denied"):
+        raise validation_error("decision must be 'approved' or 'denied'")
+
+
+def check_review_request(a: RequestReview, state: CaseState) -> None:
+    written_reason(a.reason, "a review request")
+    review = state.review
+    if state.outcome is not Outcome.RETURNED or review is None:
+        raise invalid_transition("request-review", state, "only a returned case is reviewed")
+    if review.requested_at is not None:
+        raise invalid_transition("request-review", state, "a review was already requested")
+
+
+def check_review_decision(a: DecideReview, state: CaseState) -> None:
+    written_reason(a.note, "a review decision")
+    if a.decision not in ("confirm", "reopen"):
+        raise validation_error("decision must be 'confirm' or 'reopen'")
+    review = state.review
+    if review is None or review.requested_at is None or review.decision is not None:
+        raise invalid_transition("decide-review", state, "no review is waiting for a decision")

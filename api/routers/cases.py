@@ -17,17 +17,23 @@ from api.deps import Context, CurrentStaff, IdempotencyKey
 from api.errors import forbidden, not_found, validation_error
 from api.presenters import case_from_row, case_from_state, event_from_live, event_from_row
 from api.schemas import (
+    AssignIn,
     CaseCreate,
     CaseList,
     CaseOut,
+    ChaseIn,
     CompleteIn,
+    DecisionIn,
     Empty,
     EventOut,
     ExtendIn,
+    ForwardIn,
+    ReasonIn,
     ReassignIn,
     RequestMaterialsIn,
     RequestSignoffIn,
     ReturnIn,
+    ReviewDecisionIn,
     SignoffIn,
     SupplyMaterialsIn,
     SuspendIn,
@@ -53,6 +59,8 @@ async def receive_case(
         staff.role is not Role.DIRECTOR and staff.window != service.window
     ):
         raise forbidden(f"cases of {service.code} are received at window {service.window!r}")
+    if body.urgent and staff.role is not Role.DIRECTOR:
+        raise forbidden("an urgent case (急办件) is designated by the center director")
     unknown = sorted(set(body.materials) - {m.code for m in service.materials})
     if unknown:
         raise validation_error(f"materials not in service {service.code}: {', '.join(unknown)}")
@@ -90,8 +98,11 @@ async def list_all(
         after,
     )
     page = rows[:limit]
+    last = page[-1] if page else None
     next_cursor = (
-        _encode_cursor(page[-1]["received_at"], page[-1]["case_id"]) if len(rows) > limit else None
+        _encode_cursor(last["urgent"], last["received_at"], last["case_id"])
+        if last is not None and len(rows) > limit
+        else None
     )
     return CaseList(
         items=[case_from_row(r, ctx.directory_tz) for r in page], next_cursor=next_cursor
@@ -123,15 +134,19 @@ async def read_events(
     return [event_from_row(r, tz) for r in rows]
 
 
-def _encode_cursor(received_at: datetime, case_id: str) -> str:
-    raw = json.dumps([received_at.isoformat(), case_id]).encode()
+def _encode_cursor(urgent: bool, received_at: datetime, case_id: str) -> str:
+    raw = json.dumps([urgent, received_at.isoformat(), case_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+def _decode_cursor(cursor: str) -> tuple[bool, datetime, str]:
     try:
-        at, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(at), str(case_id)
+        urgent, at, case_id = json.loads(
+            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        )
+        if not isinstance(urgent, bool):
+            raise TypeError("urgent")
+        return urgent, datetime.fromisoformat(at), str(case_id)
     except (ValueError, TypeError) as err:
         raise validation_error("cursor is not one this API returned") from err
 
@@ -174,6 +189,13 @@ def _action(name: str, body_type: type[BaseModel], build: Builder) -> None:
     )
 
 
+def _assign(body: AssignIn, meta: ActionMeta, ctx: Any) -> model.Assign:
+    target = ctx.directory.staff.get(body.to_staff)
+    if target is None or target.role not in (Role.CLERK, Role.WINDOW_HEAD):
+        raise validation_error(f"{body.to_staff!r} is not a clerk or window head")
+    return model.Assign(meta, target.id, target.window, body.days, body.reason)
+
+
 def _reassign(body: ReassignIn, meta: ActionMeta, ctx: Any) -> model.Reassign:
     target = ctx.directory.staff.get(body.to_staff)
     if target is None or target.role not in (Role.CLERK, Role.WINDOW_HEAD):
@@ -184,7 +206,7 @@ def _reassign(body: ReassignIn, meta: ActionMeta, ctx: Any) -> model.Reassign:
 _action(
     "request-materials",
     RequestMaterialsIn,
-    lambda b, m, _: model.RequestMaterials(m, b.missing, b.note),
+    lambda b, m, _: model.RequestMaterials(m, b.missing, b.note, b.defective),
 )
 _action(
     "supply-materials", SupplyMaterialsIn, lambda b, m, _: model.SupplyMaterials(m, b.materials)
@@ -202,3 +224,17 @@ _action("reassign", ReassignIn, _reassign)
 _action("extend", ExtendIn, lambda b, m, _: model.Extend(m, b.days, b.reason, b.clock))
 _action("suspend", SuspendIn, lambda b, m, _: model.Suspend(m, b.reason, b.expected_days))
 _action("resume", Empty, lambda b, m, _: model.Resume(m))
+_action("withdraw", ReasonIn, lambda b, m, _: model.Withdraw(m, b.reason))
+_action("designate-urgent", ReasonIn, lambda b, m, _: model.DesignateUrgent(m, b.reason))
+_action("assign", AssignIn, _assign)
+_action("forward", ForwardIn, lambda b, m, _: model.Forward(m, b.authority, b.reference, b.days))
+_action("chase", ChaseIn, lambda b, m, _: model.Chase(m, b.note))
+_action(
+    "record-decision",
+    DecisionIn,
+    lambda b, m, _: model.RecordDecision(m, b.decision, b.reference, b.note),
+)
+_action("request-review", ReasonIn, lambda b, m, _: model.RequestReview(m, b.reason))
+_action(
+    "decide-review", ReviewDecisionIn, lambda b, m, _: model.DecideReview(m, b.decision, b.note)
+)
