@@ -10,8 +10,10 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from banjian.notices import chinese_date
 from banjian.replay import ReplayReport
 from banjian.timeline import clock_label
+from projections.notices import collect_notices
 
 _STATUS = {
     "received": "已受理",
@@ -76,6 +78,8 @@ def render_dossier(report: ReplayReport) -> str:
                 for s in report.timeline
             ],
         ),
+        "<h2>书面通知</h2>",
+        _notices(report),
         "<h2>核验</h2>",
         _verdict(report),
         _archive(report.archive),
@@ -103,6 +107,14 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
         "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>" for row in rows
     )
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _notices(report: ReplayReport) -> str:
+    notices = collect_notices(report.case_id, report.timeline)
+    if not notices:
+        return "<p>无。</p>"
+    rows = [[n.id, n.title, n.kind, chinese_date(n.issued_at)] for n in notices]
+    return _table(["编号", "文书", "类别", "出具日期"], rows)
 
 
 def _verdict(report: ReplayReport) -> str:

@@ -1,0 +1,148 @@
+"""Written notices (书面通知): which events give the applicant a notice, and what it is drawn from.
+
+A notice is a deterministic function of one event of the case's log, numbered
+by that event (``<case>-N<seq>``), so it never changes once issued and a
+rebuilt read model issues the same ones. Event types without a notice, and
+data fields a notice does not use, are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import asyncpg
+
+from projections.cases import case_events, get_case
+from workflows.model import Event
+
+# kind: title (the forms the seeds name: 受理通知书, 补正通知书 / 一次性告知, 退回件通知书 …)
+RECEIPT, MATERIALS, RETURN, EXTENSION, SUSPENSION = (
+    "receipt",
+    "materials",
+    "return",
+    "extension",
+    "suspension",
+)
+TITLES: dict[str, str] = {
+    RECEIPT: "受理通知书",
+    MATERIALS: "补正材料通知书（一次性告知）",
+    RETURN: "退回通知书",
+    EXTENSION: "延期通知书",
+    SUSPENSION: "中止计时通知书",
+}
+_BY_TYPE = {
+    "case.received": RECEIPT,
+    "materials.requested": MATERIALS,
+    "case.returned": RETURN,
+    "deadline.extended": EXTENSION,
+}
+
+
+class LoggedEvent(Protocol):
+    """What a notice needs of an event: a workflow ``Event`` or a timeline step."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Notice:
+    case_id: str
+    seq: int  # of the event it is drawn from
+    kind: str
+    issued_at: datetime
+    actor: str
+    data: Mapping[str, Any]
+
+    @property
+    def id(self) -> str:
+        return f"{self.case_id}-N{self.seq}"
+
+    @property
+    def title(self) -> str:
+        return TITLES[self.kind]
+
+
+def notice_kind(event_type: str, data: Mapping[str, Any]) -> str | None:
+    if event_type == "clock.paused":
+        # Only a suspension is told in writing; a pause for materials has its materials notice.
+        return SUSPENSION if data.get("reason") == "suspended" else None
+    return _BY_TYPE.get(event_type)
+
+
+def collect_notices(case_id: str, events: Iterable[LoggedEvent]) -> list[Notice]:
+    notices = []
+    for e in events:
+        data = e.data if isinstance(e.data, Mapping) else {}
+        kind = notice_kind(e.type, data)
+        if kind is not None:
+            notices.append(Notice(case_id, e.seq, kind, e.at, e.actor, data))
+    return notices
+
+
+@dataclass(frozen=True)
+class CatalogMaterial:
+    name: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class NoticeCase:
+    """The case as its notices state it. ``applicant_id_number`` is raw: the page masks it."""
+
+    case_id: str
+    center_name: str
+    service_code: str
+    service_name: str
+    applicant_name: str
+    applicant_id_number: str
+    received_at: datetime
+    catalog: dict[str, CatalogMaterial]  # the service's materials by code
+    staff_names: dict[str, str]
+    notices: list[Notice]
+
+    def notice(self, notice_id: str) -> Notice | None:
+        return next((n for n in self.notices if n.id == notice_id), None)
+
+
+async def read_notice_case(
+    conn: asyncpg.Connection | asyncpg.Pool, case_id: str
+) -> NoticeCase | None:
+    """The case, its notices and what they name (catalog, staff, center); None when unknown."""
+    row = await get_case(conn, case_id)
+    if row is None:
+        return None
+    events = [
+        Event(r["seq"], r["type"], r["at"], r["actor"], r["data"], r["schema_version"])
+        for r in await case_events(conn, case_id)
+    ]
+    materials = await conn.fetchval(
+        "select materials from services where code = $1", row["service_code"]
+    )
+    center = await conn.fetchval("select value from center where key = 'center'")
+    staff = await conn.fetch("select id, name from staff")
+    return NoticeCase(
+        case_id=case_id,
+        center_name=str((center or {}).get("name") or "便民服务中心"),
+        service_code=row["service_code"],
+        service_name=row["service_name"],
+        applicant_name=row["applicant_name"],
+        applicant_id_number=row["applicant_id_number"],
+        received_at=row["received_at"],
+        catalog={
+            m["code"]: CatalogMaterial(m["name"], bool(m.get("required"))) for m in materials or []
+        },
+        staff_names={r["id"]: r["name"] for r in staff},
+        notices=collect_notices(case_id, events),
+    )
