@@ -35,23 +35,32 @@ from workflows.model import (
     ActionMeta,
     Actor,
     Applicant,
+    Assign,
     CaseInput,
     CaseState,
+    Chase,
     ClockPolicy,
     Complete,
+    DecideReview,
+    DesignateUrgent,
     Extend,
+    Forward,
     Kind,
     Material,
     OfficeCalendar,
     Outcome,
+    RecordDecision,
     RecordSignoff,
     RequestMaterials,
+    RequestReview,
     RequestSignoff,
+    Return,
     Role,
     ServiceSnapshot,
     StartReview,
     Supply,
     SupplyMaterials,
+    Withdraw,
 )
 
 HERE = Path(__file__).parent
@@ -87,7 +96,18 @@ IMMEDIATE = ServiceSnapshot(
     0,
     [Material("id_card", "身份证", True)],
 )
+UPWARD = ServiceSnapshot(
+    "SB-004",
+    "养老保险待遇申领（代理）",
+    "minzheng",
+    Kind.UPWARD,
+    15,
+    20,
+    [Material("id_card", "身份证", True), Material("photo", "照片", True)],
+)
+ORPHAN = ServiceSnapshot("ZH-900", "不管件", "zonghe", Kind.ORPHAN, 0, 0, [])
 HEAD = ActionMeta(Actor("mz-head", Role.WINDOW_HEAD, "minzheng"))
+GUOTU = ActionMeta(Actor("gt-a", Role.CLERK, "guotu"))
 CANLIAN = ActionMeta(Actor("cl-a", Role.CLERK, "canlian"))
 LAODONG = ActionMeta(Actor("ld-a", Role.CLERK, "laodong"))
 
@@ -148,6 +168,35 @@ async def restart_on_supply(env: WorkflowEnvironment, h: WorkflowHandle[Any, Any
     await _update(h, "complete", Complete(CLERK, Outcome.APPROVED, "准予"))
 
 
+async def upward_chased_and_decided(env: WorkflowEnvironment, h: WorkflowHandle[Any, Any]) -> None:
+    """An upward case forwarded, late at the higher authority, chased, decided, completed."""
+    await _update(h, "start-review", StartReview(CLERK))
+    await _update(h, "forward", Forward(CLERK, "县人力资源和社会保障局", "县人社〔2026〕118号", 2))
+    await env.sleep(timedelta(days=5))
+    await _update(h, "chase", Chase(CLERK, "电话催办"))
+    await _update(h, "record-decision", RecordDecision(CLERK, "approved", "县人社〔2026〕130号"))
+    await _update(h, "complete", Complete(CLERK, Outcome.APPROVED, "按上级决定办结"))
+
+
+async def orphan_assigned(env: WorkflowEnvironment, h: WorkflowHandle[Any, Any]) -> None:
+    """An orphan matter assigned by the director, made urgent, reviewed and completed."""
+    await _update(h, "assign", Assign(DIRECTOR, "gt-a", "guotu", 3, "由国土村建窗口牵头"))
+    await _update(h, "designate-urgent", DesignateUrgent(DIRECTOR, "群众急需"))
+    await _update(h, "start-review", StartReview(GUOTU))
+    await env.sleep(timedelta(days=1))
+    await _update(h, "complete", Complete(GUOTU, Outcome.APPROVED, "已协调解决"))
+
+
+async def return_reviewed_reopened(env: WorkflowEnvironment, h: WorkflowHandle[Any, Any]) -> None:
+    """Returned late, a review asked for, reopened by the director, then withdrawn."""
+    await _update(h, "start-review", StartReview(CLERK))
+    await env.sleep(timedelta(days=6))
+    await _update(h, "return", Return(CLERK, "不符合条件"))
+    await _update(h, "request-review", RequestReview(CLERK, "申请人请求复核"))
+    await _update(h, "decide-review", DecideReview(DIRECTOR, "reopen", "退回依据不足"))
+    await _update(h, "withdraw", Withdraw(CLERK, "申请人撤回"))
+
+
 # name → (script, service, materials at intake, the center's policy)
 SCRIPTS: dict[str, tuple[Script, ServiceSnapshot, list[str], ClockPolicy]] = {
     "promised-pause-extend": (promised_pause_extend, SERVICE, ["id_card"], ClockPolicy()),
@@ -158,6 +207,19 @@ SCRIPTS: dict[str, tuple[Script, ServiceSnapshot, list[str], ClockPolicy]] = {
         ClockPolicy(signoff_days=2),
     ),
     "immediate-on-the-spot": (immediate_on_the_spot, IMMEDIATE, ["id_card"], ClockPolicy()),
+    "upward-chased-and-decided": (
+        upward_chased_and_decided,
+        UPWARD,
+        ["id_card", "photo"],
+        ClockPolicy(),
+    ),
+    "orphan-assigned": (orphan_assigned, ORPHAN, [], ClockPolicy()),
+    "return-reviewed-reopened": (
+        return_reviewed_reopened,
+        SERVICE,
+        ["id_card", "photo"],
+        ClockPolicy(),
+    ),
     "restart-on-supply": (
         restart_on_supply,
         SERVICE,

@@ -10,6 +10,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from workflows.case import CaseWorkflow
+from workflows.model import CaseInput, Kind
 
 HISTORIES = sorted(Path(__file__).parent.glob("*.json"))
 TEXTS = {p.stem: p.read_text(encoding="utf-8") for p in HISTORIES}
@@ -25,3 +26,13 @@ async def test_recorded_history_replays_deterministically(name: str) -> None:
     replayer = Replayer(workflows=[CaseWorkflow], data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
+
+
+async def test_every_kind_of_case_has_a_recorded_history() -> None:
+    kinds = set()
+    for name, text in TEXTS.items():
+        started = WorkflowHistory.from_json(name, text).events[0]
+        payloads = started.workflow_execution_started_event_attributes.input.payloads
+        (inp,) = await pydantic_data_converter.decode(payloads, [CaseInput])
+        kinds.add(inp.service.kind)
+    assert kinds == set(Kind)
