@@ -35,6 +35,7 @@ app.add_typer(ops_app)  # replay, dossier, archive, projections
 if TYPE_CHECKING:
     from activities.notice import HolidayNotice
 
+
 @app.command()
 def run(
     sandbox: Annotated[bool, typer.Option(help="Time-skipping clock and throwaway data.")] = False,

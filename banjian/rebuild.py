@@ -1,9 +1,11 @@
-"""Rebuild the read models (cases, events, alerts) from the event log, beside the live ones.
+"""Rebuild the read models fed by the events from the event log, beside the live ones.
 
 The event log is every case's history: the archived copy for closed cases,
 Temporal's for the others (listed through its visibility store), with an open
 case's newest events read by query. Each case's decided batches are applied
-by the projection's own code to shadow tables, which are then swapped in
+by the projection's own code to shadow copies of every table it writes
+(``projections.tables``: the cases, their events and alerts, the dashboard's
+rows and rollups, the deductions the events raise), which are then swapped in
 (``projections.shadow``); the API serves the old tables until then.
 """
 

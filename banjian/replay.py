@@ -85,9 +85,7 @@ class ReplayReport:
                 "archive": self.archive,
                 "events_pending_projection": self.pending,
                 "timeline": [s.as_json() for s in self.timeline],
-                "differences": [
-                    {**f.__dict__, "message": f.describe()} for f in self.findings
-                ],
+                "differences": [{**f.__dict__, "message": f.describe()} for f in self.findings],
             }
         )
         return body

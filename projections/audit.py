@@ -1,10 +1,12 @@
 """Check a case's read model against what its workflow decided.
 
 The decided batches are applied, with the projection's own ``apply_batch``,
-to temporary copies of ``cases``, ``case_events`` and ``alerts`` inside a
-transaction that is rolled back (so nothing is kept and no alert is
-announced); then those rows and the live ones are compared column by column.
-A column added to the read model later is compared without a change here.
+to temporary copies of every table it writes (``projections.tables``) inside
+a transaction that is rolled back (so nothing is kept, no alert is announced
+and no live row is locked); then the case's rows in ``cases``,
+``case_events`` and ``alerts`` and the live ones are compared column by
+column. A column added to the read model later is compared without a change
+here.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import asyncpg
 
 from projections.cases import apply_batch
 from projections.db import Conn
+from projections.tables import TABLES
 from workflows.model import Event, ProjectionBatch
 
-_TABLES = ("cases", "case_events", "alerts")
 _EVENT_FIELDS = ("type", "at", "actor", "data", "schema_version")
 # Written by the database at projection time, not decided by the workflow.
 _UNDECIDED = {"projected_at"}
@@ -52,7 +54,7 @@ async def compare_case(
     tr = conn.transaction()
     await tr.start()
     try:
-        for table in _TABLES:
+        for table in TABLES:
             await conn.execute(
                 f"create temp table {table} (like public.{table} including all) on commit drop"
             )
@@ -92,9 +94,7 @@ def _as_decided(row: asyncpg.Record, decided: dict[int, Event]) -> bool:
     e = decided.get(row["seq"])
     if e is None:
         return False
-    return (e.type, e.at, e.actor, e.data, e.schema_version) == tuple(
-        row[f] for f in _EVENT_FIELDS
-    )
+    return (e.type, e.at, e.actor, e.data, e.schema_version) == tuple(row[f] for f in _EVENT_FIELDS)
 
 
 def _table(

@@ -14,6 +14,7 @@ they are written once however often a batch arrives.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -180,13 +181,12 @@ def _add(deltas: Deltas, key: tuple[Any, ...], values: list[Any], sign: int) -> 
         total[i] += sign * v
 
 
-def _deltas(old: Contribution | None, new: Contribution) -> tuple[Deltas, Deltas, Deltas]:
+def _deltas(moves: Iterable[tuple[Contribution, int]]) -> tuple[Deltas, Deltas, Deltas]:
+    """What the rollups gain from contributions put in (``+1``) and taken out (``-1``)."""
     received: Deltas = {}
     completed: Deltas = {}
     handling: Deltas = {}
-    for c, sign in ((old, -1), (new, 1)):
-        if c is None:
-            continue
+    for c, sign in moves:
         for grain, period in _periods(c.received_on):
             _add(received, (grain, period, *c.received_key()), [1], sign)
         if c.completed_on is None:
@@ -248,11 +248,24 @@ async def apply_to_dashboard(conn: Conn, batch: ProjectionBatch) -> None:
         new.legal_on_time,
         new.handling_days,
     )
-    received, completed, handling = _deltas(old, new)
-    for sql, deltas in (
+    moves = [(new, 1)] if old is None else [(old, -1), (new, 1)]
+    await _add_to_rollups(conn, _deltas(moves))
+
+
+async def move_contributions(conn: Conn, out: list[Any], into: list[Any]) -> None:
+    """Take the contributions of some ``dash_cases`` rows out of the rollups and put those of
+    others in: how a rebuild's rollups follow the rows it carries over from the live ones."""
+    moves = [(Contribution.of_row(r), -1) for r in out]
+    moves += [(Contribution.of_row(r), 1) for r in into]
+    await _add_to_rollups(conn, _deltas(moves))
+
+
+async def _add_to_rollups(conn: Conn, deltas: tuple[Deltas, Deltas, Deltas]) -> None:
+    received, completed, handling = deltas
+    for sql, rows in (
         (_ADD_RECEIVED, received),
         (_ADD_COMPLETED, completed),
         (_ADD_HANDLING, handling),
     ):
-        if deltas:
-            await conn.execute(sql, *_columns(deltas))
+        if rows:
+            await conn.execute(sql, *_columns(rows))

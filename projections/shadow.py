@@ -1,12 +1,16 @@
 """Shadow read models: rebuilt beside the live ones, then swapped in by renaming, atomically.
 
-The shadow tables live in their own schema with the live tables' columns,
-constraints and index names. A connection whose search path starts there
-runs the projection's own ``apply_batch`` into them; the schema also holds a
-``pg_notify`` that does nothing, so rebuilt alerts are not announced to live
-listeners as new. The swap, in one transaction, first copies what the live
-projection wrote while the rebuild ran (cases touched since it began), then
-moves the live tables to ``projection_previous`` (kept until the next
+The shadow tables (every table ``apply_batch`` writes, ``projections.tables``)
+live in their own schema with the live tables' columns, constraints and index
+names. A connection whose search path starts there runs the projection's own
+``apply_batch`` into them, reading what it only reads (the calendar) from
+``public``; the schema also holds a ``pg_notify`` that does nothing, so rebuilt
+alerts are not announced to live listeners as new. The swap, in one
+transaction, first carries over what the rebuild cannot know: the rows of the
+cases the live projection wrote to while the rebuild ran (or that have no
+readable history), with the dashboard's rollups following them, and the rows
+no event writes (an alert of no case, a deduction entered by the director).
+It then moves the live tables to ``projection_previous`` (kept until the next
 rebuild, for comparison) and the shadow tables into ``public``. Readers keep
 reading the old tables until that transaction commits.
 """
@@ -17,12 +21,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from projections.dashboard import move_contributions
 from projections.db import Conn
+from projections.tables import NOT_FROM_EVENTS, PER_CASE, TABLES
 
 SHADOW = "projection_shadow"
 PREVIOUS = "projection_previous"
-TABLES = ("cases", "case_events", "alerts")
-SEARCH_PATH = f"{SHADOW}, pg_catalog"
+SEARCH_PATH = f"{SHADOW}, public, pg_catalog"
 
 _INDEXES = """
 select i.oid, i.relname as name, pg_get_indexdef(i.oid) as def
@@ -82,7 +87,7 @@ async def swap(conn: Conn, since: datetime) -> CarriedOver:
     async with conn.transaction():
         # Writers wait (a projection activity retries after); readers go on until commit.
         await conn.execute(
-            "lock table public.cases, public.case_events, public.alerts in exclusive mode"
+            f"lock table {', '.join(f'public.{t}' for t in TABLES)} in exclusive mode"
         )
         await conn.execute(
             "create temp table carried on commit drop as"
@@ -91,32 +96,56 @@ async def swap(conn: Conn, since: datetime) -> CarriedOver:
             " where s.case_id = p.case_id)",
             since,
         )
-        carried = "(select case_id from carried)"
-        await conn.execute(
-            f"insert into {SHADOW}.case_events select * from public.case_events"
-            f" where case_id in {carried} on conflict do nothing"
-        )
-        await conn.execute(
-            f"delete from {SHADOW}.cases s using public.cases p where s.case_id = p.case_id"
-            f" and s.case_id in {carried} and p.last_seq > s.last_seq"
-        )
-        await conn.execute(
-            f"insert into {SHADOW}.cases select * from public.cases"
-            f" where case_id in {carried} on conflict do nothing"
-        )
-        # The carried cases' alerts as the live projection has them, and alerts of no case
-        # (a missing holiday notice), which no history holds.
-        await conn.execute(f"delete from {SHADOW}.alerts where case_id in {carried}")
-        await conn.execute(
-            f"insert into {SHADOW}.alerts select * from public.alerts"
-            f" where case_id is null or case_id in {carried} on conflict do nothing"
-        )
+        await _carry_over(conn)
         touched = await conn.fetchval("select count(*) from carried where touched")
         unknown = await conn.fetch("select case_id from carried where not touched order by 1")
         await conn.execute(f"drop schema if exists {PREVIOUS} cascade")
         await conn.execute(f"create schema {PREVIOUS}")
         for table in TABLES:
+            owned = await conn.fetch(_OWNED_SEQUENCES, f"public.{table}")
+            for seq in owned:
+                await conn.execute(f"alter sequence public.{seq['name']} owned by none")
             await conn.execute(f"alter table public.{table} set schema {PREVIOUS}")
             await conn.execute(f"alter table {SHADOW}.{table} set schema public")
+            for seq in owned:
+                await conn.execute(
+                    f"alter sequence public.{seq['name']} owned by public.{table}.{seq['col']}"
+                )
         await conn.execute(f"drop schema {SHADOW} cascade")
     return CarriedOver(touched, [r["case_id"] for r in unknown])
+
+
+async def _carry_over(conn: Conn) -> None:
+    """The carried cases' rows as the live projection has them, and the rows of no event."""
+    carried = "(select case_id from carried)"
+    # Every name below is qualified but the rollups', which are the shadow's.
+    await conn.execute(f"set local search_path = {SEARCH_PATH}")
+    # The rollups first, while the shadow still has its own rows of those cases.
+    await move_contributions(
+        conn,
+        await conn.fetch(f"select * from {SHADOW}.dash_cases where case_id in {carried}"),
+        await conn.fetch(f"select * from public.dash_cases where case_id in {carried}"),
+    )
+    for table in PER_CASE:
+        from_events = f"not ({NOT_FROM_EVENTS.get(table, 'false')})"
+        await conn.execute(
+            f"delete from {SHADOW}.{table} where case_id in {carried} and {from_events}"
+        )
+        await conn.execute(
+            f"insert into {SHADOW}.{table} select * from public.{table}"
+            f" where case_id in {carried} and {from_events}"
+        )
+    for table, not_from_events in NOT_FROM_EVENTS.items():
+        await conn.execute(
+            f"insert into {SHADOW}.{table} select * from public.{table} where {not_from_events}"
+        )
+
+
+# A serial column's sequence moves with its table: it is kept in ``public`` for the new one.
+_OWNED_SEQUENCES = """
+select s.relname as name, a.attname as col
+from pg_depend d
+join pg_class s on s.oid = d.objid and s.relkind = 'S'
+join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
+where d.refobjid = $1::regclass and d.deptype = 'a'
+"""

@@ -2,47 +2,58 @@
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-import asyncpg
+from temporalio.testing import WorkflowEnvironment
 
 from banjian.archiver import archive_pending
 from banjian.rebuild import rebuild_projections
 from banjian.replay import replay_case
+from banjian.temporal import build_worker
+from projections.db import LazyPool
+from projections.scores import ManualDeduction, record_deduction
+from projections.tables import TABLES
 from tests.banjian.conftest import Center
+from tests.conftest import TIMEZONE
+from tests.projections.read_models import read_models
 from tests.workflows.harness import act, meta
-from workflows.model import RequestMaterials, SupplyMaterials
+from workflows.model import CaseState, RequestMaterials, SupplyMaterials
 
-_SNAPSHOT = {
-    "cases": "select * from cases order by case_id",
-    "case_events": "select * from case_events order by case_id, seq",
-    "alerts": "select * from alerts order by alert_id",
-}
 _NAMES = """
-select 'index ' || indexname from pg_indexes where schemaname = 'public'
-  and tablename in ('cases', 'case_events', 'alerts')
+select 'index ' || indexname from pg_indexes
+  where schemaname = 'public' and tablename = any($1::text[])
 union all
 select 'constraint ' || conname from pg_constraint
-  where conrelid in ('public.cases'::regclass, 'public.case_events'::regclass,
-                     'public.alerts'::regclass)
+  where conrelid in (select ('public.' || t)::regclass from unnest($1::text[]) t)
 order by 1
 """
 
 
-async def _snapshot(pool: asyncpg.Pool) -> dict[str, list[dict[str, Any]]]:
-    tables = {}
-    for table, sql in _SNAPSHOT.items():
-        rows = [dict(r) for r in await pool.fetch(sql)]
-        for row in rows:
-            row.pop("projected_at", None)  # when it was written, not what
-        tables[table] = rows
-    return tables
+async def _archived_overdue_case(center: Center, env: WorkflowEnvironment) -> str:
+    """A case gone past its limit (alerts, a deduction by the system), closed and archived;
+    run on the time-skipping Temporal, so the rebuild reads it from the archive."""
+    db = LazyPool(center.dsn)
+    try:
+        queue = "ops-late-" + uuid.uuid4().hex[:8]
+        async with build_worker(env.client, queue, db, TIMEZONE):
+            late = Center(env.client, "", queue, center.dsn, center.pool)
+            h = await late.start()
+            s = await h.query("state", result_type=CaseState)
+            assert s.due_at is not None
+            await env.sleep(s.due_at - await env.get_current_time() + timedelta(days=1))
+            await late.close(h)
+            assert h.id in await archive_pending(env.client, center.pool)
+    finally:
+        await db.close()
+    return h.id
 
 
 async def test_a_rebuild_equals_the_live_projection_and_repairs_an_edited_row(
-    center: Center,
+    center: Center, time_skipping: tuple[WorkflowEnvironment, str]
 ) -> None:
+    overdue = await _archived_overdue_case(center, time_skipping[0])
     archived, closed = await center.start(), await center.start()
     await center.close(archived)
     await archive_pending(center.client, center.pool)
@@ -54,15 +65,34 @@ async def test_a_rebuild_equals_the_live_projection_and_repairs_an_edited_row(
     await act(resumed, "supply-materials", SupplyMaterials(meta(), ["application_form"]))
     for h in (archived, closed, paused, resumed):
         await center.projected(h)
-    # An alert of no case (a missing holiday notice) is in no history: it must survive.
+    # An alert of no case (a missing holiday notice) and a deduction the director entered are
+    # in no history: they must survive.
     await center.pool.execute(
         "insert into alerts (alert_id, kind, level, raised_at)"
         " values ('notice-2099', 'notice_missing', 'ops', now())"
     )
-    live = await _snapshot(center.pool)
-    names = await center.pool.fetch(_NAMES)
+    finding = ManualDeduction(
+        "minzheng", "complaint_upheld", date(2026, 3, 20), 1, "投诉属实", resumed.id, "director"
+    )
+    entered = await record_deduction(center.pool, finding)
+    live = await read_models(center.pool)
+    assert any(r["case_id"] == overdue for r in live["score_deductions"])
+    names = await center.pool.fetch(_NAMES, TABLES)
+    # Edited by hand: an event, a deduction the system recorded, the rollups; and a deduction
+    # claimed to be the system's that no event raised.
     await center.pool.execute(
         "update case_events set actor = 'mallory' where case_id = $1 and seq = 2", resumed.id
+    )
+    await center.pool.execute(
+        "update score_deductions set points = 50 where case_id = $1 and recorded_by = 'system'",
+        overdue,
+    )
+    await center.pool.execute("update dash_received set n = n + 1 where grain = 'm'")
+    await center.pool.execute(
+        "insert into score_deductions (window_code, month, on_day, kind, points, case_id,"
+        " recorded_by) values ('minzheng', '2099-01-01', '2099-01-02', 'case_overdue', 2, $1,"
+        " 'system')",
+        paused.id,
     )
 
     seen: list[tuple[int, int]] = []
@@ -70,8 +100,10 @@ async def test_a_rebuild_equals_the_live_projection_and_repairs_an_edited_row(
         center.client, center.dsn, center.queue, lambda done, total: seen.append((done, total))
     )
 
-    assert await _snapshot(center.pool) == live
-    assert await center.pool.fetch(_NAMES) == names
+    assert await read_models(center.pool) == live
+    assert await center.pool.fetch(_NAMES, TABLES) == names
+    kept = await center.pool.fetchrow("select * from score_deductions where id = $1", entered)
+    assert kept is not None and kept["recorded_by"] == "director" and kept["case_id"] == resumed.id
     assert summary.from_archive >= 1 and summary.from_temporal >= 3
     assert summary.lag == 0 and summary.carried is not None and summary.carried.unknown == []
     assert seen[-1] == (summary.from_archive + summary.from_temporal,) * 2
