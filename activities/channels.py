@@ -53,6 +53,8 @@ class AlertMessage:
     text: str  # several lines; never applicant personal data
     raised_at: datetime
     url: str | None = None  # link to the case page
+    # The first-asker (首问责任人), who stays accountable through every transfer.
+    first_receiver: str | None = None
 
     def __post_init__(self) -> None:
         if self.raised_at.tzinfo is None:
@@ -143,18 +145,19 @@ def _build(
 ) -> tuple[str, dict[str, str], bytes]:
     headers = {"Content-Type": "application/json"}
     if channel.kind == "webhook":
-        body = _dump(
-            {
-                "alert_id": message.alert_id,
-                "case_id": message.case_id,
-                "kind": message.kind,
-                "level": message.level,
-                "title": message.title,
-                "text": message.text,
-                "raised_at": message.raised_at.isoformat(),
-                "url": message.url,
-            }
-        )
+        fields: dict[str, Any] = {
+            "alert_id": message.alert_id,
+            "case_id": message.case_id,
+            "kind": message.kind,
+            "level": message.level,
+            "title": message.title,
+            "text": message.text,
+            "raised_at": message.raised_at.isoformat(),
+            "url": message.url,
+        }
+        if message.first_receiver is not None:
+            fields["first_receiver"] = message.first_receiver
+        body = _dump(fields)
         timestamp = str(int(at.timestamp()))
         headers["X-Banjian-Timestamp"] = timestamp
         headers["X-Banjian-Alert-Id"] = message.alert_id

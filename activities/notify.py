@@ -17,6 +17,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.channels import AlertMessage, deliver
+from projections.cases import FirstReceiver, first_receiver_of
 from projections.db import LazyPool
 from projections.notifications import channels_for, delivered_channels, record_attempt
 from workflows.model import AlertNotice
@@ -27,7 +28,9 @@ _KIND = {"warning": "办件预警", "overdue": "办件超期", "escalation": "�
 _LEVEL = {"window_head": "窗口负责人", "director": "中心主任", "discipline": "纪检监察"}
 
 
-def message_for(n: AlertNotice, tz: ZoneInfo) -> AlertMessage:
+def message_for(
+    n: AlertNotice, tz: ZoneInfo, first_receiver: FirstReceiver | None = None
+) -> AlertMessage:
     due = n.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if n.due_at else "—"
     lines = [
         f"办件编号：{n.case_id}",
@@ -36,6 +39,8 @@ def message_for(n: AlertNotice, tz: ZoneInfo) -> AlertMessage:
         f"办结期限：{due}",
         f"通知对象：{_LEVEL.get(n.level.value, n.level.value)}",
     ]
+    if first_receiver is not None:
+        lines.insert(3, f"首问责任人：{first_receiver.name}（{first_receiver.staff_id}）")
     return AlertMessage(
         alert_id=n.alert_id,
         case_id=n.case_id,
@@ -44,6 +49,7 @@ def message_for(n: AlertNotice, tz: ZoneInfo) -> AlertMessage:
         title=f"{_KIND.get(n.kind, n.kind)}：{n.case_id} {n.service_name}",
         text="\n".join(lines),
         raised_at=n.raised_at,
+        first_receiver=first_receiver.staff_id if first_receiver is not None else None,
     )
 
 
@@ -57,7 +63,8 @@ class Notifier:
         pool = await self._pool.get()
         channels = await channels_for(pool, notice.level.value)
         done = await delivered_channels(pool, notice.alert_id)
-        message = message_for(notice, self._tz)
+        # The first-asker stays on every notice of the case, whoever holds it now (首问负责制).
+        message = message_for(notice, self._tz, await first_receiver_of(pool, notice.case_id))
         retry_later = False
         async with httpx.AsyncClient() as client:
             for channel_id, config in channels:

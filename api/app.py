@@ -19,6 +19,7 @@ from api.routers import (
     cases,
     catalog,
     dashboard,
+    leave,
     notices,
     ops,
     pages,
@@ -77,5 +78,6 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(dashboard.router, prefix=PREFIX)
     app.include_router(notices.router, prefix=PREFIX)
+    app.include_router(leave.router, prefix=PREFIX)
     pages.install(app)  # the supervisors' page at / and /dashboard
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from zoneinfo import ZoneInfo
 
 import structlog
 import uvicorn
@@ -11,6 +12,7 @@ import uvicorn
 from api.app import create_app
 from api.context import AppContext
 from banjian.archiver import run_archiver
+from banjian.leave import run_leave_keeper
 from banjian.settings import Settings
 from banjian.stack import SHUTDOWN_GRACE_SECONDS
 from banjian.temporal import build_worker, connect
@@ -31,10 +33,12 @@ async def run_worker(settings: Settings, address: str, dsn: str) -> None:
         async with build_worker(client, settings.task_queue, db, settings.timezone):
             log.info("worker.started", task_queue=settings.task_queue, temporal=address)
             archiver = asyncio.create_task(run_archiver(client, db))
+            leave = asyncio.create_task(run_leave_keeper(client, db, ZoneInfo(settings.timezone)))
             try:
                 await stop.wait()
             finally:
                 archiver.cancel()
+                leave.cancel()
     finally:
         await db.close()
     log.info("worker.stopped")

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 import uvicorn
@@ -36,6 +37,7 @@ from banjian.embedded import (
     free_port,
     test_server_path,
 )
+from banjian.leave import run_leave_keeper, system_clock
 from banjian.settings import Settings
 from banjian.temporal import build_worker, connect
 from projections.center import center_is_loaded, create_token, load_center, load_directory
@@ -203,6 +205,9 @@ async def run_stack(settings: Settings, *, sandbox: bool) -> None:
         info = StackInfo(dsn, client.service_client.config.target_host, api_url, ui_url, sandbox)
         stack_file = settings.data_dir / STACK_FILE
         archiver = asyncio.create_task(run_archiver(client, db))
+        # Leaves start and end on the center's days; in the sandbox, on the sandbox's clock.
+        now = env.get_current_time if env is not None else system_clock
+        leave = asyncio.create_task(run_leave_keeper(client, db, ZoneInfo(settings.timezone), now))
         try:
             async with build_worker(client, settings.task_queue, db, settings.timezone):
                 serving = asyncio.create_task(server.serve())
@@ -220,6 +225,7 @@ async def run_stack(settings: Settings, *, sandbox: bool) -> None:
                 await serving
         finally:
             archiver.cancel()
+            leave.cancel()
             if not sandbox:
                 stack_file.unlink(missing_ok=True)
             await pool.close()

@@ -134,11 +134,30 @@ async def case_events(
 
 
 @dataclasses.dataclass(frozen=True)
+class FirstReceiver:
+    staff_id: str
+    name: str
+
+
+async def first_receiver_of(
+    conn: asyncpg.Connection | asyncpg.Pool, case_id: str
+) -> FirstReceiver | None:
+    """The case's first-asker (首问责任人) with their name; None before the case is projected."""
+    row = await conn.fetchrow(
+        "select c.first_receiver, coalesce(s.name, c.first_receiver) as name from cases c"
+        " left join staff s on s.id = c.first_receiver where c.case_id = $1",
+        case_id,
+    )
+    return FirstReceiver(row["first_receiver"], row["name"]) if row is not None else None
+
+
+@dataclasses.dataclass(frozen=True)
 class CaseFilter:
     status: str | None = None
     window: str | None = None
     overdue: bool | None = None
     assignee: str | None = None
+    first_receiver: str | None = None
 
 
 async def list_cases(
@@ -164,6 +183,8 @@ async def list_cases(
         where.append(f"overdue = {arg(filters.overdue)}")
     if filters.assignee is not None:
         where.append(f"assignee = {arg(filters.assignee)}")
+    if filters.first_receiver is not None:
+        where.append(f"first_receiver = {arg(filters.first_receiver)}")
     if after is not None:
         # Descending on all three: false < true, so an urgent page is followed by the rest.
         urgent, at, case_id = after

@@ -87,13 +87,14 @@ async def list_all(
     window: str | None = None,
     overdue: bool | None = None,
     assignee: str | None = None,
+    first_receiver: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> CaseList:
     after = _decode_cursor(cursor) if cursor else None
     rows = await list_cases(
         ctx.pool,
-        CaseFilter(status.value if status else None, window, overdue, assignee),
+        CaseFilter(status.value if status else None, window, overdue, assignee, first_receiver),
         limit + 1,
         after,
     )

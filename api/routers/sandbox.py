@@ -1,8 +1,9 @@
 """The sandbox: tokens without sign-in and a clock that staff can move forward.
 
 Mounted only by ``banjian run --sandbox``, where Temporal is the time-skipping
-test server. Moving the clock fires every timer due in between, and answers
-only once the events those timers raised are in the read model.
+test server. Moving the clock fires every timer due in between, starts and ends
+the leaves whose days came, and answers only once the events raised are in the
+read model.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import BaseModel, Field, model_validator
 from api.context import AppContext
 from api.deps import Context
 from api.errors import ApiError, not_found, validation_error
+from api.routers.leave import keeper
 from api.schemas import StaffOut, Strict
 from projections.center import create_token
 from workflows.model import Pending, Role
@@ -103,6 +105,7 @@ async def advance(body: Advance, ctx: Context) -> ClockOut:
     assert ctx.sandbox is not None
     delta = timedelta(hours=body.hours) if body.hours else timedelta(days=body.days or 0)
     await ctx.sandbox.sleep(delta)
+    await keeper(ctx).run_due()  # leaves whose day came start or end before the answer
     now = await ctx.sandbox.get_current_time()
     await _settle(ctx, now)
     return ClockOut(now=now.astimezone(ctx.directory_tz))

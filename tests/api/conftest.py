@@ -31,7 +31,20 @@ class Api:
         return {"Authorization": f"Bearer {self.tokens[staff]}"}
 
 
-STAFF = ("mz-a", "mz-b", "mz-head", "sb-a", "director", "ops", "gt-a")
+STAFF = (
+    "mz-a",
+    "mz-b",
+    "mz-head",
+    "sb-a",
+    "director",
+    "ops",
+    "gt-a",
+    "wj-a",
+    "wj-b",
+    "wj-head",
+    "cl-a",
+    "cl-head",
+)
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -1,0 +1,184 @@
+"""Staff leave (请假/外出): registered by the window head; the B post covers the A post (AB岗)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.cases import request_hash
+from api.context import AppContext
+from api.deps import Context, CurrentStaff, IdempotencyKey
+from api.errors import ApiError, forbidden, not_found, validation_error
+from api.schemas import Strict
+from banjian.leave import LeaveKeeper, LeaveRefused, system_clock
+from projections import leave as store
+from projections.center import StaffMember
+from projections.leave import Leave
+from workflows.model import Role
+
+router = APIRouter(tags=["leave"])
+
+
+class LeaveIn(Strict):
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True)
+
+    first: dt.date = Field(alias="from")
+    last: dt.date = Field(alias="to")
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class TakeoverOut(BaseModel):
+    case_id: str
+    takeover_seq: int | None
+    taken_at: dt.datetime
+    # null while the B post holds the case; handed_back | kept | closed | moved | not_taken
+    outcome: str | None
+    why: str | None
+    handback_seq: int | None
+    settled_at: dt.datetime | None
+
+
+class LeaveOut(BaseModel):
+    id: int
+    staff_id: str
+    staff_name: str
+    window: str
+    cover_staff: str
+    first: dt.date = Field(serialization_alias="from")
+    last: dt.date = Field(serialization_alias="to")
+    reason: str
+    status: str  # upcoming | current | ended
+    registered_by: str
+    registered_at: dt.datetime
+    returned_on: dt.date | None
+    returned_by: str | None
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    takeovers: list[TakeoverOut]
+
+
+def keeper(ctx: AppContext) -> LeaveKeeper:
+    now = ctx.sandbox.get_current_time if ctx.sandbox is not None else system_clock
+    return LeaveKeeper(ctx.client, ctx.pool, ctx.directory_tz, now)
+
+
+def _out(leave: Leave, ctx: AppContext) -> LeaveOut:
+    tz = ctx.directory_tz
+
+    def local(at: dt.datetime | None) -> dt.datetime | None:
+        return at.astimezone(tz) if at is not None else None
+
+    status = "ended" if leave.ended_at else "current" if leave.started_at else "upcoming"
+    return LeaveOut(
+        id=leave.id,
+        staff_id=leave.staff_id,
+        staff_name=leave.staff_name,
+        window=leave.window,
+        cover_staff=leave.cover_staff,
+        first=leave.from_day,
+        last=leave.to_day,
+        reason=leave.reason,
+        status=status,
+        registered_by=leave.registered_by,
+        registered_at=leave.registered_at.astimezone(tz),
+        returned_on=leave.returned_on,
+        returned_by=leave.returned_by,
+        started_at=local(leave.started_at),
+        ended_at=local(leave.ended_at),
+        takeovers=[
+            TakeoverOut(
+                case_id=t.case_id,
+                takeover_seq=t.takeover_seq,
+                taken_at=t.taken_at.astimezone(tz),
+                outcome=t.outcome,
+                why=t.why,
+                handback_seq=t.handback_seq,
+                settled_at=local(t.settled_at),
+            )
+            for t in leave.takeovers
+        ],
+    )
+
+
+def _staff(ctx: AppContext, staff_id: str) -> StaffMember:
+    member = ctx.directory.staff.get(staff_id)
+    if member is None:
+        raise not_found("staff", staff_id)
+    return member
+
+
+def _may_manage(by: StaffMember, member: StaffMember) -> None:
+    """The head of the staff member's window, or the director."""
+    if by.role is Role.DIRECTOR:
+        return
+    if by.role is not Role.WINDOW_HEAD or by.window != member.window:
+        raise forbidden(f"only the head of window {member.window!r} or the director may do this")
+
+
+@router.post("/staff/{staff_id}/leave", status_code=201, response_model=LeaveOut)
+async def register_leave(
+    staff_id: str,
+    body: LeaveIn,
+    ctx: Context,
+    staff: CurrentStaff,
+    idempotency_key: IdempotencyKey = None,
+) -> LeaveOut:
+    _may_manage(staff, _staff(ctx, staff_id))
+    body_hash = request_hash({"staff_id": staff_id, **body.model_dump(mode="json")})
+    k = keeper(ctx)
+    if idempotency_key is not None:
+        earlier = await store.leave_by_key(ctx.pool, staff.id, idempotency_key)
+        if earlier is not None:
+            if earlier.request_hash != body_hash:
+                raise ApiError(
+                    409,
+                    "idempotency_conflict",
+                    "this Idempotency-Key was already used with a different request",
+                )
+            started = await k.start(earlier.id)
+            return _out(started or earlier, ctx)
+    try:
+        leave = await k.register(
+            ctx.directory,
+            staff_id,
+            body.first,
+            body.last,
+            body.reason,
+            staff,
+            idempotency_key,
+            body_hash,
+        )
+    except LeaveRefused as err:
+        raise validation_error(str(err)) from None
+    return _out(leave, ctx)
+
+
+@router.get("/staff/{staff_id}/leave", response_model=list[LeaveOut])
+async def leave_of(staff_id: str, ctx: Context, _: CurrentStaff) -> list[LeaveOut]:
+    _staff(ctx, staff_id)
+    return [_out(x, ctx) for x in await store.leaves_of(ctx.pool, staff_id)]
+
+
+@router.get("/leave", response_model=list[LeaveOut])
+async def current_leave(ctx: Context, _: CurrentStaff, window: str | None = None) -> list[LeaveOut]:
+    """Leave running now or to come, for one window or every one."""
+    today = await keeper(ctx).today()
+    return [_out(x, ctx) for x in await store.current_and_upcoming(ctx.pool, window, today)]
+
+
+@router.post("/staff/{staff_id}/leave/{leave_id}/end", response_model=LeaveOut)
+async def end_leave(staff_id: str, leave_id: int, ctx: Context, staff: CurrentStaff) -> LeaveOut:
+    """A is back early: the cases the B post has not acted on go back to A."""
+    _may_manage(staff, _staff(ctx, staff_id))
+    leave = await store.get_leave(ctx.pool, leave_id)
+    if leave is None or leave.staff_id != staff_id:
+        raise not_found("leave", str(leave_id))
+    k = keeper(ctx)
+    if not await store.mark_returned(ctx.pool, leave_id, await k.today(), staff.id):
+        raise ApiError(409, "invalid_transition", f"leave {leave_id} has already ended")
+    ended = await k.end(leave_id)
+    assert ended is not None
+    return _out(ended, ctx)
