@@ -29,8 +29,10 @@ FULL_MARKS = 100
 SYSTEM = "system"
 
 DEDUCTIONS: dict[str, int] = {
-    "case_overdue": 2,  # a case past its promised limit
+    "case_overdue": 2,  # a case past its promised (or legal) limit
     "notice_breach": 2,  # the one-time notice missed or given late
+    "signoff_overdue": 2,  # a department late with its sign-off of a joint case
+    "late_return": 2,  # a return later than 3 working days after receipt
     "late_arrival": 1,  # 迟到
     "early_leave": 2,  # 早退
     "absence_half_day": 5,  # 旷工半天
@@ -40,14 +42,20 @@ DEDUCTIONS: dict[str, int] = {
     "internal_notice": 20,  # 被机关通报批评
     "higher_notice": 50,  # 被上级有关部门通报批评
 }
-AUTOMATIC = ("case_overdue", "notice_breach")
+AUTOMATIC = ("case_overdue", "notice_breach", "signoff_overdue", "late_return")
 MANUAL = tuple(k for k in DEDUCTIONS if k not in AUTOMATIC)
 
 
 def deduction_of(event: Event) -> str | None:
-    """The deduction an event of a case raises, if any."""
+    """The deduction an event of a case raises, if any. A late higher authority (an upward
+    case's own clock) is not the center's to answer for."""
     if event.type == "deadline.overdue":
-        return "case_overdue"
+        clock = str(event.data.get("clock", "promised"))
+        if clock.startswith("signoff:"):
+            return "signoff_overdue"
+        return None if clock == "upward" else "case_overdue"
+    if event.type == "case.returned" and event.data.get("late_return"):
+        return "late_return"
     if event.type == "notice.overdue" or (
         event.type == "materials.requested" and event.data.get("late_notice")
     ):
@@ -73,7 +81,7 @@ async def record_case_deductions(
             day = e.at.astimezone(tz).date()
             await conn.execute(
                 _INSERT,
-                window,
+                e.data.get("window") or window,  # a late department answers for itself
                 day.replace(day=1),
                 day,
                 kind,
