@@ -38,6 +38,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "case.escalated": ("逐级督办", "case escalated"),
     "notice.overdue": ("一次性告知超时", "one-time notice overdue"),
     "alert.acknowledged": ("督办已确认", "alert acknowledged"),
+    "case.withdrawn": ("申请人撤回", "case withdrawn"),
+    "case.urgent": ("列为急办件", "designated urgent"),
+    "case.assigned": ("不管件指定承办", "orphan matter assigned"),
+    "case.forwarded": ("上报上级机关", "forwarded to the higher authority"),
+    "case.chased": ("催办上级机关", "higher authority chased"),
+    "upward.decided": ("上级机关作出决定", "higher authority decided"),
+    "return.review_requested": ("申请复核退件", "review of the return requested"),
+    "return.confirmed": ("维持退件", "return confirmed"),
+    "case.reopened": ("撤销退件、重新办理", "case reopened"),
+    "return.final": ("复核期满、退件生效", "return final"),
 }
 
 # clock: (中文, English); ``signoff:<department>`` is built from its prefix.
@@ -46,9 +56,10 @@ CLOCKS: dict[str, tuple[str, str]] = {
     "legal": ("法定时限", "legal limit"),
     "notice": ("一次性告知时限", "one-time notice limit"),
     "signoff": ("会签时限", "sign-off limit"),
+    "upward": ("上级办理时限", "higher authority's limit"),
 }
 # The clock of an event's ``due_at`` when its data names none.
-CLOCK_OF_TYPE: dict[str, str] = {"notice.overdue": "notice"}
+CLOCK_OF_TYPE: dict[str, str] = {"notice.overdue": "notice", "case.forwarded": "upward"}
 # Other data keys that carry a clock's new limit.
 CLOCK_KEYS: dict[str, str] = {"notice_due_at": "notice", "legal_due_at": "legal"}
 PROMISED = "promised"
