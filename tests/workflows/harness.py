@@ -96,6 +96,11 @@ async def state_of(handle: WorkflowHandle[Any, Any]) -> CaseState:
     return state
 
 
+async def events_of(handle: WorkflowHandle[Any, Any]) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = await handle.query("events", result_type=list[dict[str, Any]])
+    return events
+
+
 async def event_types(handle: WorkflowHandle[Any, Any]) -> list[str]:
     events = await handle.query("events", result_type=list[dict[str, Any]])
     return [e["type"] for e in events]

@@ -17,6 +17,7 @@ from tests.workflows.harness import (
     WORKING,
     act,
     event_types,
+    events_of,
     meta,
     rejection_code,
     service,
@@ -56,11 +57,6 @@ async def refused(handle: WorkflowHandle[Any, Any], name: str, arg: object) -> s
         await act(handle, name, arg)
     assert await event_types(handle) == before  # a refused action records nothing
     return rejection_code(err.value)
-
-
-async def events_of(handle: WorkflowHandle[Any, Any]) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = await handle.query("events", result_type=list[dict[str, Any]])
-    return events
 
 
 async def test_the_one_time_notice_names_everything_at_once_and_asks_again_only_for_defects(

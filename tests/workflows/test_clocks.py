@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.harness import (
@@ -17,6 +17,7 @@ from tests.workflows.harness import (
     HEAD,
     WORKING,
     act,
+    events_of,
     meta,
     rejection_code,
     service,
@@ -41,11 +42,6 @@ from workflows.model import (
 )
 
 RAISED = ("deadline.warning", "deadline.overdue", "case.escalated")
-
-
-async def events_of(handle: WorkflowHandle[Any, Any]) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = await handle.query("events", result_type=list[dict[str, Any]])
-    return events
 
 
 def raised(events: list[dict[str, Any]]) -> Counter[tuple[str, str, str]]:
