@@ -14,7 +14,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 from workflows.model import AlertNotice, OfficeInstantRequest, ProjectionBatch
-from workflows.record import COMPUTE_TIMEOUT, CaseRecord
+from workflows.record import COMPUTE_TIMEOUT
+from workflows.thresholds import CaseThresholds
 
 # Channels are retried with backoff for up to three days; every attempt is recorded.
 _DELIVERY_RETRY = RetryPolicy(
@@ -32,7 +33,7 @@ _PROJECT_RETRY = RetryPolicy(
 )
 
 
-class CaseLoops(CaseRecord):
+class CaseLoops(CaseThresholds):
     async def _project_loop(self) -> None:
         while True:
             await workflow.wait_condition(
