@@ -47,9 +47,11 @@ async def db(postgres: EmbeddedPostgres) -> AsyncIterator[LazyPool]:
     await pool.close()
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture(scope="module")
 async def time_skipping(db: LazyPool) -> AsyncIterator[tuple[WorkflowEnvironment, str]]:
-    """A time-skipping Temporal with a case worker on its own task queue."""
+    """A time-skipping Temporal with a case worker on its own task queue, one per test module:
+    its clock is shared by every workflow on it, so each module starts from a quiet server
+    rather than skipping through the open cases of every module before it."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(test_server_path()),
         data_converter=pydantic_data_converter,

@@ -72,7 +72,7 @@ async def api(
     await pool.close()
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture(scope="module")
 async def sandbox_app(
     postgres: EmbeddedPostgres, time_skipping: tuple[WorkflowEnvironment, str]
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
