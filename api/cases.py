@@ -25,9 +25,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.context import AppContext
 from api.errors import ApiError, not_found
 from projections.center import StaffMember
+from workflows.actions import ActionMeta
 from workflows.case import CaseWorkflow
 from workflows.model import (
-    ActionMeta,
     Actor,
     Applicant,
     CaseInput,

@@ -18,7 +18,8 @@ from temporalio.service import RPCError
 from activities.notice import HolidayNotice
 from projections.alerts import settle_notice_missing
 from projections.calendar import add_closure, import_notice
-from workflows.model import ActionMeta, Actor, CaseState, Recalculate
+from workflows.actions import ActionMeta, Recalculate
+from workflows.model import Actor, CaseState
 
 log = structlog.get_logger(__name__)
 

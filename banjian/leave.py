@@ -31,7 +31,8 @@ from projections import leave as store
 from projections.center import Directory, StaffMember
 from projections.db import LazyPool
 from projections.leave import Leave
-from workflows.model import ActionMeta, CaseState, Event, Reassign, Role, Status
+from workflows.actions import ActionMeta, Reassign
+from workflows.model import CaseState, Event, Role, Status
 
 log = structlog.get_logger(__name__)
 

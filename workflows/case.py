@@ -16,18 +16,10 @@ from typing import Any
 from temporalio import workflow
 
 from workflows import rules
-from workflows.center import REVIEW_PERIOD, CenterRules
-from workflows.model import (
+from workflows.actions import (
     AcknowledgeAlert,
-    CaseInput,
-    CaseState,
     Complete,
-    Deadline,
-    Event,
     Extend,
-    Kind,
-    Outcome,
-    Pending,
     Reassign,
     Recalculate,
     RecordSignoff,
@@ -35,13 +27,23 @@ from workflows.model import (
     RequestSignoff,
     Resume,
     Return,
-    Review,
-    Signoff,
     StartReview,
-    Status,
-    Supply,
     SupplyMaterials,
     Suspend,
+)
+from workflows.center import REVIEW_PERIOD, CenterRules
+from workflows.model import (
+    CaseInput,
+    CaseState,
+    Deadline,
+    Event,
+    Kind,
+    Outcome,
+    Pending,
+    Review,
+    Signoff,
+    Status,
+    Supply,
 )
 from workflows.record import CLOCKS_PATCH, LEDGER_PATCH, LEGAL, Acting, iso
 

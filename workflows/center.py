@@ -12,24 +12,18 @@ from datetime import timedelta
 from temporalio import workflow
 
 from workflows import rules
-from workflows.loops import CaseLoops
-from workflows.model import (
+from workflows.actions import (
     Assign,
-    CaseState,
     Chase,
-    ClockSpec,
-    ClocksRequest,
-    Deadline,
     DecideReview,
     DesignateUrgent,
     Forward,
-    Outcome,
     RecordDecision,
     RequestReview,
-    Status,
-    Upward,
     Withdraw,
 )
+from workflows.loops import CaseLoops
+from workflows.model import CaseState, ClockSpec, ClocksRequest, Deadline, Outcome, Status, Upward
 from workflows.record import COMPUTE_TIMEOUT, UPWARD, Acting, iso
 
 

@@ -15,8 +15,8 @@ from typing import Any
 from temporalio import workflow
 
 from workflows import rules
+from workflows.actions import ActionMeta
 from workflows.model import (
-    ActionMeta,
     Alert,
     AlertLevel,
     CaseInput,

@@ -9,31 +9,24 @@ from __future__ import annotations
 
 from temporalio.exceptions import ApplicationError
 
-from workflows.model import (
+from workflows.actions import (
     AcknowledgeAlert,
-    Actor,
-    AlertLevel,
     Assign,
-    CaseState,
     Chase,
     Complete,
     DecideReview,
     DesignateUrgent,
-    Event,
     Extend,
     Forward,
-    Kind,
-    Outcome,
     Reassign,
     RecordDecision,
     RecordSignoff,
     RequestMaterials,
     RequestReview,
     RequestSignoff,
-    Role,
-    Status,
     Suspend,
 )
+from workflows.model import Actor, AlertLevel, CaseState, Event, Kind, Outcome, Role, Status
 
 # Where each action may be taken. Anything else is an invalid transition.
 ALLOWED: dict[str, frozenset[Status]] = {

@@ -18,7 +18,8 @@ from api.schemas import AlertOut, Strict
 from projections.alerts import AlertFilter, alert_json, get_alert, list_alerts
 from projections.center import StaffMember
 from projections.notifications import active_channels, add_channel, deactivate_channel
-from workflows.model import AcknowledgeAlert, ActionMeta, Role
+from workflows.actions import AcknowledgeAlert, ActionMeta
+from workflows.model import Role
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 

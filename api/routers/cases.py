@@ -39,8 +39,9 @@ from api.schemas import (
     SuspendIn,
 )
 from projections.cases import CaseFilter, case_events, get_case, list_cases
-from workflows import model
-from workflows.model import ActionMeta, Applicant, Role
+from workflows import actions, model
+from workflows.actions import ActionMeta
+from workflows.model import Applicant, Role
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -188,52 +189,56 @@ def _action(name: str, body_type: type[BaseModel], build: Builder) -> None:
     )
 
 
-def _assign(body: AssignIn, meta: ActionMeta, ctx: Any) -> model.Assign:
+def _assign(body: AssignIn, meta: ActionMeta, ctx: Any) -> actions.Assign:
     target = ctx.directory.staff.get(body.to_staff)
     if target is None or target.role not in (Role.CLERK, Role.WINDOW_HEAD):
         raise validation_error(f"{body.to_staff!r} is not a clerk or window head")
-    return model.Assign(meta, target.id, target.window, body.days, body.reason)
+    return actions.Assign(meta, target.id, target.window, body.days, body.reason)
 
 
-def _reassign(body: ReassignIn, meta: ActionMeta, ctx: Any) -> model.Reassign:
+def _reassign(body: ReassignIn, meta: ActionMeta, ctx: Any) -> actions.Reassign:
     target = ctx.directory.staff.get(body.to_staff)
     if target is None or target.role not in (Role.CLERK, Role.WINDOW_HEAD):
         raise validation_error(f"{body.to_staff!r} is not a clerk or window head")
-    return model.Reassign(meta, target.id, target.window, body.reason)
+    return actions.Reassign(meta, target.id, target.window, body.reason)
 
 
 _action(
     "request-materials",
     RequestMaterialsIn,
-    lambda b, m, _: model.RequestMaterials(m, b.missing, b.note, b.defective),
+    lambda b, m, _: actions.RequestMaterials(m, b.missing, b.note, b.defective),
 )
 _action(
-    "supply-materials", SupplyMaterialsIn, lambda b, m, _: model.SupplyMaterials(m, b.materials)
+    "supply-materials", SupplyMaterialsIn, lambda b, m, _: actions.SupplyMaterials(m, b.materials)
 )
-_action("start-review", Empty, lambda b, m, _: model.StartReview(m))
-_action("request-signoff", RequestSignoffIn, lambda b, m, _: model.RequestSignoff(m, b.departments))
+_action("start-review", Empty, lambda b, m, _: actions.StartReview(m))
+_action(
+    "request-signoff", RequestSignoffIn, lambda b, m, _: actions.RequestSignoff(m, b.departments)
+)
 _action(
     "signoff",
     SignoffIn,
-    lambda b, m, _: model.RecordSignoff(m, b.department, b.decision, b.comment),
+    lambda b, m, _: actions.RecordSignoff(m, b.department, b.decision, b.comment),
 )
-_action("complete", CompleteIn, lambda b, m, _: model.Complete(m, model.Outcome(b.outcome), b.note))
-_action("return", ReturnIn, lambda b, m, _: model.Return(m, b.reason))
+_action(
+    "complete", CompleteIn, lambda b, m, _: actions.Complete(m, model.Outcome(b.outcome), b.note)
+)
+_action("return", ReturnIn, lambda b, m, _: actions.Return(m, b.reason))
 _action("reassign", ReassignIn, _reassign)
-_action("extend", ExtendIn, lambda b, m, _: model.Extend(m, b.days, b.reason, b.clock))
-_action("suspend", SuspendIn, lambda b, m, _: model.Suspend(m, b.reason, b.expected_days))
-_action("resume", Empty, lambda b, m, _: model.Resume(m))
-_action("withdraw", ReasonIn, lambda b, m, _: model.Withdraw(m, b.reason))
-_action("designate-urgent", ReasonIn, lambda b, m, _: model.DesignateUrgent(m, b.reason))
+_action("extend", ExtendIn, lambda b, m, _: actions.Extend(m, b.days, b.reason, b.clock))
+_action("suspend", SuspendIn, lambda b, m, _: actions.Suspend(m, b.reason, b.expected_days))
+_action("resume", Empty, lambda b, m, _: actions.Resume(m))
+_action("withdraw", ReasonIn, lambda b, m, _: actions.Withdraw(m, b.reason))
+_action("designate-urgent", ReasonIn, lambda b, m, _: actions.DesignateUrgent(m, b.reason))
 _action("assign", AssignIn, _assign)
-_action("forward", ForwardIn, lambda b, m, _: model.Forward(m, b.authority, b.reference, b.days))
-_action("chase", ChaseIn, lambda b, m, _: model.Chase(m, b.note))
+_action("forward", ForwardIn, lambda b, m, _: actions.Forward(m, b.authority, b.reference, b.days))
+_action("chase", ChaseIn, lambda b, m, _: actions.Chase(m, b.note))
 _action(
     "record-decision",
     DecisionIn,
-    lambda b, m, _: model.RecordDecision(m, b.decision, b.reference, b.note),
+    lambda b, m, _: actions.RecordDecision(m, b.decision, b.reference, b.note),
 )
-_action("request-review", ReasonIn, lambda b, m, _: model.RequestReview(m, b.reason))
+_action("request-review", ReasonIn, lambda b, m, _: actions.RequestReview(m, b.reason))
 _action(
-    "decide-review", ReviewDecisionIn, lambda b, m, _: model.DecideReview(m, b.decision, b.note)
+    "decide-review", ReviewDecisionIn, lambda b, m, _: actions.DecideReview(m, b.decision, b.note)
 )

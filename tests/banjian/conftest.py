@@ -17,15 +17,9 @@ from projections.db import LazyPool, create_pool
 from tests.conftest import TIMEZONE, eventually, new_case_id
 from tests.databases import new_database
 from tests.workflows.harness import CALENDAR, CLERK, act, meta, service
+from workflows.actions import Complete, StartReview
 from workflows.case import CaseWorkflow
-from workflows.model import (
-    Applicant,
-    CaseInput,
-    CaseState,
-    Complete,
-    Outcome,
-    StartReview,
-)
+from workflows.model import Applicant, CaseInput, CaseState, Outcome
 
 
 @dataclass

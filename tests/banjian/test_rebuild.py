@@ -19,7 +19,8 @@ from tests.banjian.conftest import Center
 from tests.conftest import TIMEZONE
 from tests.projections.read_models import read_models
 from tests.workflows.harness import act, meta
-from workflows.model import CaseState, RequestMaterials, SupplyMaterials
+from workflows.actions import RequestMaterials, SupplyMaterials
+from workflows.model import CaseState
 
 _NAMES = """
 select 'index ' || indexname from pg_indexes

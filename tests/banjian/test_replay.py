@@ -16,7 +16,7 @@ from projections.db import LazyPool
 from tests.banjian.conftest import Center
 from tests.conftest import TIMEZONE
 from tests.workflows.harness import act, meta
-from workflows.model import RequestMaterials, SupplyMaterials
+from workflows.actions import RequestMaterials, SupplyMaterials
 
 TZ = ZoneInfo("Asia/Shanghai")
 

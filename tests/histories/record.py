@@ -29,38 +29,40 @@ from banjian.embedded import EmbeddedPostgres, free_port, test_server_path
 from banjian.temporal import build_worker
 from projections.db import LazyPool, connect
 from projections.migrate import migrate
-from workflows.case import CaseWorkflow
-from workflows.model import (
+from workflows.actions import (
     AcknowledgeAlert,
     ActionMeta,
-    Actor,
-    Applicant,
     Assign,
-    CaseInput,
-    CaseState,
     Chase,
-    ClockPolicy,
     Complete,
     DecideReview,
     DesignateUrgent,
     Extend,
     Forward,
-    Kind,
-    Material,
-    OfficeCalendar,
-    Outcome,
     RecordDecision,
     RecordSignoff,
     RequestMaterials,
     RequestReview,
     RequestSignoff,
     Return,
-    Role,
-    ServiceSnapshot,
     StartReview,
-    Supply,
     SupplyMaterials,
     Withdraw,
+)
+from workflows.case import CaseWorkflow
+from workflows.model import (
+    Actor,
+    Applicant,
+    CaseInput,
+    CaseState,
+    ClockPolicy,
+    Kind,
+    Material,
+    OfficeCalendar,
+    Outcome,
+    Role,
+    ServiceSnapshot,
+    Supply,
 )
 
 HERE = Path(__file__).parent

@@ -10,9 +10,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.calendar import OfficeHours, WorkingCalendar
 from tests.conftest import new_case_id
+from workflows.actions import ActionMeta
 from workflows.case import CaseWorkflow
 from workflows.model import (
-    ActionMeta,
     Actor,
     Applicant,
     CaseInput,

@@ -27,24 +27,20 @@ from tests.workflows.harness import (
     start,
     state_of,
 )
-from workflows.model import (
-    Actor,
+from workflows.actions import (
     Complete,
     Extend,
-    Kind,
-    Outcome,
     Reassign,
     RecordSignoff,
     RequestMaterials,
     RequestSignoff,
     Resume,
     Return,
-    Role,
     StartReview,
-    Status,
     SupplyMaterials,
     Suspend,
 )
+from workflows.model import Actor, Kind, Outcome, Role, Status
 
 
 async def test_promised_case_runs_from_intake_to_completion_with_events_in_order(

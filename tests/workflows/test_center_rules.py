@@ -24,29 +24,24 @@ from tests.workflows.harness import (
     start,
     state_of,
 )
-from workflows.model import (
-    Actor,
+from workflows.actions import (
     Assign,
     Chase,
     Complete,
     DecideReview,
     DesignateUrgent,
     Forward,
-    Kind,
-    Outcome,
     RecordDecision,
     RecordSignoff,
     RequestMaterials,
     RequestReview,
     RequestSignoff,
     Return,
-    Role,
-    ServiceSnapshot,
     StartReview,
-    Status,
     SupplyMaterials,
     Withdraw,
 )
+from workflows.model import Actor, Kind, Outcome, Role, ServiceSnapshot, Status
 
 GUOTU_CLERK = Actor("gt-a", Role.CLERK, "guotu")
 

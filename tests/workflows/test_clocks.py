@@ -24,22 +24,16 @@ from tests.workflows.harness import (
     start,
     state_of,
 )
-from workflows.model import (
+from workflows.actions import (
     AcknowledgeAlert,
-    Actor,
-    AlertLevel,
-    ClockPolicy,
     Extend,
-    Kind,
     RecordSignoff,
     RequestMaterials,
     RequestSignoff,
-    Role,
-    Rung,
     StartReview,
-    Supply,
     SupplyMaterials,
 )
+from workflows.model import Actor, AlertLevel, ClockPolicy, Kind, Role, Rung, Supply
 
 RAISED = ("deadline.warning", "deadline.overdue", "case.escalated")
 

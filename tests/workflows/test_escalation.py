@@ -24,7 +24,8 @@ from tests.workflows.harness import (
     start,
     state_of,
 )
-from workflows.model import AcknowledgeAlert, Actor, AlertLevel, Return, StartReview
+from workflows.actions import AcknowledgeAlert, Return, StartReview
+from workflows.model import Actor, AlertLevel
 
 
 async def _overdue(env: WorkflowEnvironment, handle: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.harness import WORKING, act, event_types, meta, start, state_of
-from workflows.model import RequestMaterials
+from workflows.actions import RequestMaterials
 
 
 async def test_no_notice_within_five_working_days_is_recorded_once_as_a_breach(

@@ -17,7 +17,7 @@ from projections.notifications import add_channel, attempts
 from tests.conftest import eventually
 from tests.receiver import Receiver
 from tests.workflows.harness import WORKING, act, meta, service, start, state_of
-from workflows.model import StartReview
+from workflows.actions import StartReview
 
 SECRET = "whsec-test-only"
 

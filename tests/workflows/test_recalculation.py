@@ -27,7 +27,7 @@ from tests.workflows.harness import (
     service,
     start,
 )
-from workflows.model import Recalculate, RequestMaterials, SupplyMaterials
+from workflows.actions import Recalculate, RequestMaterials, SupplyMaterials
 
 
 @pytest_asyncio.fixture

@@ -19,12 +19,10 @@ from tests.workflows.harness import (
     state_of,
 )
 from workflows import rules
-from workflows.model import (
+from workflows.actions import (
     Complete,
     DesignateUrgent,
     Extend,
-    Kind,
-    Outcome,
     Reassign,
     RecordSignoff,
     RequestMaterials,
@@ -36,6 +34,7 @@ from workflows.model import (
     Suspend,
     Withdraw,
 )
+from workflows.model import Kind, Outcome
 
 FORBIDDEN: list[tuple[str, str, Any]] = [
     ("received", "supply-materials", SupplyMaterials(meta(), ["photo"])),
