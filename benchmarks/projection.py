@@ -22,7 +22,6 @@ Row counts are checked after every run; a wrong count aborts the benchmark.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import platform
 import statistics
@@ -38,7 +37,7 @@ from typing import Any
 import asyncpg
 
 from banjian.embedded import EmbeddedPostgres, free_port
-from projections.cases import _UPSERT_CASE, apply_batch
+from projections.cases import UPSERT_CASE, apply_batch, case_row
 from projections.db import connect
 from projections.migrate import migrate
 from workflows.model import (
@@ -48,7 +47,6 @@ from workflows.model import (
     Kind,
     Outcome,
     ProjectionBatch,
-    Signoff,
     Status,
 )
 
@@ -164,24 +162,6 @@ def build_workload(prefix: str, cases: int) -> Workload:
     return Workload(prefix, cases, batches, singles)
 
 
-def _case_args(s: CaseState) -> list[Any]:
-    """The upsert's parameters, as ``apply_batch`` passes them."""
-    signoffs = [_signoff_json(x) for x in s.signoffs]
-    return [
-        s.case_id, s.service_code, s.service_name, s.window, s.kind.value, s.status.value,
-        s.outcome.value if s.outcome else None, s.urgent, s.received_at, s.due_at, s.warn_at,
-        s.paused, s.suspended, s.overdue, s.warned, s.assignee, s.first_receiver,
-        s.applicant.name, s.applicant.id_number, s.applicant.phone, s.materials,
-        s.materials_missing, signoffs, s.completed_at, s.last_seq,
-    ]  # fmt: skip
-
-
-def _signoff_json(signoff: Signoff) -> dict[str, Any]:
-    row = dataclasses.asdict(signoff)
-    row["at"] = signoff.at.isoformat() if signoff.at else None
-    return row
-
-
 async def write_per_event(conn: asyncpg.Connection, w: Workload) -> None:
     """The baseline: one transaction per event, one INSERT for it, one case-row upsert."""
     for case_id, e, state in w.singles:
@@ -190,7 +170,7 @@ async def write_per_event(conn: asyncpg.Connection, w: Workload) -> None:
                 _INSERT_ONE_EVENT,
                 case_id, e.seq, e.type, e.at, e.actor, e.data, e.schema_version,
             )  # fmt: skip
-            await conn.execute(_UPSERT_CASE, *_case_args(state))
+            await conn.execute(UPSERT_CASE, *case_row(state))
 
 
 async def write_batches(conn: asyncpg.Connection, w: Workload) -> None:

@@ -18,7 +18,7 @@ import asyncpg
 from projections.alerts import apply_alert_events
 from projections.dashboard import apply_to_dashboard
 from projections.db import Conn
-from workflows.model import ProjectionBatch
+from workflows.model import CaseState, ProjectionBatch
 
 _INSERT_EVENTS = """
 insert into case_events (case_id, seq, type, at, actor, data, schema_version)
@@ -28,7 +28,7 @@ from unnest($2::integer[], $3::text[], $4::timestamptz[], $5::text[], $6::text[]
 on conflict (case_id, seq) do nothing
 """
 
-_UPSERT_CASE = """
+UPSERT_CASE = """
 insert into cases (
     case_id, service_code, service_name, window_code, kind, status, outcome, urgent,
     received_at, due_at, warn_at, paused, suspended, overdue, warned, assignee, first_receiver,
@@ -68,42 +68,46 @@ async def apply_batch(conn: Conn, batch: ProjectionBatch) -> None:
             [json.dumps(e.data, ensure_ascii=False) for e in ev],
             [e.schema_version for e in ev],
         )
-        await conn.execute(
-            _UPSERT_CASE,
-            s.case_id,
-            s.service_code,
-            s.service_name,
-            s.window,
-            s.kind.value,
-            s.status.value,
-            s.outcome.value if s.outcome else None,
-            s.urgent,
-            s.received_at,
-            s.due_at,
-            s.warn_at,
-            s.paused,
-            s.suspended,
-            s.overdue,
-            s.warned,
-            s.assignee,
-            s.first_receiver,
-            s.applicant.name,
-            s.applicant.id_number,
-            s.applicant.phone,
-            s.materials,
-            s.materials_missing,
-            [_signoff_json(x) for x in s.signoffs],
-            s.completed_at,
-            s.last_seq,
-            s.provisional,
-            s.legal_due_at,
-            s.legal_overdue,
-            _as_json(s.upward),
-            _as_json(s.review),
-            s.return_by,
-        )
+        await conn.execute(UPSERT_CASE, *case_row(s))
         await apply_alert_events(conn, batch.case_id, s.window, ev)
         await apply_to_dashboard(conn, batch)
+
+
+def case_row(s: CaseState) -> list[Any]:
+    """The current-state row's parameters for ``UPSERT_CASE``, in its column order."""
+    return [
+        s.case_id,
+        s.service_code,
+        s.service_name,
+        s.window,
+        s.kind.value,
+        s.status.value,
+        s.outcome.value if s.outcome else None,
+        s.urgent,
+        s.received_at,
+        s.due_at,
+        s.warn_at,
+        s.paused,
+        s.suspended,
+        s.overdue,
+        s.warned,
+        s.assignee,
+        s.first_receiver,
+        s.applicant.name,
+        s.applicant.id_number,
+        s.applicant.phone,
+        s.materials,
+        s.materials_missing,
+        [_signoff_json(x) for x in s.signoffs],
+        s.completed_at,
+        s.last_seq,
+        s.provisional,
+        s.legal_due_at,
+        s.legal_overdue,
+        _as_json(s.upward),
+        _as_json(s.review),
+        s.return_by,
+    ]
 
 
 def _signoff_json(signoff: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -9,7 +10,7 @@ import asyncpg
 import pytest
 
 from banjian.embedded import EmbeddedPostgres
-from projections.cases import apply_batch, case_events, get_case
+from projections.cases import UPSERT_CASE, apply_batch, case_events, case_row, get_case
 from projections.db import connect
 from tests.conftest import new_case_id
 from workflows.model import (
@@ -95,3 +96,8 @@ async def test_a_batch_that_fails_midway_writes_nothing(postgres: EmbeddedPostgr
         assert await case_events(conn, cid) == []
     finally:
         await conn.close()
+
+
+def test_the_case_row_has_a_value_for_every_column_of_the_upsert() -> None:
+    placeholders = {int(n) for n in re.findall(r"\$(\d+)", UPSERT_CASE)}
+    assert placeholders == set(range(1, len(case_row(state("c", 1, Status.RECEIVED))) + 1))
