@@ -82,6 +82,11 @@ WHILE_SUSPENDED = frozenset(
 # Recounting a limit changes no decision: the director or ops may ask for it.
 RECOUNTERS = frozenset({Role.DIRECTOR, Role.OPS})
 
+# What an orphan matter (不管件) accepts before the director gives it a window and a limit.
+BEFORE_ASSIGNMENT = frozenset(
+    {"assign", "withdraw", "return", "designate-urgent", "acknowledge-alert", "reassign"}
+)
+
 DIRECTOR_ONLY = frozenset({"extend", "designate-urgent", "assign", "decide-review"})
 
 
@@ -150,6 +155,8 @@ def check_transition(action: str, state: CaseState) -> None:
         raise invalid_transition(action, state, "only an immediate case completes without review")
     if action == "request-signoff" and state.kind is not Kind.JOINT:
         raise invalid_transition(action, state, "sign-off is for joint cases")
+    if state.kind is Kind.ORPHAN and state.due_at is None and action not in BEFORE_ASSIGNMENT:
+        raise invalid_transition(action, state, "the director assigns the matter first")
 
 
 def known_materials(codes: list[str], catalog: set[str], what: str) -> None:

@@ -30,7 +30,9 @@ from workflows.actions import (
     Complete,
     DecideReview,
     DesignateUrgent,
+    Extend,
     Forward,
+    Recalculate,
     RecordDecision,
     RecordSignoff,
     RequestMaterials,
@@ -203,6 +205,14 @@ async def test_an_orphan_matter_is_assigned_by_the_director_and_completed(
     h = await start(time_skipping, ORPHAN, [])
     s = await state_of(h)
     assert s.due_at is None and s.kind is Kind.ORPHAN
+    # Nothing is counted or handled before the director assigns it.
+    for name, arg in (
+        ("start-review", StartReview(meta(zonghe))),
+        ("request-materials", RequestMaterials(meta(zonghe), ["photo"])),
+        ("extend", Extend(meta(DIRECTOR), 2, "延期")),
+        ("recalculate", Recalculate(meta(DIRECTOR), "日历变更")),
+    ):
+        assert await refused(h, name, arg) == "invalid_transition"
     assign = Assign(meta(zonghe), "gt-a", "guotu", 3, "涉及宅基地纠纷，由国土村建窗口牵头")
     assert await refused(h, "assign", assign) == "forbidden"
     s = await act(h, "assign", Assign(meta(DIRECTOR), "gt-a", "guotu", 3, "由国土村建牵头"))
