@@ -95,6 +95,9 @@ async def list_alerts(
         where.append("acked_at is null")
     elif filters.status == "acked":
         where.append("acked_at is not null")
+    if filters.level is None:
+        # The center's own alerts (no case) are listed when asked for: ``level=ops``.
+        where.append("case_id is not null")
     for column, value in (("level", filters.level), ("window_code", filters.window)):
         if value is not None:
             args.append(value)

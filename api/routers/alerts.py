@@ -96,7 +96,8 @@ async def _acknowledge_center_alert(alert_id: str, ctx: Context, staff: StaffMem
 
 @router.get("/stream")
 async def stream(request: Request, ctx: Context, token: str | None = None) -> StreamingResponse:
-    """Server-sent events, one ``alert`` event per new alert (``?token=`` for EventSource)."""
+    """Server-sent events, one ``alert`` event per new alert of a case, one ``center_alert``
+    per alert of the center itself (``?token=`` for EventSource)."""
     header = request.headers.get("authorization") or (f"Bearer {token}" if token else None)
     await get_staff(ctx, header)
 
@@ -112,7 +113,9 @@ async def stream(request: Request, ctx: Context, token: str | None = None) -> St
                 row = await get_alert(ctx.pool, alert_id)
                 if row is not None:
                     body = _out(row, ctx.directory_tz).model_dump_json()
-                    yield f"event: alert\nid: {alert_id}\ndata: {body}\n\n"
+                    # The contract's ``alert`` events are a case's; the center's own differ.
+                    event = "alert" if row["case_id"] is not None else "center_alert"
+                    yield f"event: {event}\nid: {alert_id}\ndata: {body}\n\n"
 
     return StreamingResponse(
         events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
