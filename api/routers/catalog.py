@@ -6,12 +6,15 @@ from fastapi import APIRouter
 
 from api.deps import Context, CurrentStaff
 from api.schemas import MaterialOut, ServiceOut, StaffOut
+from workflows.model import Kind
 
 router = APIRouter(tags=["catalog"])
 
 
 @router.get("/services", response_model=list[ServiceOut])
-async def services(ctx: Context, _: CurrentStaff) -> list[ServiceOut]:
+async def services(ctx: Context, _: CurrentStaff, orphan: bool = False) -> list[ServiceOut]:
+    """The published catalog (事项清单). The entry orphan matters (不管件) are taken in under is
+    no published service: it is listed with ``?orphan=true``."""
     d = ctx.directory
     return [
         ServiceOut(
@@ -28,6 +31,7 @@ async def services(ctx: Context, _: CurrentStaff) -> list[ServiceOut]:
             departments=s.departments,
         )
         for s in d.services.values()
+        if (s.kind is Kind.ORPHAN) == orphan
     ]
 
 
