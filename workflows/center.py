@@ -26,6 +26,9 @@ from workflows.loops import CaseLoops
 from workflows.model import CaseState, ClockSpec, ClocksRequest, Deadline, Outcome, Status, Upward
 from workflows.record import COMPUTE_TIMEOUT, UPWARD, Acting, iso
 
+# How long an applicant has to ask the director to review a return (calendar days).
+REVIEW_PERIOD = timedelta(days=15)
+
 
 class CenterRules(CaseLoops):
     @workflow.update(name="withdraw")
@@ -208,7 +211,3 @@ class CenterRules(CaseLoops):
     def _v_decide(self, a: DecideReview) -> None:
         if self._precheck("decide-review", a.meta):
             rules.check_review_decision(a, self._state)
-
-
-# How long an applicant has to ask for a review of a return (counted in days).
-REVIEW_PERIOD = timedelta(days=15)
