@@ -17,11 +17,9 @@ from temporalio import workflow
 
 from workflows import rules
 from workflows.actions import (
-    AcknowledgeAlert,
     Complete,
     Extend,
     Reassign,
-    Recalculate,
     RecordSignoff,
     RequestMaterials,
     RequestSignoff,
@@ -46,6 +44,7 @@ from workflows.model import (
     Supply,
 )
 from workflows.record import CLOCKS_PATCH, LEDGER_PATCH, LEGAL, Acting, iso
+from workflows.supervision import Supervision
 
 # Missing materials are named in one notice within 5 working days (行政许可法 Art. 32).
 NOTICE_DAYS = 5
@@ -54,11 +53,10 @@ NOTICE_PATCH = "notice-clock"
 REJECT_PATCH = "rejection-returns-to-lead"
 # A returned case stays open for the applicant's review request.
 REVIEW_PATCH = "return-review"
-WARNING_ACK_PATCH = "warning-ack-keeps-climb"
 
 
 @workflow.defn(name="CaseWorkflow")
-class CaseWorkflow(CenterRules):
+class CaseWorkflow(CenterRules, Supervision):
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:
         super().__init__(inp)
@@ -133,79 +131,6 @@ class CaseWorkflow(CenterRules):
             next_threshold_at=upcoming[1] if upcoming else None,
             closed=self._finished(),
         )
-
-    # -- supervisors -------------------------------------------------------
-
-    @workflow.update(name="acknowledge-alert")
-    async def acknowledge_alert(self, a: AcknowledgeAlert) -> CaseState:
-        async with Acting(self, a.meta, lambda: self._v_ack(a)) as act:
-            if not act:
-                return self._state
-            alert = next(x for x in self._state.alerts if x.id == a.alert_id)
-            alert.acked_at, alert.acked_by = workflow.now(), a.meta.actor.staff_id
-            # Acknowledging the breach stops the climb; a warning's acknowledgement did too
-            # before WARNING_ACK_PATCH, and still does in those cases' histories.
-            if alert.kind != "warning" or not workflow.patched(WARNING_ACK_PATCH):
-                self._ladder = [r for r in self._ladder if r[2] != alert.clock]
-                self._timers_changed = True
-            self._emit_by(
-                a.meta,
-                "alert.acknowledged",
-                alert_id=alert.id,
-                kind=alert.kind,
-                level=alert.level.value,
-            )
-        return self._state
-
-    @acknowledge_alert.validator
-    def _v_ack(self, a: AcknowledgeAlert) -> None:
-        alert = next((x for x in self._state.alerts if x.id == a.alert_id), None)
-        # A late department's alert is its own window's to acknowledge.
-        department = alert.window if alert is not None else None
-        if self._precheck("acknowledge-alert", a.meta, department):
-            rules.check_acknowledgement(a, self._state)
-
-    @workflow.update(name="recalculate")
-    async def recalculate(self, a: Recalculate) -> CaseState:
-        """The calendar changed: count the limit again; an event only if it moved."""
-        async with Acting(self, a.meta, lambda: self._v_recalc(a)) as act:
-            if not act:
-                return self._state
-            s = self._state
-            before, legal_before = s.due_at, s.legal_due_at
-            signoffs_before = {x.department: x.due_at for x in s.signoffs}
-            deadline = await self._recount()
-            legal = self._legal.due_at if self._legal is not None else None
-            if any(x.due_at is not None for x in s.signoffs):
-                await self._count_signoffs()
-            signoffs = {
-                x.department: iso(x.due_at)
-                for x in s.signoffs
-                if x.due_at != signoffs_before[x.department]
-            }
-            if deadline.due_at != before or legal != legal_before or signoffs:
-                self._set_deadline(deadline)
-                clocks: dict[str, Any] = {}
-                if legal is not None:
-                    clocks = {"legal_due_at_before": iso(legal_before), "legal_due_at": iso(legal)}
-                if signoffs:
-                    clocks["signoff_due_at"] = signoffs
-                self._emit_by(
-                    a.meta,
-                    "deadline.recalculated",
-                    reason=a.reason,
-                    due_at_before=iso(before),
-                    due_at=iso(deadline.due_at),
-                    paused_office_seconds=deadline.paused_office_seconds,
-                    provisional=s.provisional,
-                    **clocks,
-                )
-        return self._state
-
-    @recalculate.validator
-    def _v_recalc(self, a: Recalculate) -> None:
-        if self._precheck("recalculate", a.meta):
-            rules.written_reason(a.reason, "a recalculation")
 
     # -- staff actions -----------------------------------------------------
 
