@@ -39,6 +39,7 @@ from api.schemas import (
     SuspendIn,
 )
 from projections.cases import CaseFilter, case_events, get_case, list_cases
+from projections.center import StaffMember
 from workflows import actions, model
 from workflows.actions import ActionMeta
 from workflows.model import Applicant, Role
@@ -189,17 +190,21 @@ def _action(name: str, body_type: type[BaseModel], build: Builder) -> None:
     )
 
 
-def _assign(body: AssignIn, meta: ActionMeta, ctx: Any) -> actions.Assign:
-    target = ctx.directory.staff.get(body.to_staff)
+def _handler(staff_id: str, ctx: Any) -> StaffMember:
+    """Who a case is handed to: a clerk or a window head of the center."""
+    target: StaffMember | None = ctx.directory.staff.get(staff_id)
     if target is None or target.role not in (Role.CLERK, Role.WINDOW_HEAD):
-        raise validation_error(f"{body.to_staff!r} is not a clerk or window head")
-    return actions.Assign(meta, target.id, target.window, body.days, body.reason)
+        raise validation_error(f"{staff_id!r} is not a clerk or window head")
+    return target
+
+
+def _assign(body: AssignIn, meta: ActionMeta, ctx: Any) -> actions.Assign:
+    target = _handler(body.to_staff, ctx)
+    return actions.Assign(meta, target.id, target.window or "", body.days, body.reason)
 
 
 def _reassign(body: ReassignIn, meta: ActionMeta, ctx: Any) -> actions.Reassign:
-    target = ctx.directory.staff.get(body.to_staff)
-    if target is None or target.role not in (Role.CLERK, Role.WINDOW_HEAD):
-        raise validation_error(f"{body.to_staff!r} is not a clerk or window head")
+    target = _handler(body.to_staff, ctx)
     return actions.Reassign(meta, target.id, target.window, body.reason)
 
 
