@@ -98,7 +98,7 @@ def case_row(s: CaseState) -> list[Any]:
         s.applicant.phone,
         s.materials,
         s.materials_missing,
-        [_signoff_json(x) for x in s.signoffs],
+        [_as_json(x) for x in s.signoffs],
         s.completed_at,
         s.last_seq,
         s.provisional,
@@ -110,13 +110,12 @@ def case_row(s: CaseState) -> list[Any]:
     ]
 
 
-def _signoff_json(signoff: Any) -> dict[str, Any]:
-    row = dataclasses.asdict(signoff)
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
-
-
 def _as_json(value: Any) -> dict[str, Any] | None:
-    return None if value is None else _signoff_json(value)
+    """A dataclass of the state (a sign-off, an upward case, a review) as its JSON column."""
+    if value is None:
+        return None
+    row = dataclasses.asdict(value)
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
 
 
 async def get_case(conn: asyncpg.Connection | asyncpg.Pool, case_id: str) -> asyncpg.Record | None:
