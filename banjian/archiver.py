@@ -16,7 +16,7 @@ import structlog
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from banjian.history import decode, events_json
+from banjian.history import decode, events_json, history_json
 from projections.archive import append
 from projections.db import LazyPool
 
@@ -59,7 +59,8 @@ async def archive_case(client: Client, pool: asyncpg.Pool, case_id: str) -> bool
     closed_at = closed_at or description.close_time
     if closed_at is None:
         return False
-    entry = await append(pool, case_id, closed_at, history.to_json(), events_json(record.events))
+    events = events_json(record.events)
+    entry = await append(pool, case_id, closed_at, history_json(history), events)
     if entry is None:
         return False
     log.info(

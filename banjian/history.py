@@ -35,6 +35,24 @@ _CLOSING_EVENTS = {
 }
 
 
+def history_json(history: WorkflowHistory) -> str:
+    """The history as JSON with every object's keys sorted.
+
+    Protobuf maps (a payload's metadata, for one) keep no fixed order, so two
+    fetches of the same closed history can serialise differently; this text is
+    the same for the same history, which is what the archive hashes.
+    """
+    return json.dumps(history.to_json_dict(), sort_keys=True, ensure_ascii=False, indent=1)
+
+
+def same_history(history: WorkflowHistory, archived_json: str) -> bool:
+    """Whether the archived JSON holds exactly this history, whatever its key order."""
+    try:
+        return bool(json.loads(archived_json) == history.to_json_dict())
+    except ValueError:
+        return False
+
+
 class CaseNotFound(Exception):
     """Neither Temporal nor the archive has a history for the case."""
 

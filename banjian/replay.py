@@ -21,7 +21,14 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from api.presenters import mask
-from banjian.history import CaseHistory, decode, load_history, with_live_tail
+from banjian.history import (
+    CaseHistory,
+    decode,
+    history_json,
+    load_history,
+    same_history,
+    with_live_tail,
+)
 from banjian.timeline import Step, build_timeline, format_step
 from projections.archive import ArchiveEntry, entry_problems, sha256
 from projections.audit import Difference, compare_case
@@ -155,8 +162,8 @@ def _archive_findings(history: CaseHistory) -> list[Finding]:
         return []
     position = str(entry.position)
     found = [Finding("altered_archive", position, None, p, None) for p in entry_problems(entry)]
-    if history.source == "temporal" and history.history.to_json() != entry.history:
-        kept = sha256(history.history.to_json())
+    if history.source == "temporal" and not same_history(history.history, entry.history):
+        kept = sha256(history_json(history.history))
         found.append(Finding("altered_archive", position, "history", kept, entry.history_sha256))
     return found
 
