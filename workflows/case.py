@@ -6,6 +6,10 @@ anything is recorded; the handler re-checks under a lock, because another
 action may have been accepted while it waited. Every change is a domain event
 with a ``seq``; a projector loop hands new events to an activity that writes
 the read model, and a timer loop raises the warning and the breach on time.
+
+The contract's core actions are here; the rest live in mixins named for what they
+do: ``materials`` (one-time notice and supply), ``joint`` (departments' sign-off),
+``center`` (the center's own rules) and ``supervision`` (alerts and recounts).
 """
 
 from __future__ import annotations
@@ -20,16 +24,14 @@ from workflows.actions import (
     Complete,
     Extend,
     Reassign,
-    RecordSignoff,
-    RequestMaterials,
-    RequestSignoff,
     Resume,
     Return,
     StartReview,
-    SupplyMaterials,
     Suspend,
 )
 from workflows.center import REVIEW_PERIOD, CenterRules
+from workflows.joint import JointSignoff
+from workflows.materials import NOTICE_DAYS, NOTICE_PATCH, Materials
 from workflows.model import (
     CaseInput,
     CaseState,
@@ -39,24 +41,17 @@ from workflows.model import (
     Outcome,
     Pending,
     Review,
-    Signoff,
     Status,
-    Supply,
 )
 from workflows.record import CLOCKS_PATCH, LEDGER_PATCH, LEGAL, Acting, iso
 from workflows.supervision import Supervision
 
-# Missing materials are named in one notice within 5 working days (行政许可法 Art. 32).
-NOTICE_DAYS = 5
-NOTICE_PATCH = "notice-clock"
-# A department's rejection returns a joint case to the lead window at once.
-REJECT_PATCH = "rejection-returns-to-lead"
 # A returned case stays open for the applicant's review request.
 REVIEW_PATCH = "return-review"
 
 
 @workflow.defn(name="CaseWorkflow")
-class CaseWorkflow(CenterRules, Supervision):
+class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:
         super().__init__(inp)
@@ -134,72 +129,6 @@ class CaseWorkflow(CenterRules, Supervision):
 
     # -- staff actions -----------------------------------------------------
 
-    @workflow.update(name="request-materials")
-    async def request_materials(self, a: RequestMaterials) -> CaseState:
-        async with Acting(self, a.meta, lambda: self._v_request(a)) as act:
-            if not act:
-                return self._state
-            s = self._state
-            first = not any(e.type == "materials.requested" for e in self._events)
-            late = first and s.notice_due_at is not None and workflow.now() > s.notice_due_at
-            self._resume_to = s.status
-            s.status = Status.NEEDS_MATERIALS
-            s.materials_missing = sorted(set(a.missing))
-            self._emit_by(
-                a.meta,
-                "materials.requested",
-                missing=s.materials_missing,
-                note=a.note,
-                late_notice=late,
-                defective=a.defective,
-            )
-            self._notice_given()
-            self._pause(a.meta, "materials")
-        return self._state
-
-    @request_materials.validator
-    def _v_request(self, a: RequestMaterials) -> None:
-        if self._precheck("request-materials", a.meta):
-            rules.known_materials(a.missing, self._catalog, "a materials request")
-            asked = any(e.type == "materials.requested" for e in self._events)
-            rules.check_materials_request(a, self._state, asked)
-
-    @workflow.update(name="supply-materials")
-    async def supply_materials(self, a: SupplyMaterials) -> CaseState:
-        async with Acting(self, a.meta, lambda: self._v_supply(a)) as act:
-            if not act:
-                return self._state
-            s = self._state
-            s.materials = sorted(set(s.materials) | set(a.materials))
-            s.materials_missing = sorted(set(s.materials_missing) - set(a.materials))
-            self._emit_by(
-                a.meta,
-                "materials.supplied",
-                materials=sorted(set(a.materials)),
-                still_missing=s.materials_missing,
-            )
-            if not s.materials_missing:
-                self._notice_given()
-                s.status = self._resume_to
-                if self._restarts_on_supply():
-                    await self._restart(a.meta)
-                else:
-                    await self._resume(a.meta)
-        return self._state
-
-    def _restarts_on_supply(self) -> bool:
-        return (
-            self._inp.policy.on_supply is Supply.RESTART
-            and self._paused_since is not None
-            and not self._state.suspended
-            and workflow.patched(CLOCKS_PATCH)
-        )
-
-    @supply_materials.validator
-    def _v_supply(self, a: SupplyMaterials) -> None:
-        if self._precheck("supply-materials", a.meta):
-            rules.known_materials(a.materials, self._catalog, "a materials supply")
-
     @workflow.update(name="start-review")
     async def start_review(self, a: StartReview) -> CaseState:
         async with Acting(self, a.meta, lambda: self._v_start(a)) as act:
@@ -212,64 +141,6 @@ class CaseWorkflow(CenterRules, Supervision):
     @start_review.validator
     def _v_start(self, a: StartReview) -> None:
         self._precheck("start-review", a.meta)
-
-    @workflow.update(name="request-signoff")
-    async def request_signoff(self, a: RequestSignoff) -> CaseState:
-        async with Acting(self, a.meta, lambda: self._v_ask(a)) as act:
-            if not act:
-                return self._state
-            departments = list(dict.fromkeys(a.departments))
-            now = workflow.now()
-            self._state.signoffs = [Signoff(department=d, asked_at=now) for d in departments]
-            self._state.status = Status.JOINT_SIGNOFF
-            limits = {}
-            if workflow.patched(CLOCKS_PATCH):
-                await self._count_signoffs()
-                limits = {"due_at": {x.department: iso(x.due_at) for x in self._state.signoffs}}
-            self._emit_by(a.meta, "signoff.requested", departments=departments, **limits)
-        return self._state
-
-    @request_signoff.validator
-    def _v_ask(self, a: RequestSignoff) -> None:
-        if self._precheck("request-signoff", a.meta):
-            rules.check_signoff_request(a, self._inp.service.departments)
-
-    @workflow.update(name="signoff")
-    async def signoff(self, a: RecordSignoff) -> CaseState:
-        async with Acting(self, a.meta, lambda: self._v_sign(a)) as act:
-            if not act:
-                return self._state
-            entry = next(x for x in self._state.signoffs if x.department == a.department)
-            entry.decision, entry.at, entry.comment = a.decision, workflow.now(), a.comment
-            entry.by = a.meta.actor.staff_id
-            if entry.due_at is not None:  # its own clock stops (only cases counting one)
-                self._timers_changed = True
-            done = all(x.decision is not None for x in self._state.signoffs)
-            back = a.decision == "reject" and workflow.patched(REJECT_PATCH)
-            if back:
-                # A rejection returns the case to the lead window at once; the departments
-                # still to sign are no longer waited for.
-                for x in self._state.signoffs:
-                    if x.decision is None:
-                        x.due_at = None
-                self._timers_changed = True
-            if done or back:
-                self._state.status = Status.UNDER_REVIEW
-            self._emit_by(
-                a.meta,
-                "signoff.recorded",
-                department=a.department,
-                decision=a.decision,
-                comment=a.comment,
-                all_signed=done,
-                **({"returned_to_lead": True} if back else {}),
-            )
-        return self._state
-
-    @signoff.validator
-    def _v_sign(self, a: RecordSignoff) -> None:
-        if self._precheck("signoff", a.meta, department=a.department):
-            rules.check_signoff(a, self._state)
 
     @workflow.update(name="complete")
     async def complete(self, a: Complete) -> CaseState:

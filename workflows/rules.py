@@ -20,10 +20,7 @@ from workflows.actions import (
     Forward,
     Reassign,
     RecordDecision,
-    RecordSignoff,
-    RequestMaterials,
     RequestReview,
-    RequestSignoff,
     Suspend,
 )
 from workflows.model import Actor, AlertLevel, CaseState, Event, Kind, Outcome, Role, Status
@@ -175,26 +172,6 @@ def written_reason(text: str, what: str) -> None:
 # Each action's own checks, after authorization and the transition check.
 
 
-def check_signoff_request(a: RequestSignoff, joint_departments: list[str]) -> None:
-    if not a.departments:
-        raise validation_error("a sign-off request must name at least one department")
-    unknown = sorted(set(a.departments) - set(joint_departments))
-    if unknown:
-        raise validation_error(f"departments not part of this joint service: {', '.join(unknown)}")
-
-
-def check_signoff(a: RecordSignoff, state: CaseState) -> None:
-    if a.decision not in ("approve", "reject"):
-        raise validation_error("decision must be 'approve' or 'reject'")
-    entry = next((x for x in state.signoffs if x.department == a.department), None)
-    if entry is None:
-        raise validation_error(f"department {a.department!r} was not asked to sign off")
-    if entry.decision is not None:
-        raise invalid_transition(
-            "signoff", state, f"department {a.department!r} has already signed off"
-        )
-
-
 def check_completion(a: Complete, state: CaseState) -> None:
     if a.outcome not in (Outcome.APPROVED, Outcome.DENIED):
         raise validation_error("outcome must be 'approved' or 'denied'")
@@ -279,31 +256,6 @@ def check_acknowledgement(a: AcknowledgeAlert, state: CaseState) -> None:
 
 
 # -- the center's rules (kinds, one-time notice, returns) ---------------------
-
-
-def check_materials_request(a: RequestMaterials, state: CaseState, asked_before: bool) -> None:
-    """一次性告知: the first request names every material known to be missing; a later one
-    is only for materials supplied but found defective."""
-    if a.defective:
-        not_supplied = sorted(set(a.missing) - set(state.materials))
-        if not_supplied:
-            raise validation_error(
-                f"only supplied materials can be found defective: {', '.join(not_supplied)}"
-            )
-        return
-    if asked_before:
-        raise invalid_transition(
-            "request-materials",
-            state,
-            "the missing materials were already named in one notice (一次性告知);"
-            " a second request is only for materials supplied but found defective",
-        )
-    left_out = sorted(set(state.materials_missing) - set(a.missing))
-    if left_out:
-        raise validation_error(
-            "a materials request names every material known to be missing at once"
-            f" (一次性告知); left out: {', '.join(left_out)}"
-        )
 
 
 def check_urgent(a: DesignateUrgent, state: CaseState) -> None:
