@@ -2,7 +2,8 @@
 matters, upward cases, and the review of a return.
 
 Each is a staff action like those in ``workflows.case``: an update whose validator
-applies the rule (``workflows.rules``) and records nothing when it refuses.
+applies the rule (its check at the end of this module, after ``workflows.rules``
+authorizes the actor) and records nothing when it refuses.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from workflows import rules
 from workflows.actions import (
     Assign,
     Chase,
@@ -23,8 +23,18 @@ from workflows.actions import (
     Withdraw,
 )
 from workflows.loops import CaseLoops
-from workflows.model import CaseState, ClockSpec, ClocksRequest, Deadline, Outcome, Status, Upward
+from workflows.model import (
+    CaseState,
+    ClockSpec,
+    ClocksRequest,
+    Deadline,
+    Kind,
+    Outcome,
+    Status,
+    Upward,
+)
 from workflows.record import COMPUTE_TIMEOUT, UPWARD, Acting, iso
+from workflows.rules import invalid_transition, validation_error, written_reason
 
 # How long an applicant has to ask the director to review a return (calendar days).
 REVIEW_PERIOD = timedelta(days=15)
@@ -42,7 +52,7 @@ class CenterRules(CaseLoops):
     @withdraw.validator
     def _v_withdraw(self, a: Withdraw) -> None:
         if self._precheck("withdraw", a.meta):
-            rules.written_reason(a.reason, "a withdrawal")
+            written_reason(a.reason, "a withdrawal")
 
     @workflow.update(name="designate-urgent")
     async def designate_urgent(self, a: DesignateUrgent) -> CaseState:
@@ -66,7 +76,7 @@ class CenterRules(CaseLoops):
     @designate_urgent.validator
     def _v_urgent(self, a: DesignateUrgent) -> None:
         if self._precheck("designate-urgent", a.meta):
-            rules.check_urgent(a, self._state)
+            check_urgent(a, self._state)
 
     @workflow.update(name="assign")
     async def assign(self, a: Assign) -> CaseState:
@@ -95,7 +105,7 @@ class CenterRules(CaseLoops):
     @assign.validator
     def _v_assign(self, a: Assign) -> None:
         if self._precheck("assign", a.meta):
-            rules.check_assignment(a, self._state)
+            check_assignment(a, self._state)
 
     @workflow.update(name="forward")
     async def forward(self, a: Forward) -> CaseState:
@@ -125,7 +135,7 @@ class CenterRules(CaseLoops):
     @forward.validator
     def _v_forward(self, a: Forward) -> None:
         if self._precheck("forward", a.meta):
-            rules.check_forward(a, self._state)
+            check_forward(a, self._state)
 
     @workflow.update(name="chase")
     async def chase(self, a: Chase) -> CaseState:
@@ -139,7 +149,7 @@ class CenterRules(CaseLoops):
     @chase.validator
     def _v_chase(self, a: Chase) -> None:
         if self._precheck("chase", a.meta):
-            rules.check_chase(a, self._state)
+            check_chase(a, self._state)
 
     @workflow.update(name="record-decision")
     async def record_decision(self, a: RecordDecision) -> CaseState:
@@ -164,7 +174,7 @@ class CenterRules(CaseLoops):
     @record_decision.validator
     def _v_decision(self, a: RecordDecision) -> None:
         if self._precheck("record-decision", a.meta):
-            rules.check_decision(a, self._state)
+            check_decision(a, self._state)
 
     @workflow.update(name="request-review")
     async def request_review(self, a: RequestReview) -> CaseState:
@@ -182,10 +192,10 @@ class CenterRules(CaseLoops):
     @request_review.validator
     def _v_review(self, a: RequestReview) -> None:
         if self._precheck("request-review", a.meta):
-            rules.check_review_request(a, self._state)
+            check_review_request(a, self._state)
             assert self._state.review is not None
             if workflow.now() > self._state.review.until:
-                raise rules.invalid_transition(
+                raise invalid_transition(
                     "request-review", self._state, "the review period has ended"
                 )
 
@@ -210,4 +220,70 @@ class CenterRules(CaseLoops):
     @decide_review.validator
     def _v_decide(self, a: DecideReview) -> None:
         if self._precheck("decide-review", a.meta):
-            rules.check_review_decision(a, self._state)
+            check_review_decision(a, self._state)
+
+
+# -- the checks of the rules above, after authorization and the transition check --
+
+
+def check_urgent(a: DesignateUrgent, state: CaseState) -> None:
+    written_reason(a.reason, "designating an urgent case")
+    if state.urgent:
+        raise invalid_transition("designate-urgent", state, "the case is already urgent")
+
+
+def check_assignment(a: Assign, state: CaseState) -> None:
+    if state.kind is not Kind.ORPHAN:
+        raise invalid_transition("assign", state, "only an orphan matter (不管件) is assigned")
+    if state.due_at is not None:
+        raise invalid_transition("assign", state, "the matter was already assigned")
+    written_reason(a.reason, "assigning an orphan matter")
+    if not 1 <= a.days <= 60:
+        raise validation_error("an orphan matter's limit is 1 to 60 working days")
+
+
+def check_forward(a: Forward, state: CaseState) -> None:
+    if state.kind is not Kind.UPWARD:
+        raise invalid_transition("forward", state, "only an upward case is forwarded")
+    if state.upward is not None:
+        raise invalid_transition("forward", state, "the case was already forwarded")
+    if not a.authority.strip() or not a.reference.strip():
+        raise validation_error("forwarding names the higher authority and its reference")
+    if not 1 <= a.days <= 120:
+        raise validation_error("the higher authority's limit is 1 to 120 working days")
+
+
+def _forwarded_pending(action: str, state: CaseState) -> None:
+    if state.upward is None:
+        raise invalid_transition(action, state, "the case has not been forwarded")
+    if state.upward.decision is not None:
+        raise invalid_transition(action, state, "the higher authority has already decided")
+
+
+def check_chase(a: Chase, state: CaseState) -> None:
+    _forwarded_pending("chase", state)
+    written_reason(a.note, "chasing the higher authority")
+
+
+def check_decision(a: RecordDecision, state: CaseState) -> None:
+    _forwarded_pending("record-decision", state)
+    if a.decision not in ("approved", "denied"):
+        raise validation_error("decision must be 'approved' or 'denied'")
+
+
+def check_review_request(a: RequestReview, state: CaseState) -> None:
+    written_reason(a.reason, "a review request")
+    review = state.review
+    if state.outcome is not Outcome.RETURNED or review is None:
+        raise invalid_transition("request-review", state, "only a returned case is reviewed")
+    if review.requested_at is not None:
+        raise invalid_transition("request-review", state, "a review was already requested")
+
+
+def check_review_decision(a: DecideReview, state: CaseState) -> None:
+    written_reason(a.note, "a review decision")
+    if a.decision not in ("confirm", "reopen"):
+        raise validation_error("decision must be 'confirm' or 'reopen'")
+    review = state.review
+    if review is None or review.requested_at is None or review.decision is not None:
+        raise invalid_transition("decide-review", state, "no review is waiting for a decision")

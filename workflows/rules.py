@@ -1,8 +1,11 @@
 """The center's rules for staff actions, as named checks that raise named errors.
 
-The case workflow's update validators call these; a check that fails rejects
-the action before anything is recorded. Each error carries the code of the
-public contract's error body, so the API maps it without guessing.
+Here: who may take which action in which status, the named errors, and the
+checks of the contract's core actions. The checks of a mixin's own actions sit
+beside it (``materials``, ``joint``, ``center``). The case workflow's update
+validators call them; a check that fails rejects the action before anything is
+recorded. Each error carries the code of the public contract's error body, so
+the API maps it without guessing.
 """
 
 from __future__ import annotations
@@ -11,16 +14,9 @@ from temporalio.exceptions import ApplicationError
 
 from workflows.actions import (
     AcknowledgeAlert,
-    Assign,
-    Chase,
     Complete,
-    DecideReview,
-    DesignateUrgent,
     Extend,
-    Forward,
     Reassign,
-    RecordDecision,
-    RequestReview,
     Suspend,
 )
 from workflows.model import Actor, AlertLevel, CaseState, Event, Kind, Outcome, Role, Status
@@ -253,69 +249,3 @@ def check_acknowledgement(a: AcknowledgeAlert, state: CaseState) -> None:
         raise invalid_transition(
             "acknowledge-alert", state, f"alert {a.alert_id} was already acknowledged"
         )
-
-
-# -- the center's rules (kinds, one-time notice, returns) ---------------------
-
-
-def check_urgent(a: DesignateUrgent, state: CaseState) -> None:
-    written_reason(a.reason, "designating an urgent case")
-    if state.urgent:
-        raise invalid_transition("designate-urgent", state, "the case is already urgent")
-
-
-def check_assignment(a: Assign, state: CaseState) -> None:
-    if state.kind is not Kind.ORPHAN:
-        raise invalid_transition("assign", state, "only an orphan matter (不管件) is assigned")
-    if state.due_at is not None:
-        raise invalid_transition("assign", state, "the matter was already assigned")
-    written_reason(a.reason, "assigning an orphan matter")
-    if not 1 <= a.days <= 60:
-        raise validation_error("an orphan matter's limit is 1 to 60 working days")
-
-
-def check_forward(a: Forward, state: CaseState) -> None:
-    if state.kind is not Kind.UPWARD:
-        raise invalid_transition("forward", state, "only an upward case is forwarded")
-    if state.upward is not None:
-        raise invalid_transition("forward", state, "the case was already forwarded")
-    if not a.authority.strip() or not a.reference.strip():
-        raise validation_error("forwarding names the higher authority and its reference")
-    if not 1 <= a.days <= 120:
-        raise validation_error("the higher authority's limit is 1 to 120 working days")
-
-
-def _forwarded_pending(action: str, state: CaseState) -> None:
-    if state.upward is None:
-        raise invalid_transition(action, state, "the case has not been forwarded")
-    if state.upward.decision is not None:
-        raise invalid_transition(action, state, "the higher authority has already decided")
-
-
-def check_chase(a: Chase, state: CaseState) -> None:
-    _forwarded_pending("chase", state)
-    written_reason(a.note, "chasing the higher authority")
-
-
-def check_decision(a: RecordDecision, state: CaseState) -> None:
-    _forwarded_pending("record-decision", state)
-    if a.decision not in ("approved", "denied"):
-        raise validation_error("decision must be 'approved' or 'denied'")
-
-
-def check_review_request(a: RequestReview, state: CaseState) -> None:
-    written_reason(a.reason, "a review request")
-    review = state.review
-    if state.outcome is not Outcome.RETURNED or review is None:
-        raise invalid_transition("request-review", state, "only a returned case is reviewed")
-    if review.requested_at is not None:
-        raise invalid_transition("request-review", state, "a review was already requested")
-
-
-def check_review_decision(a: DecideReview, state: CaseState) -> None:
-    written_reason(a.note, "a review decision")
-    if a.decision not in ("confirm", "reopen"):
-        raise validation_error("decision must be 'confirm' or 'reopen'")
-    review = state.review
-    if review is None or review.requested_at is None or review.decision is not None:
-        raise invalid_transition("decide-review", state, "no review is waiting for a decision")
