@@ -24,16 +24,16 @@ from activities.calendar import OfficeHours, WorkingCalendar
 from projections.alerts import raise_notice_missing
 from projections.calendar import load_calendar
 from projections.db import LazyPool
-from workflows.model import (
+from workflows.counting import (
     ClocksRequest,
     Deadline,
     DeadlineRequest,
     LadderRequest,
-    OfficeCalendar,
     OfficeInstantRequest,
     Pause,
     ShiftRequest,
 )
+from workflows.model import OfficeCalendar
 
 IMMEDIATE_LIMIT = timedelta(minutes=30)
 IMMEDIATE_WARNING = timedelta(minutes=20)

@@ -30,19 +30,10 @@ from workflows.actions import (
     Suspend,
 )
 from workflows.center import REVIEW_PERIOD, CenterRules
+from workflows.counting import Deadline
 from workflows.joint import JointSignoff
 from workflows.materials import NOTICE_DAYS, NOTICE_PATCH, Materials
-from workflows.model import (
-    CaseInput,
-    CaseState,
-    Deadline,
-    Event,
-    Kind,
-    Outcome,
-    Pending,
-    Review,
-    Status,
-)
+from workflows.model import CaseInput, CaseState, Event, Kind, Outcome, Pending, Review, Status
 from workflows.record import CLOCKS_PATCH, LEDGER_PATCH, LEGAL, Acting, iso
 from workflows.supervision import Supervision
 

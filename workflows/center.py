@@ -22,17 +22,9 @@ from workflows.actions import (
     RequestReview,
     Withdraw,
 )
+from workflows.counting import ClockSpec, ClocksRequest, Deadline
 from workflows.loops import CaseLoops
-from workflows.model import (
-    CaseState,
-    ClockSpec,
-    ClocksRequest,
-    Deadline,
-    Kind,
-    Outcome,
-    Status,
-    Upward,
-)
+from workflows.model import CaseState, Kind, Outcome, Status, Upward
 from workflows.record import COMPUTE_TIMEOUT, UPWARD, Acting, iso
 from workflows.rules import invalid_transition, validation_error, written_reason
 

@@ -13,7 +13,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
-from workflows.model import AlertNotice, OfficeInstantRequest, ProjectionBatch
+from workflows.counting import OfficeInstantRequest
+from workflows.model import AlertNotice, ProjectionBatch
 from workflows.record import COMPUTE_TIMEOUT
 from workflows.thresholds import CaseThresholds
 

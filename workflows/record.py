@@ -16,21 +16,23 @@ from temporalio import workflow
 
 from workflows import rules
 from workflows.actions import ActionMeta
+from workflows.counting import (
+    ClockSpec,
+    ClocksRequest,
+    Deadline,
+    DeadlineRequest,
+    Pause,
+    ShiftRequest,
+)
 from workflows.model import (
     Alert,
     AlertLevel,
     CaseInput,
     CaseState,
     ClockPolicy,
-    ClockSpec,
-    ClocksRequest,
-    Deadline,
-    DeadlineRequest,
     Event,
     Outcome,
-    Pause,
     Rung,
-    ShiftRequest,
     Status,
 )
 

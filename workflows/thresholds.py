@@ -13,7 +13,8 @@ from functools import partial
 
 from temporalio import workflow
 
-from workflows.model import Alert, AlertLevel, LadderRequest
+from workflows.counting import LadderRequest
+from workflows.model import Alert, AlertLevel
 from workflows.record import (
     COMPUTE_TIMEOUT,
     LEGAL,

@@ -9,7 +9,7 @@ import pytest
 
 from activities.calendar import OfficeHours, WorkingCalendar
 from activities.deadline import deadline_of
-from workflows.model import Pause
+from workflows.counting import Pause
 
 TZ = ZoneInfo("Asia/Shanghai")
 CAL = WorkingCalendar(OfficeHours.default())

@@ -16,7 +16,8 @@ from banjian.calendar_change import apply_notice
 from banjian.embedded import EmbeddedPostgres, TemporalDevServer
 from projections.db import LazyPool, create_pool
 from tests.databases import new_database
-from workflows.model import Actor, ClockSpec, ClocksRequest, OfficeCalendar, Role
+from workflows.counting import ClockSpec, ClocksRequest
+from workflows.model import Actor, OfficeCalendar, Role
 
 TZ = ZoneInfo("Asia/Shanghai")
 SPEC = OfficeCalendar("Asia/Shanghai", "08:30-11:30,14:30-17:30")
