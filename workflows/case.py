@@ -30,11 +30,12 @@ from workflows.actions import (
     Suspend,
 )
 from workflows.center import REVIEW_PERIOD, CenterRules
+from workflows.clocks import CLOCKS_PATCH, LEDGER_PATCH, LEGAL
 from workflows.counting import Deadline
 from workflows.joint import JointSignoff
 from workflows.materials import NOTICE_DAYS, NOTICE_PATCH, Materials
 from workflows.model import CaseInput, CaseState, Event, Kind, Outcome, Pending, Review, Status
-from workflows.record import CLOCKS_PATCH, LEDGER_PATCH, LEGAL, Acting, iso
+from workflows.record import Acting, iso
 from workflows.supervision import Supervision
 
 # A returned case stays open for the applicant's review request.

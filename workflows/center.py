@@ -22,10 +22,11 @@ from workflows.actions import (
     RequestReview,
     Withdraw,
 )
+from workflows.clocks import COMPUTE_TIMEOUT, UPWARD
 from workflows.counting import ClockSpec, ClocksRequest, Deadline
 from workflows.loops import CaseLoops
 from workflows.model import CaseState, Kind, Outcome, Status, Upward
-from workflows.record import COMPUTE_TIMEOUT, UPWARD, Acting, iso
+from workflows.record import Acting, iso
 from workflows.rules import invalid_transition, validation_error, written_reason
 
 # How long an applicant has to ask the director to review a return (calendar days).

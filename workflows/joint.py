@@ -10,9 +10,10 @@ from temporalio import workflow
 
 from workflows import rules
 from workflows.actions import RecordSignoff, RequestSignoff
+from workflows.clocks import CLOCKS_PATCH
 from workflows.loops import CaseLoops
 from workflows.model import CaseState, Signoff, Status
-from workflows.record import CLOCKS_PATCH, Acting, iso
+from workflows.record import Acting, iso
 
 # A department's rejection returns a joint case to the lead window at once.
 REJECT_PATCH = "rejection-returns-to-lead"

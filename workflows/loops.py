@@ -13,9 +13,9 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
+from workflows.clocks import COMPUTE_TIMEOUT
 from workflows.counting import OfficeInstantRequest
 from workflows.model import AlertNotice, ProjectionBatch
-from workflows.record import COMPUTE_TIMEOUT
 from workflows.thresholds import CaseThresholds
 
 # Channels are retried with backoff for up to three days; every attempt is recorded.

@@ -11,9 +11,10 @@ from temporalio import workflow
 
 from workflows import rules
 from workflows.actions import RequestMaterials, SupplyMaterials
+from workflows.clocks import CLOCKS_PATCH
 from workflows.loops import CaseLoops
 from workflows.model import CaseState, Status, Supply
-from workflows.record import CLOCKS_PATCH, Acting
+from workflows.record import Acting
 
 # Missing materials are named in one notice within 5 working days (行政许可法 Art. 32).
 NOTICE_DAYS = 5

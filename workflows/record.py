@@ -1,15 +1,15 @@
-"""The case's record inside its workflow: state, numbered events, clocks, and the shared steps.
+"""The case's record inside its workflow: state, numbered events, and the shared steps.
 
 ``CaseWorkflow`` (``workflows.case``) decides; this base class keeps what it
-decides with. Nothing here does I/O except through activities, and time is
-always the workflow's own.
+decides with, and ``workflows.clocks`` counts its limits on top of it. Nothing
+here does I/O except through activities, and time is always the workflow's own.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
@@ -17,41 +17,20 @@ from temporalio import workflow
 from workflows import rules
 from workflows.actions import ActionMeta
 from workflows.counting import (
-    ClockSpec,
-    ClocksRequest,
     Deadline,
-    DeadlineRequest,
     Pause,
-    ShiftRequest,
 )
 from workflows.model import (
     Alert,
     AlertLevel,
     CaseInput,
     CaseState,
-    ClockPolicy,
     Event,
     Outcome,
-    Rung,
     Status,
 )
 
 SYSTEM = "system"
-# Limits counted from their record (receipt, days, extensions, pauses) instead of shifted.
-LEDGER_PATCH = "deadline-ledger"
-# The legal limit and each department's sign-off limit beside the promised one, the center's
-# thresholds and ladder, and the restart-on-supply policy.
-CLOCKS_PATCH = "clocks"
-COMPUTE_TIMEOUT = timedelta(seconds=30)
-
-PROMISED, LEGAL, UPWARD, RETURN = "promised", "legal", "upward", "return"
-# A return after intake comes within 3 working days of receipt (退回件, 篇11).
-RETURN_DAYS = 3
-RETURN_PATCH = "return-limit"
-
-
-def signoff_clock(department: str) -> str:
-    return f"signoff:{department}"
 
 
 class CaseRecord:
@@ -123,140 +102,6 @@ class CaseRecord:
         rules.check_transition(action, self._state)
         return True
 
-    def _pause(self, meta: ActionMeta, reason: str, **data: Any) -> None:
-        self._state.paused = True
-        self._paused_since = workflow.now()
-        self._timers_changed = True
-        self._emit_by(meta, "clock.paused", reason=reason, **data)
-
-    async def _resume(self, meta: ActionMeta) -> None:
-        s = self._state
-        if s.suspended or s.status is Status.NEEDS_MATERIALS or self._paused_since is None:
-            return
-        assert s.due_at is not None and s.warn_at is not None
-        paused_from, paused_to = self._paused_since, workflow.now()
-        if workflow.patched(LEDGER_PATCH):
-            self._pauses.append(Pause(paused_from, paused_to))
-            before = self._paused_seconds
-            shifted = await self._recount()
-            this_pause = shifted.paused_office_seconds - before
-        else:  # cases received before the limit's record was kept
-            shifted = await workflow.execute_activity(
-                "shift_deadline",
-                ShiftRequest(s.due_at, s.warn_at, paused_from, paused_to, self._inp.calendar),
-                result_type=Deadline,
-                start_to_close_timeout=COMPUTE_TIMEOUT,
-            )
-            this_pause = shifted.paused_office_seconds
-        self._paused_since = None
-        s.paused = False
-        self._set_deadline(shifted)
-        self._emit_by(
-            meta,
-            "clock.resumed",
-            paused_from=paused_from.isoformat(),
-            paused_to=paused_to.isoformat(),
-            paused_office_seconds=this_pause,
-            due_at=iso(s.due_at),
-            **({"legal_due_at": iso(s.legal_due_at)} if self._legal is not None else {}),
-        )
-
-    async def _recount(self) -> Deadline:
-        """The limits counted again from their record: start, days, extensions, pauses.
-
-        Returns the promised limit; the legal one is kept until ``_set_deadline``.
-        """
-        if workflow.patched(CLOCKS_PATCH):
-            deadline = await self._count_clocks()
-        else:  # cases received before the legal limit was counted
-            deadline = await workflow.execute_activity(
-                "compute_deadline",
-                DeadlineRequest(
-                    self._state.received_at,
-                    self._inp.service.promised_days + self._extended_days,
-                    self._inp.calendar,
-                    list(self._pauses),
-                ),
-                result_type=Deadline,
-                start_to_close_timeout=COMPUTE_TIMEOUT,
-            )
-        self._paused_seconds = deadline.paused_office_seconds
-        return deadline
-
-    async def _count_clocks(self) -> Deadline:
-        svc, policy = self._inp.service, self._policy()
-        promised_days = self._promised_days + self._extended_days
-        clocks = [ClockSpec(PROMISED, promised_days, policy.warn_days)]
-        if workflow.patched(RETURN_PATCH):
-            clocks.append(ClockSpec(RETURN, RETURN_DAYS, 0))
-        if svc.legal_days > 0:
-            legal_days = svc.legal_days + self._legal_extended_days
-            clocks.append(ClockSpec(LEGAL, legal_days, policy.warn_days))
-        counted: list[Deadline] = await workflow.execute_activity(
-            "compute_clocks",
-            ClocksRequest(self._start, clocks, self._inp.calendar, list(self._pauses)),
-            result_type=list[Deadline],
-            start_to_close_timeout=COMPUTE_TIMEOUT,
-        )
-        by_name = {c.name: d for c, d in zip(clocks, counted, strict=True)}
-        self._legal = by_name.get(LEGAL)
-        if RETURN in by_name:
-            self._state.return_by = by_name[RETURN].due_at
-        return by_name[PROMISED]
-
-    def _policy(self) -> ClockPolicy:
-        """The case's thresholds; an urgent case is warned at half its limit and climbs the
-        ladder a working day sooner on every rung."""
-        policy = self._inp.policy
-        if not self._state.urgent:
-            return policy
-        return ClockPolicy(
-            warn_days=max(policy.warn_days, (self._promised_days + 1) // 2),
-            ladder=[Rung(r.level, max(r.after_days - 1, 0)) for r in policy.ladder],
-            on_supply=policy.on_supply,
-            signoff_days=policy.signoff_days,
-        )
-
-    async def _count_signoffs(self) -> None:
-        """Each department still to sign off gets its limit, counted from the request."""
-        waiting = [x for x in self._state.signoffs if x.decision is None and x.asked_at]
-        if not waiting:
-            return
-        asked_at = waiting[0].asked_at
-        assert asked_at is not None
-        days = self._inp.policy.signoff_days
-        counted: list[Deadline] = await workflow.execute_activity(
-            "compute_clocks",
-            ClocksRequest(
-                asked_at,
-                [ClockSpec(signoff_clock(x.department), days, 0) for x in waiting],
-                self._inp.calendar,
-            ),
-            result_type=list[Deadline],
-            start_to_close_timeout=COMPUTE_TIMEOUT,
-        )
-        for entry, deadline in zip(waiting, counted, strict=True):
-            entry.due_at = deadline.due_at
-        self._timers_changed = True
-
-    async def _restart(self, meta: ActionMeta) -> None:
-        """The center counts the limits anew from the supply of the missing materials."""
-        s = self._state
-        paused_from = self._paused_since
-        self._paused_since = None
-        s.paused = False
-        self._start = workflow.now()
-        self._pauses = []
-        self._set_deadline(await self._recount())
-        self._emit_by(
-            meta,
-            "clock.restarted",
-            paused_from=iso(paused_from),
-            restarted_at=iso(self._start),
-            due_at=iso(s.due_at),
-            legal_due_at=iso(s.legal_due_at),
-        )
-
     def _notice_given(self) -> None:
         """The applicant was told, or no longer needs telling: the notice clock stops."""
         if not self._notice_settled:
@@ -273,25 +118,6 @@ class CaseRecord:
             data["legal_on_time"] = workflow.now() <= legal
         self._emit_by(meta, event, on_time=due is None or workflow.now() <= due, **data)
         self._notice_given()
-        self._timers_changed = True
-
-    async def _deadline(self, start: datetime, days: int) -> Deadline:
-        result: Deadline = await workflow.execute_activity(
-            "compute_deadline",
-            DeadlineRequest(start, days, self._inp.calendar),
-            result_type=Deadline,
-            start_to_close_timeout=COMPUTE_TIMEOUT,
-        )
-        return result
-
-    def _set_deadline(self, deadline: Deadline) -> None:
-        s = self._state
-        s.due_at, s.warn_at = deadline.due_at, deadline.warn_at
-        s.provisional = deadline.provisional
-        if self._legal is not None:
-            s.legal_due_at = self._legal.due_at
-            s.provisional = s.provisional or self._legal.provisional
-        # A warning or a breach, once raised, stands: a later deadline never raises it again.
         self._timers_changed = True
 
     def _emit_by(self, meta: ActionMeta, type_: str, **data: Any) -> None:

@@ -13,18 +13,10 @@ from functools import partial
 
 from temporalio import workflow
 
+from workflows.clocks import COMPUTE_TIMEOUT, LEGAL, PROMISED, UPWARD, CaseClocks, signoff_clock
 from workflows.counting import LadderRequest
 from workflows.model import Alert, AlertLevel
-from workflows.record import (
-    COMPUTE_TIMEOUT,
-    LEGAL,
-    PROMISED,
-    SYSTEM,
-    UPWARD,
-    CaseRecord,
-    iso,
-    signoff_clock,
-)
+from workflows.record import SYSTEM, iso
 
 # Who is alerted first when a clock runs out; the ladder climbs from there.
 FIRST_ALERTED = {PROMISED: AlertLevel.WINDOW_HEAD, LEGAL: AlertLevel.DIRECTOR}
@@ -33,7 +25,7 @@ RANK = {AlertLevel.WINDOW_HEAD: 0, AlertLevel.DIRECTOR: 1, AlertLevel.DISCIPLINE
 Threshold = tuple[Callable[[], Awaitable[None]], datetime]
 
 
-class CaseThresholds(CaseRecord):
+class CaseThresholds(CaseClocks):
     def _next_timer(self) -> Threshold | None:
         """The earliest threshold still ahead: a rung, the one-time notice, a warning or a
         breach of the promised or the legal limit, a department's late sign-off."""
