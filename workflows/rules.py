@@ -175,6 +175,11 @@ def check_completion(a: Complete, state: CaseState) -> None:
         raise invalid_transition(
             "complete", state, "an upward case completes on the higher authority's decision"
         )
+    if state.kind is Kind.UPWARD and state.upward and state.upward.decision != a.outcome.value:
+        raise validation_error(
+            f"the higher authority decided {state.upward.decision!r}:"
+            " the case completes with that outcome"
+        )
     approvals = [x.decision == "approve" for x in state.signoffs]
     if (
         a.outcome is Outcome.APPROVED

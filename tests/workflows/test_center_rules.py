@@ -253,6 +253,8 @@ async def test_an_upward_case_waits_for_the_higher_authority_and_is_chased_when_
     decided = RecordDecision(meta(), "approved", "县人社〔2026〕130号", "同意")
     s = await act(h, "record-decision", decided)
     assert await refused(h, "record-decision", decided) == "invalid_transition"
+    deny = Complete(meta(), Outcome.DENIED, "不予")  # not what the higher authority decided
+    assert await refused(h, "complete", deny) == "validation_error"
     s = await act(h, "complete", Complete(meta(), Outcome.APPROVED, "按上级决定办结"))
     assert s.status is Status.COMPLETED
     decision = next(e for e in await events_of(h) if e["type"] == "upward.decided")
