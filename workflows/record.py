@@ -31,6 +31,8 @@ from workflows.model import (
 )
 
 SYSTEM = "system"
+# Closing a case settles its open alerts (``_settle_alerts``).
+CLOSE_SETTLES_PATCH = "close-settles-alerts"
 
 
 class CaseRecord:
@@ -119,6 +121,23 @@ class CaseRecord:
         self._emit_by(meta, event, on_time=due is None or workflow.now() <= due, **data)
         self._notice_given()
         self._timers_changed = True
+        if workflow.patched(CLOSE_SETTLES_PATCH):
+            self._settle_alerts()
+
+    def _settle_alerts(self) -> None:
+        """A closed case's open alerts are settled with it: its workflow ends, so nobody
+        could acknowledge them later, and the late work they named is done."""
+        for alert in self._state.alerts:
+            if alert.acked_at is None:
+                alert.acked_at, alert.acked_by = workflow.now(), SYSTEM
+                self._emit(
+                    "alert.acknowledged",
+                    SYSTEM,
+                    alert_id=alert.id,
+                    kind=alert.kind,
+                    level=alert.level.value,
+                    reason="case_closed",
+                )
 
     def _emit_by(self, meta: ActionMeta, type_: str, **data: Any) -> None:
         if meta.idempotency_key is not None:

@@ -199,6 +199,14 @@ async def return_reviewed_reopened(env: WorkflowEnvironment, h: WorkflowHandle[A
     await _update(h, "withdraw", Withdraw(CLERK, "申请人撤回"))
 
 
+async def overdue_escalated_closed(env: WorkflowEnvironment, h: WorkflowHandle[Any, Any]) -> None:
+    """Late, the breach climbs to the director unacknowledged; completing the case settles
+    its open alerts."""
+    await _update(h, "start-review", StartReview(CLERK))
+    await env.sleep(timedelta(days=12))
+    await _update(h, "complete", Complete(CLERK, Outcome.APPROVED, "准予（逾期）"))
+
+
 # name → (script, service, materials at intake, the center's policy)
 SCRIPTS: dict[str, tuple[Script, ServiceSnapshot, list[str], ClockPolicy]] = {
     "promised-pause-extend": (promised_pause_extend, SERVICE, ["id_card"], ClockPolicy()),
@@ -218,6 +226,12 @@ SCRIPTS: dict[str, tuple[Script, ServiceSnapshot, list[str], ClockPolicy]] = {
     "orphan-assigned": (orphan_assigned, ORPHAN, [], ClockPolicy()),
     "return-reviewed-reopened": (
         return_reviewed_reopened,
+        SERVICE,
+        ["id_card", "photo"],
+        ClockPolicy(),
+    ),
+    "overdue-escalated-closed": (
+        overdue_escalated_closed,
         SERVICE,
         ["id_card", "photo"],
         ClockPolicy(),

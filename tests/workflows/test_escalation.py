@@ -24,8 +24,8 @@ from tests.workflows.harness import (
     start,
     state_of,
 )
-from workflows.actions import AcknowledgeAlert, Return, StartReview
-from workflows.model import Actor, AlertLevel
+from workflows.actions import AcknowledgeAlert, Complete, Return, StartReview
+from workflows.model import Actor, AlertLevel, Outcome
 
 
 async def _overdue(env: WorkflowEnvironment, handle: Any) -> None:
@@ -73,6 +73,26 @@ async def test_acknowledging_the_breach_stops_the_climb(
     await env.sleep(timedelta(days=20))
     assert "case.escalated" not in await event_types(h)
     assert (await event_types(h))[-1] == "alert.acknowledged"
+
+
+async def test_closing_a_case_settles_its_open_alerts_once(
+    time_skipping: tuple[WorkflowEnvironment, str],
+) -> None:
+    env, _ = time_skipping
+    h = await start(time_skipping, service(days=2))
+    await _overdue(env, h)
+    warning, overdue = (await state_of(h)).alerts
+    await act(h, "acknowledge-alert", AcknowledgeAlert(meta(HEAD), warning.id))
+    s = await act(h, "complete", Complete(meta(), Outcome.APPROVED, "准予"))
+    assert [(a.id, a.acked_by) for a in s.alerts] == [
+        (warning.id, "mz-head"),
+        (overdue.id, "system"),
+    ]
+    events = await h.query("events", result_type=list[dict[str, Any]])
+    acks = [(e["actor"], e["data"]["alert_id"], e["data"].get("reason")) for e in events
+            if e["type"] == "alert.acknowledged"]  # fmt: skip
+    assert acks == [("mz-head", warning.id, None), ("system", overdue.id, "case_closed")]
+    assert events[-2]["type"] == "case.completed"
 
 
 @pytest.mark.parametrize(
