@@ -119,8 +119,7 @@ def _receipt(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
 def _materials(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
     d = n.data
     codes = [str(c) for c in d.get("missing") or [] if isinstance(c, str)]
-    defective = d.get("defective")
-    flawed = set(codes) if defective is True else {str(c) for c in _list(defective)}
+    flawed = set(codes) if d.get("defective") is True else set()
     received = chinese_date(case.received_at.astimezone(tz))
     parts = [
         _p(
