@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,8 +14,10 @@ from banjian.archiver import archive_pending
 from banjian.rebuild import rebuild_projections
 from banjian.replay import replay_case
 from banjian.temporal import build_worker
-from projections.db import LazyPool
+from projections.cases import get_case
+from projections.db import LazyPool, connect
 from projections.scores import ManualDeduction, record_deduction
+from projections.shadow import SHADOW
 from projections.tables import TABLES
 from tests.banjian.conftest import Center
 from tests.conftest import TIMEZONE
@@ -125,3 +129,34 @@ async def test_the_live_projection_keeps_writing_into_the_rebuilt_tables(center:
         )
     ]
     assert types == ["case.received", "review.started", "case.completed"]
+
+
+async def test_reads_answer_from_the_old_tables_until_the_swap(center: Center) -> None:
+    first, second = await center.start(), await center.start()
+    for h in (first, second):
+        await center.projected(h)
+    await center.pool.execute("update cases set assignee = 'edited' where case_id = $1", first.id)
+
+    async def read() -> tuple[bool, str]:
+        conn = await connect(center.dsn)
+        try:
+            shadow = await conn.fetchval("select to_regnamespace($1) is not null", SHADOW)
+            row = await get_case(conn, first.id)
+            assert row is not None
+            return bool(shadow), str(row["assignee"])
+        finally:
+            await conn.close()
+
+    seen: list[tuple[bool, str]] = []
+
+    def progress(done: int, total: int) -> None:
+        # The rebuild stands still here, its shadow tables half filled: read as the API would,
+        # on a connection of its own in another thread.
+        if done == 1:
+            with ThreadPoolExecutor(1) as pool:
+                seen.append(pool.submit(asyncio.run, read()).result())
+
+    await rebuild_projections(center.client, center.dsn, center.queue, progress)
+    assert seen == [(True, "edited")]
+    row = await get_case(center.pool, first.id)
+    assert row is not None and row["assignee"] == "mz-a"
