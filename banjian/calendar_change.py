@@ -1,7 +1,10 @@
 """Changing the center's calendar: record the change, then recount every open case it may touch.
 
 The HTTP API and the CLI both go through here, so a notice or a closure is
-applied the same way whoever makes it.
+applied the same way whoever makes it. Each is two steps: ``record_*`` writes the
+calendar on a connection (the API's in the transaction of its ``Idempotency-Key``),
+``recount_*`` then recounts through Temporal, once the change is committed (the
+deadline activities read the calendar from PostgreSQL).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from temporalio.service import RPCError
 from activities.notice import HolidayNotice
 from projections.alerts import settle_notice_missing
 from projections.calendar import add_closure, import_notice
+from projections.db import Conn
 from workflows.actions import ActionMeta, Recalculate
 from workflows.model import Actor, CaseState
 
@@ -62,13 +66,18 @@ class CalendarChange:
     recalculated: int
 
 
-async def apply_notice(
-    client: Client, pool: asyncpg.Pool, notice: HolidayNotice, actor: Actor
-) -> CalendarChange:
-    """Import a year's holiday notice, replacing any earlier one for that year."""
-    async with pool.acquire() as conn:
+async def record_notice(conn: Conn, notice: HolidayNotice, actor: Actor) -> None:
+    """Import a year's holiday notice, replacing any earlier one for that year, and settle its
+    ``notice_missing`` alert; in the caller's transaction, if it has one."""
+    async with conn.transaction():
         await import_notice(conn, notice, actor.staff_id)
         await settle_notice_missing(conn, notice.year, actor.staff_id, datetime.now(UTC))
+
+
+async def recount_notice(
+    client: Client, pool: asyncpg.Pool, notice: HolidayNotice, actor: Actor
+) -> CalendarChange:
+    """Recount the open cases an imported notice may touch (safe to run again)."""
     days = [*notice.holidays, *notice.workdays]
     first, last = min(days), max(days)
     reason = f"节假日安排导入（{notice.source}）"
@@ -76,11 +85,32 @@ async def apply_notice(
     return CalendarChange(first, last, moved)
 
 
+async def apply_notice(
+    client: Client, pool: asyncpg.Pool, notice: HolidayNotice, actor: Actor
+) -> CalendarChange:
+    """Import a year's holiday notice, replacing any earlier one for that year, and recount."""
+    async with pool.acquire() as conn:
+        await record_notice(conn, notice, actor)
+    return await recount_notice(client, pool, notice, actor)
+
+
+async def record_closure(conn: Conn, day: date, reason: str, actor: Actor) -> None:
+    """Close the center for a day; a day already closed gets the new reason."""
+    await add_closure(conn, day, reason, actor.staff_id)
+
+
+async def recount_closure(
+    client: Client, pool: asyncpg.Pool, day: date, reason: str, actor: Actor
+) -> CalendarChange:
+    """Recount the open cases a closure may touch (safe to run again)."""
+    moved = await recalculate_open_cases(client, pool, day, day, f"中心闭馆：{reason}", actor)
+    return CalendarChange(day, day, moved)
+
+
 async def apply_closure(
     client: Client, pool: asyncpg.Pool, day: date, reason: str, actor: Actor
 ) -> CalendarChange:
-    """Close the center for a day."""
+    """Close the center for a day, and recount."""
     async with pool.acquire() as conn:
-        await add_closure(conn, day, reason, actor.staff_id)
-    moved = await recalculate_open_cases(client, pool, day, day, f"中心闭馆：{reason}", actor)
-    return CalendarChange(day, day, moved)
+        await record_closure(conn, day, reason, actor)
+    return await recount_closure(client, pool, day, reason, actor)

@@ -29,7 +29,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from projections import leave as store
 from projections.center import Directory, StaffMember
-from projections.db import LazyPool
+from projections.db import Conn, LazyPool
 from projections.leave import Leave
 from workflows.actions import ActionMeta, Reassign
 from workflows.model import CaseState, Event, Role, Status
@@ -93,25 +93,25 @@ class LeaveKeeper:
     async def today(self) -> date:
         return (await self._now()).astimezone(self._tz).date()
 
-    async def register(
+    async def record(
         self,
+        conn: Conn,
         directory: Directory,
         staff_id: str,
         first: date,
         last: date,
         reason: str,
         by: StaffMember,
-        idempotency_key: str | None,
-        request_hash: str,
-    ) -> Leave:
-        """Record the leave, and start it when its first day has come."""
+    ) -> int:
+        """Record the leave on ``conn`` (in the caller's transaction); its id. ``start`` it once
+        that is committed."""
         absent, cover = cover_for(directory, staff_id)
         check_dates(first, last, await self.today())
-        clash = await store.overlapping(self._pool, staff_id, first, last)
+        clash = await store.overlapping(conn, staff_id, first, last)
         if clash is not None:
             raise LeaveRefused(f"{staff_id} is already on leave {clash} during those days")
         leave_id = await store.insert_leave(
-            self._pool,
+            conn,
             staff_id=absent.id,
             window=cover.window or "",
             cover_staff=cover.id,
@@ -119,18 +119,9 @@ class LeaveKeeper:
             last=last,
             reason=reason,
             registered_by=by.id,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
         )
-        if leave_id is None:  # the same key, raced: the first request's leave
-            assert idempotency_key is not None
-            found = await store.leave_by_key(self._pool, by.id, idempotency_key)
-            assert found is not None
-            leave_id = found.id
         log.info("leave.registered", leave_id=leave_id, staff_id=staff_id, cover=cover.id)
-        leave = await self.start(leave_id)
-        assert leave is not None
-        return leave
+        return leave_id
 
     async def run_due(self) -> None:
         """Start every leave whose first day has come, end every leave whose A is back."""

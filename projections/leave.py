@@ -13,9 +13,10 @@ from datetime import date, datetime
 
 import asyncpg
 
+from projections.db import Conn
 from workflows.model import Actor, Role
 
-Pool = asyncpg.Pool | asyncpg.Connection
+Pool = asyncpg.Pool | Conn
 
 _SELECT = """
 select l.*, a.name as staff_name, r.role as registrar_role, r.window_code as registrar_window
@@ -49,7 +50,6 @@ class Leave:
     registered_by: str
     registered_at: datetime
     registrar: Actor  # who the takeovers and hand-backs act as
-    request_hash: str | None
     returned_on: date | None
     returned_by: str | None
     started_at: datetime | None
@@ -83,7 +83,6 @@ async def _leave(conn: Pool, r: asyncpg.Record) -> Leave:
         registered_by=r["registered_by"],
         registered_at=r["registered_at"],
         registrar=Actor(r["registered_by"], Role(r["registrar_role"]), r["registrar_window"]),
-        request_hash=r["request_hash"],
         returned_on=r["returned_on"],
         returned_by=r["returned_by"],
         started_at=r["started_at"],
@@ -94,13 +93,6 @@ async def _leave(conn: Pool, r: asyncpg.Record) -> Leave:
 
 async def get_leave(conn: Pool, leave_id: int) -> Leave | None:
     r = await conn.fetchrow(_SELECT + " where l.id = $1", leave_id)
-    return await _leave(conn, r) if r is not None else None
-
-
-async def leave_by_key(conn: Pool, registered_by: str, key: str) -> Leave | None:
-    r = await conn.fetchrow(
-        _SELECT + " where l.registered_by = $1 and l.idempotency_key = $2", registered_by, key
-    )
     return await _leave(conn, r) if r is not None else None
 
 
@@ -141,15 +133,11 @@ async def insert_leave(
     last: date,
     reason: str,
     registered_by: str,
-    idempotency_key: str | None,
-    request_hash: str,
-) -> int | None:
-    """The new leave's id; None when the registrant already used this idempotency key."""
-    leave_id: int | None = await conn.fetchval(
+) -> int:
+    """The new leave's id."""
+    leave_id: int = await conn.fetchval(
         "insert into staff_leave (staff_id, window_code, cover_staff, from_day, to_day, reason,"
-        " registered_by, idempotency_key, request_hash)"
-        " values ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        " on conflict (registered_by, idempotency_key) do nothing returning id",
+        " registered_by) values ($1, $2, $3, $4, $5, $6, $7) returning id",
         staff_id,
         window,
         cover_staff,
@@ -157,8 +145,6 @@ async def insert_leave(
         last,
         reason,
         registered_by,
-        idempotency_key,
-        request_hash,
     )
     return leave_id
 

@@ -14,9 +14,11 @@ from pydantic import BaseModel, Field
 from api.cases import CaseGateway, actor_of, request_hash
 from api.deps import Context, CurrentStaff, IdempotencyKey, get_staff, require_role
 from api.errors import ApiError, not_found
+from api.idempotency import IdempotentWrite
 from api.schemas import AlertOut, Strict
 from projections.alerts import AlertFilter, alert_json, get_alert, list_alerts
 from projections.center import StaffMember
+from projections.db import Conn
 from projections.notifications import active_channels, add_channel, deactivate_channel
 from workflows.actions import AcknowledgeAlert, ActionMeta
 from workflows.model import Role
@@ -149,10 +151,16 @@ async def list_channels(ctx: Context, staff: CurrentStaff) -> list[ChannelOut]:
 
 
 @channels.post("", response_model=ChannelOut, status_code=201)
-async def create_channel(body: ChannelIn, ctx: Context, staff: CurrentStaff) -> ChannelOut:
+async def create_channel(
+    body: ChannelIn, ctx: Context, staff: CurrentStaff, once: IdempotentWrite
+) -> ChannelOut | Response:
     require_role(staff, Role.DIRECTOR)
-    channel_id = await add_channel(ctx.pool, body.level, body.kind, body.url, body.secret)
-    return ChannelOut(id=channel_id, level=body.level, kind=body.kind, signed=bool(body.secret))
+
+    async def add(conn: Conn) -> ChannelOut:
+        channel_id = await add_channel(conn, body.level, body.kind, body.url, body.secret)
+        return ChannelOut(id=channel_id, level=body.level, kind=body.kind, signed=bool(body.secret))
+
+    return await once.respond(body, add)
 
 
 @channels.delete("/{channel_id}", status_code=204)

@@ -9,15 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from activities.notice import NoticeError, parse_notice
 from api.cases import actor_of
 from api.deps import Context, CurrentStaff, require_role
 from api.errors import validation_error
+from api.idempotency import IdempotentWrite
 from api.schemas import Strict
-from banjian.calendar_change import apply_closure, apply_notice
+from banjian.calendar_change import record_closure, record_notice, recount_closure, recount_notice
 from workflows.model import Role
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
@@ -41,19 +42,33 @@ class CalendarChangeOut(BaseModel):
 
 @router.post("/notices", response_model=CalendarChangeOut)
 async def import_holiday_notice(
-    body: NoticeIn, ctx: Context, staff: CurrentStaff
-) -> CalendarChangeOut:
+    body: NoticeIn, ctx: Context, staff: CurrentStaff, once: IdempotentWrite
+) -> CalendarChangeOut | Response:
     require_role(staff, Role.DIRECTOR, Role.OPS)
     try:
         notice = parse_notice(body.content, body.filename)
     except NoticeError as err:
         raise validation_error(str(err)) from None
-    change = await apply_notice(ctx.client, ctx.pool, notice, actor_of(staff))
-    return CalendarChangeOut.model_validate(change, from_attributes=True)
+    actor = actor_of(staff)
+
+    async def recount(_: None) -> CalendarChangeOut:
+        change = await recount_notice(ctx.client, ctx.pool, notice, actor)
+        return CalendarChangeOut.model_validate(change, from_attributes=True)
+
+    return await once.respond_after(body, lambda conn: record_notice(conn, notice, actor), recount)
 
 
 @router.post("/closures", response_model=CalendarChangeOut)
-async def close_center(body: ClosureIn, ctx: Context, staff: CurrentStaff) -> CalendarChangeOut:
+async def close_center(
+    body: ClosureIn, ctx: Context, staff: CurrentStaff, once: IdempotentWrite
+) -> CalendarChangeOut | Response:
     require_role(staff, Role.DIRECTOR)
-    change = await apply_closure(ctx.client, ctx.pool, body.date, body.reason, actor_of(staff))
-    return CalendarChangeOut.model_validate(change, from_attributes=True)
+    actor = actor_of(staff)
+
+    async def recount(_: None) -> CalendarChangeOut:
+        change = await recount_closure(ctx.client, ctx.pool, body.date, body.reason, actor)
+        return CalendarChangeOut.model_validate(change, from_attributes=True)
+
+    return await once.respond_after(
+        body, lambda conn: record_closure(conn, body.date, body.reason, actor), recount
+    )

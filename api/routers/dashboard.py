@@ -11,7 +11,7 @@ import asyncio
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.dashboard import (
     CaseListOut,
@@ -34,7 +34,9 @@ from api.dashboard import (
 )
 from api.deps import Context, CurrentStaff, require_role
 from api.errors import validation_error
+from api.idempotency import IdempotentWrite
 from projections import figures, scores
+from projections.db import Conn
 from projections.figures import Span
 from workflows.model import Role
 
@@ -144,7 +146,9 @@ async def read_deductions(
 
 
 @router.post("/deductions", response_model=DeductionOut, status_code=201)
-async def add_deduction(body: DeductionIn, ctx: Context, staff: CurrentStaff) -> DeductionOut:
+async def add_deduction(
+    body: DeductionIn, ctx: Context, staff: CurrentStaff, once: IdempotentWrite
+) -> DeductionOut | Response:
     """A finding that costs a window points: a complaint found true, a notice of criticism,
     attendance, conduct. Cases gone overdue and one-time notice breaches are deducted by the
     system."""
@@ -158,9 +162,13 @@ async def add_deduction(body: DeductionIn, ctx: Context, staff: CurrentStaff) ->
     entry = scores.ManualDeduction(
         body.window, body.kind, on, body.count, body.note.strip(), body.case_id, staff.id
     )
-    row_id = await scores.record_deduction(ctx.pool, entry)
-    row = await ctx.pool.fetchrow("select * from score_deductions where id = $1", row_id)
-    return deduction_out(ctx, row)
+
+    async def record(conn: Conn) -> DeductionOut:
+        row_id = await scores.record_deduction(conn, entry)
+        row = await conn.fetchrow("select * from score_deductions where id = $1", row_id)
+        return deduction_out(ctx, row)
+
+    return await once.respond(body, record)
 
 
 @router.get("/me", response_model=Viewer)

@@ -5,17 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.cases import request_hash
 from api.context import AppContext
-from api.deps import Context, CurrentStaff, IdempotencyKey
+from api.deps import Context, CurrentStaff
 from api.errors import ApiError, forbidden, not_found, validation_error
+from api.idempotency import IdempotentWrite
 from api.schemas import Strict
 from banjian.leave import LeaveKeeper, LeaveRefused, system_clock
 from projections import leave as store
 from projections.center import StaffMember
+from projections.db import Conn
 from projections.leave import Leave
 from workflows.model import Role
 
@@ -120,40 +121,25 @@ def _may_manage(by: StaffMember, member: StaffMember) -> None:
 
 @router.post("/staff/{staff_id}/leave", status_code=201, response_model=LeaveOut)
 async def register_leave(
-    staff_id: str,
-    body: LeaveIn,
-    ctx: Context,
-    staff: CurrentStaff,
-    idempotency_key: IdempotencyKey = None,
-) -> LeaveOut:
+    staff_id: str, body: LeaveIn, ctx: Context, staff: CurrentStaff, once: IdempotentWrite
+) -> LeaveOut | Response:
     _may_manage(staff, _staff(ctx, staff_id))
-    body_hash = request_hash({"staff_id": staff_id, **body.model_dump(mode="json")})
     k = keeper(ctx)
-    if idempotency_key is not None:
-        earlier = await store.leave_by_key(ctx.pool, staff.id, idempotency_key)
-        if earlier is not None:
-            if earlier.request_hash != body_hash:
-                raise ApiError(
-                    409,
-                    "idempotency_conflict",
-                    "this Idempotency-Key was already used with a different request",
-                )
-            started = await k.start(earlier.id)
-            return _out(started or earlier, ctx)
-    try:
-        leave = await k.register(
-            ctx.directory,
-            staff_id,
-            body.first,
-            body.last,
-            body.reason,
-            staff,
-            idempotency_key,
-            body_hash,
-        )
-    except LeaveRefused as err:
-        raise validation_error(str(err)) from None
-    return _out(leave, ctx)
+
+    async def record(conn: Conn) -> int:
+        try:
+            return await k.record(
+                conn, ctx.directory, staff_id, body.first, body.last, body.reason, staff
+            )
+        except LeaveRefused as err:
+            raise validation_error(str(err)) from None
+
+    async def start(leave_id: int) -> LeaveOut:
+        leave = await k.start(leave_id)
+        assert leave is not None
+        return _out(leave, ctx)
+
+    return await once.respond_after(body, record, start)
 
 
 @router.get("/staff/{staff_id}/leave", response_model=list[LeaveOut])
@@ -170,15 +156,24 @@ async def current_leave(ctx: Context, _: CurrentStaff, window: str | None = None
 
 
 @router.post("/staff/{staff_id}/leave/{leave_id}/end", response_model=LeaveOut)
-async def end_leave(staff_id: str, leave_id: int, ctx: Context, staff: CurrentStaff) -> LeaveOut:
+async def end_leave(
+    staff_id: str, leave_id: int, ctx: Context, staff: CurrentStaff, once: IdempotentWrite
+) -> LeaveOut | Response:
     """A is back early: the cases the B post has not acted on go back to A."""
     _may_manage(staff, _staff(ctx, staff_id))
     leave = await store.get_leave(ctx.pool, leave_id)
     if leave is None or leave.staff_id != staff_id:
         raise not_found("leave", str(leave_id))
     k = keeper(ctx)
-    if not await store.mark_returned(ctx.pool, leave_id, await k.today(), staff.id):
-        raise ApiError(409, "invalid_transition", f"leave {leave_id} has already ended")
-    ended = await k.end(leave_id)
-    assert ended is not None
-    return _out(ended, ctx)
+    today = await k.today()
+
+    async def mark(conn: Conn) -> None:
+        if not await store.mark_returned(conn, leave_id, today, staff.id):
+            raise ApiError(409, "invalid_transition", f"leave {leave_id} has already ended")
+
+    async def end(_: None) -> LeaveOut:
+        ended = await k.end(leave_id)
+        assert ended is not None
+        return _out(ended, ctx)
+
+    return await once.respond_after({}, mark, end)

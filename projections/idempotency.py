@@ -1,0 +1,95 @@
+"""Idempotency keys of the POST routes that write PostgreSQL directly: one row per (staff
+member, key), with the route and body it was first used with and the answer given.
+
+``claim`` runs in the transaction of the change the key stands for: the row and the change
+commit together or not at all. Two requests with one key are serialised by the primary key:
+the second ``insert`` waits for the first transaction, then finds its row (committed) or takes
+the key (rolled back).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from projections.db import Conn
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """A key as its first request left it. ``status`` is None while the answer is not known:
+    the change is committed, the rest of that request (``result`` says what it needs) not
+    done."""
+
+    route: str
+    request_hash: str
+    result: Any
+    status: int | None
+    body: Any
+
+
+_COLUMNS = "route, request_hash, result, status, body"
+
+
+def _record(row: asyncpg.Record) -> KeyRecord:
+    return KeyRecord(row["route"], row["request_hash"], row["result"], row["status"], row["body"])
+
+
+async def claim(
+    conn: Conn, staff_id: str, key: str, route: str, request_hash: str
+) -> KeyRecord | None:
+    """Take the key for this request (None), or the record of the request that took it first.
+    Call it in the change's transaction, before the change."""
+    while True:
+        taken = await conn.fetchval(
+            "insert into idempotency_keys (staff_id, key, route, request_hash)"
+            " values ($1, $2, $3, $4) on conflict (staff_id, key) do nothing returning true",
+            staff_id,
+            key,
+            route,
+            request_hash,
+        )
+        if taken:
+            return None
+        row = await conn.fetchrow(
+            f"select {_COLUMNS} from idempotency_keys where staff_id = $1 and key = $2",
+            staff_id,
+            key,
+        )
+        if row is not None:  # else removed meanwhile: try again
+            return _record(row)
+
+
+async def record_result(conn: Conn, staff_id: str, key: str, result: Any) -> None:
+    """What finishing the request needs, in the change's transaction."""
+    await conn.execute(
+        "update idempotency_keys set result = $3 where staff_id = $1 and key = $2",
+        staff_id,
+        key,
+        result,
+    )
+
+
+async def record_answer(
+    conn: Conn | asyncpg.Pool, staff_id: str, key: str, status: int, body: Any
+) -> tuple[int, Any]:
+    """Store the answer unless one is stored already; the answer stored (the first)."""
+    row = await conn.fetchrow(
+        "update idempotency_keys set status = $3, body = $4, answered_at = now()"
+        " where staff_id = $1 and key = $2 and status is null returning status, body",
+        staff_id,
+        key,
+        status,
+        body,
+    )
+    if row is None:  # answered already, by a retry that finished this request first
+        row = await conn.fetchrow(
+            "select status, body from idempotency_keys where staff_id = $1 and key = $2",
+            staff_id,
+            key,
+        )
+    if row is None or row["status"] is None:
+        raise LookupError("the idempotency key's row is gone")
+    return row["status"], row["body"]
