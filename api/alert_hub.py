@@ -8,11 +8,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
+import structlog
 
 from projections.alerts import CHANNEL
 
 QUEUE_SIZE = 1000
 RECONNECT_SECONDS = 1.0
+# Listening again after PostgreSQL restarted: one attempt may not hang the hub.
+LISTEN_TIMEOUT_SECONDS = 10.0
+
+log = structlog.get_logger(__name__)
 
 
 class AlertHub:
@@ -46,6 +51,8 @@ class AlertHub:
         try:
             await conn.add_listener(CHANNEL, self._notified)
         except BaseException:
+            # A connection that could not listen is not trusted again: closed, then returned.
+            conn.terminate()
             await self._pool.release(conn)
             raise
         conn.add_termination_listener(self._lost)
@@ -57,17 +64,19 @@ class AlertHub:
         self._reopening = asyncio.create_task(self._reopen(_conn))
 
     async def _reopen(self, dead: Any) -> None:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # already closed, perhaps already given back
             await self._pool.release(dead)
         while self._queues:
             async with self._lock:
                 if self._conn is not None or not self._queues:
                     return
                 try:
-                    await self._listen()
+                    async with asyncio.timeout(LISTEN_TIMEOUT_SECONDS):
+                        await self._listen()
+                    log.info("alerts.listening_again")
                     return
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                    pass
+                except Exception as err:  # whatever PostgreSQL's return looks like: try again
+                    log.info("alerts.listen_retry", error=type(err).__name__)
             await asyncio.sleep(RECONNECT_SECONDS)
 
     async def _release(self) -> None:
