@@ -16,7 +16,7 @@ from activities.notice import NoticeError, parse_notice
 from api.cases import actor_of
 from api.deps import Context, CurrentStaff, require_role
 from api.errors import validation_error
-from api.schemas import Strict
+from api.schemas import NotBlank, Strict
 from banjian.calendar_change import apply_closure, apply_notice
 from workflows.model import Role
 
@@ -30,7 +30,7 @@ class NoticeIn(Strict):
 
 class ClosureIn(Strict):
     date: dt.date
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[str, Field(min_length=1, max_length=500), NotBlank]
 
 
 class CalendarChangeOut(BaseModel):
