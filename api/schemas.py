@@ -240,7 +240,9 @@ class AlertOut(BaseModel):
     kind: str
     level: str
     window: str | None
-    clock: str = "promised"  # which limit raised it: promised, legal, signoff:<department>
+    # Which limit raised it: promised, legal, signoff:<department> or upward for a case's;
+    # calendar for the center's own (a year without its holiday notice).
+    clock: str = "promised"
     raised_at: datetime
     acked_at: datetime | None
     acked_by: str | None
