@@ -2,7 +2,7 @@
 
 Temporal decides; this module only translates. A rejected update becomes the
 contract's error (the workflow names the code), a missing workflow a 404, an
-action on a closed case a 409.
+action on a closed case a 409; Temporal down, a 503 (``api.errors``).
 """
 
 from __future__ import annotations
@@ -199,6 +199,8 @@ class CaseGateway:
         return events
 
     async def _closed_or_missing(self, case_id: str, action: str, err: RPCError) -> Exception:
+        if err.status == RPCStatusCode.UNAVAILABLE:
+            return err  # Temporal is down: nothing to ask it (a 503, see api.errors)
         state = await self.live_state(case_id)  # raises case_not_found when there is no case
         if state.status.value == "completed":
             return ApiError(

@@ -121,8 +121,9 @@ class Summary(BaseModel):
     legal_on_time_rate: float | None
     overdue_now: int
     at_risk_now: int
-    open_alerts: int
+    open_alerts: int  # cases' alerts, as GET /alerts?status=open lists them
     open_alerts_by_level: dict[str, int]
+    center_alerts_open: int  # the center's own (level ops, no case); 0 for a window's scope
     handling: dict[str, Handling]  # per kind, and "all"
     by_window: list[WindowFigures]
     by_clerk: list[ClerkFigures]
@@ -135,6 +136,7 @@ def summary(
     done: Completions,
     p90: dict[str, float],
     alerts: dict[str, int],
+    center_alerts: int,
 ) -> Summary:
     d = ctx.directory
     handling = {
@@ -195,6 +197,7 @@ def summary(
         at_risk_now=counts.at_risk_now,
         open_alerts=sum(alerts.values()),
         open_alerts_by_level=alerts,
+        center_alerts_open=center_alerts,
         handling=handling,
         by_window=by_window,
         by_clerk=by_clerk,

@@ -7,8 +7,8 @@ from typing import Annotated
 import structlog
 from fastapi import Depends, Header, Request
 
-from api.context import AppContext, DatabaseUnavailable
-from api.errors import forbidden, unauthorized, unavailable
+from api.context import AppContext
+from api.errors import forbidden, unauthorized
 from projections.center import StaffMember
 from workflows.model import Role
 
@@ -27,10 +27,8 @@ async def get_staff(
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized()
-    try:
-        staff = await ctx.staff_for_token(token.strip())
-    except DatabaseUnavailable as err:
-        raise unavailable("the staff directory cannot be reached; try again shortly") from err
+    # A token not seen before needs PostgreSQL: DatabaseUnavailable becomes a 503 (api.errors).
+    staff = await ctx.staff_for_token(token.strip())
     if staff is None:
         raise unauthorized("the token is unknown or revoked")
     structlog.contextvars.bind_contextvars(staff_id=staff.id)

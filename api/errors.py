@@ -1,13 +1,26 @@
-"""Named API errors, and the one place they become the contract's error body."""
+"""Named API errors, and the one place they become the contract's error body.
+
+It is also where a request that needs a server which is down gets its answer:
+PostgreSQL (the read model, the staff directory) or Temporal (the cases'
+workflows), whichever route was using it, is named in a ``503 service_unavailable``.
+"""
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
+import asyncpg
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.context import DatabaseUnavailable
+
+log = structlog.get_logger(__name__)
 
 
 class ApiError(Exception):
@@ -32,10 +45,6 @@ def not_found(what: str, key: str) -> ApiError:
 
 def validation_error(message: str, details: list[dict[str, Any]] | None = None) -> ApiError:
     return ApiError(422, "validation_error", message, details or [])
-
-
-def unavailable(message: str) -> ApiError:
-    return ApiError(503, "service_unavailable", message)
 
 
 _STATUS_CODES = {
@@ -63,6 +72,49 @@ def _safe_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+POSTGRES_DOWN = "PostgreSQL cannot be reached; try again shortly"
+TEMPORAL_DOWN = "Temporal cannot be reached; try again shortly"
+
+# What asyncpg raises when the server is gone, refuses connections or is shutting down. An
+# OSError (refused, reset, timed out: a pool's acquire too) or a bare InterfaceError ("connection
+# is closed") counts only when it came out of asyncpg.
+_POSTGRES_DOWN_ERRORS = (
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+_POSTGRES_HANDLED = (
+    DatabaseUnavailable,
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+)
+
+
+def _raised_in_asyncpg(exc: BaseException) -> bool:
+    return any(
+        str(frame.f_globals.get("__name__", "")).startswith("asyncpg")
+        for frame, _ in traceback.walk_tb(exc.__traceback__)
+    )
+
+
+def postgres_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` says PostgreSQL is down or refusing connections (not a bad query)."""
+    if isinstance(exc, (DatabaseUnavailable, *_POSTGRES_DOWN_ERRORS)):
+        return True
+    if isinstance(exc, OSError) or type(exc) is asyncpg.InterfaceError:
+        return _raised_in_asyncpg(exc)
+    return False
+
+
+def temporal_unreachable(exc: BaseException) -> bool:
+    return isinstance(exc, RPCError) and exc.status == RPCStatusCode.UNAVAILABLE
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -82,3 +134,20 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
         return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code)
+
+    async def _postgres_down(request: Request, exc: Exception) -> JSONResponse:
+        if not postgres_unreachable(exc):
+            raise exc  # not an outage: the server error it always was
+        # The type only: a driver's message may quote what the request sent.
+        log.warning("postgres.unreachable", path=request.url.path, error=type(exc).__name__)
+        return JSONResponse(_body("service_unavailable", POSTGRES_DOWN), status_code=503)
+
+    async def _temporal_down(request: Request, exc: Exception) -> JSONResponse:
+        if not temporal_unreachable(exc):
+            raise exc
+        log.warning("temporal.unreachable", path=request.url.path, error=type(exc).__name__)
+        return JSONResponse(_body("service_unavailable", TEMPORAL_DOWN), status_code=503)
+
+    for kind in _POSTGRES_HANDLED:
+        app.add_exception_handler(kind, _postgres_down)
+    app.add_exception_handler(RPCError, _temporal_down)

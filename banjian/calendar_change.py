@@ -23,11 +23,15 @@ from projections.alerts import settle_notice_missing
 from projections.calendar import add_closure, import_notice
 from projections.db import Conn
 from workflows.actions import ActionMeta, Recalculate
-from workflows.model import Actor, CaseState
+from workflows.model import Actor, CaseState, Role
 
 log = structlog.get_logger(__name__)
 
 PARALLEL = 16
+
+# Who may change the calendar, through the API (api/routers/calendar.py) or the CLI alike.
+NOTICE_ROLES: tuple[Role, ...] = (Role.DIRECTOR, Role.OPS)
+CLOSURE_ROLES: tuple[Role, ...] = (Role.DIRECTOR,)
 
 
 async def recalculate_open_cases(

@@ -208,18 +208,39 @@ def channels_list() -> None:
         typer.echo(f"{channel_id:>4}  {level:<12} {kind:<9} {'signed' if signed else 'unsigned'}")
 
 
+class _CalendarRefused(Exception):
+    """The calendar is left as it was: why, for the user."""
+
+
 async def _change_calendar(
     settings: Settings, staff: str, notice: HolidayNotice | None, closure: tuple[date, str] | None
 ) -> str:
-    """Record a notice or a closure, then recount the open cases it may touch."""
-    from banjian.calendar_change import apply_closure, apply_notice
-    from banjian.temporal import connect as temporal_connect
-    from projections.db import create_pool
-    from workflows.model import Actor, Role
+    """Record a notice or a closure as ``staff``, then recount the open cases it may touch.
 
-    actor = Actor(staff, Role.OPS, None)
+    ``staff`` must be an active member of the center allowed to make the change through the API
+    too: the director or ops for a notice, the director for a closure.
+    """
+    from banjian.calendar_change import CLOSURE_ROLES, NOTICE_ROLES, apply_closure, apply_notice
+    from banjian.temporal import connect as temporal_connect
+    from projections.center import load_directory
+    from projections.db import create_pool
+    from workflows.model import Actor
+
+    if notice is not None:
+        roles, doing = NOTICE_ROLES, "import a holiday notice"
+    else:
+        roles, doing = CLOSURE_ROLES, "close the center"
     pool = await create_pool(database_url(settings))
     try:
+        member = (await load_directory(pool)).staff.get(staff)
+        if member is None:
+            raise _CalendarRefused(f"no active staff member {staff!r} (see `banjian staff list`)")
+        if member.role not in roles:
+            who = " or ".join(r.value for r in roles)
+            raise _CalendarRefused(
+                f"{staff} has role {member.role.value}: only the {who} may {doing}"
+            )
+        actor = Actor(member.id, member.role, member.window)
         client = await temporal_connect(temporal_address(settings), settings.temporal_namespace)
         if notice is not None:
             change = await apply_notice(client, pool, notice, actor)
@@ -234,10 +255,22 @@ async def _change_calendar(
     )
 
 
+def _calendar(
+    staff: str, notice: HolidayNotice | None, closure: tuple[date, str] | None = None
+) -> None:
+    try:
+        typer.echo(_run(_change_calendar(_settings(), staff, notice, closure)))
+    except _CalendarRefused as err:
+        typer.echo(f"error: {err}; the calendar is unchanged", err=True)
+        raise typer.Exit(1) from None
+
+
 @calendar_app.command("import")
 def calendar_import(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".json or .ics")],
-    staff: Annotated[str, typer.Option(help="Who imports it (recorded).")] = "ops",
+    staff: Annotated[
+        str, typer.Option(help="Who imports it (recorded): ops or the director.")
+    ] = "ops",
 ) -> None:
     """Import a year's holiday notice and recount the open cases it touches."""
     from activities.notice import NoticeError, parse_notice
@@ -247,14 +280,16 @@ def calendar_import(
     except NoticeError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(_run(_change_calendar(_settings(), staff, notice, None)))
+    _calendar(staff, notice)
 
 
 @calendar_app.command("close")
 def calendar_close(
     day: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
     reason: Annotated[str, typer.Option(help="Why the center is closed.")],
-    staff: Annotated[str, typer.Option(help="Who closes it (recorded).")] = "director",
+    staff: Annotated[
+        str, typer.Option(help="Who closes it (recorded): the director.")
+    ] = "director",
 ) -> None:
     """Close the center for a day and recount the open cases it touches."""
     try:
@@ -262,4 +297,7 @@ def calendar_close(
     except ValueError:
         typer.echo(f"error: {day!r} is not a date (YYYY-MM-DD)", err=True)
         raise typer.Exit(1) from None
-    typer.echo(_run(_change_calendar(_settings(), staff, None, (closed, reason))))
+    if not reason.strip():
+        typer.echo("error: a closure needs a written reason (--reason)", err=True)
+        raise typer.Exit(1)
+    _calendar(staff, None, (closed, reason))

@@ -194,21 +194,42 @@ def _quantile(buckets: list[tuple[int, int]], q: float) -> float:
     return buckets[-1][0] / 10
 
 
+_OPEN_ALERTS_RAISED_IN_SPAN = (
+    "acked_at is null"
+    " and raised_at >= $1::date::timestamp at time zone $3"
+    " and raised_at < ($2::date + 1)::timestamp at time zone $3"
+)
+
+
 async def open_alerts(db: Db, span: Span, window: str | None) -> dict[str, int]:
-    """Alerts not yet acknowledged, raised in the span (center days given as instants)."""
+    """Cases' alerts not yet acknowledged, raised in the span (center days given as instants):
+    those ``GET /alerts?status=open`` lists, without the center's own."""
     lo, hi = span.bounds()
-    args: list[Any] = [lo, hi]
+    args: list[Any] = [lo, hi, str(center_hours().tz)]
     sql = (
-        "select level, count(*)::bigint as n from alerts where acked_at is null"
-        " and raised_at >= $1::date::timestamp at time zone $3"
-        " and raised_at < ($2::date + 1)::timestamp at time zone $3"
+        "select level, count(*)::bigint as n from alerts"
+        f" where {_OPEN_ALERTS_RAISED_IN_SPAN} and case_id is not null"
     )
-    args.append(str(center_hours().tz))
     if window is not None:
         args.append(window)
         sql += f" and window_code = ${len(args)}"
     rows = await db.fetch(sql + " group by level", *args)
     return {r["level"]: int(r["n"]) for r in rows}
+
+
+async def open_center_alerts(db: Db, span: Span, window: str | None) -> int:
+    """The center's own alerts (no case, level ``ops``: a year without its holiday notice) not
+    yet acknowledged, raised in the span; none belongs to a window."""
+    if window is not None:
+        return 0
+    lo, hi = span.bounds()
+    n: int = await db.fetchval(
+        f"select count(*) from alerts where {_OPEN_ALERTS_RAISED_IN_SPAN} and case_id is null",
+        lo,
+        hi,
+        str(center_hours().tz),
+    )
+    return n
 
 
 async def daily(db: Db, span: Span, window: str | None) -> list[tuple[date, int, int]]:

@@ -55,15 +55,25 @@ async def acknowledge(
     alert_id: str, ctx: Context, staff: CurrentStaff, idempotency_key: IdempotencyKey = None
 ) -> AlertOut:
     if alert_id.startswith("CAL-"):
-        return await _acknowledge_center_alert(alert_id, ctx, staff)
+        return await _acknowledge_center_alert(alert_id, ctx, staff, idempotency_key)
     # An alert's id names its case ("<case id>-A<seq>"), so this needs no database read.
     case_id, sep, seq = alert_id.rpartition("-A")
     if not sep or not seq.isdigit():
         raise not_found("alert", alert_id)
     meta = ActionMeta(actor_of(staff), idempotency_key, request_hash({"alert_id": alert_id}))
-    state = await CaseGateway(ctx).act(
-        case_id, "acknowledge-alert", AcknowledgeAlert(meta, alert_id), meta
-    )
+    gateway = CaseGateway(ctx)
+    try:
+        state = await gateway.act(
+            case_id, "acknowledge-alert", AcknowledgeAlert(meta, alert_id), meta
+        )
+    except ApiError as err:
+        # The workflow names an alert its case lacks as a validation error, after checking the
+        # case's status: whichever it said, an alert the case does not have is not found.
+        if err.code in ("validation_error", "invalid_transition") and not await _case_has_alert(
+            gateway, case_id, alert_id
+        ):
+            raise not_found("alert", alert_id) from None
+        raise
     alert = next(a for a in state.alerts if a.id == alert_id)
     return AlertOut(
         id=alert.id,
@@ -78,22 +88,43 @@ async def acknowledge(
     )
 
 
-async def _acknowledge_center_alert(alert_id: str, ctx: Context, staff: StaffMember) -> AlertOut:
-    """The center's own alerts (no case) are for ops and the director, acknowledged here."""
+async def _case_has_alert(gateway: CaseGateway, case_id: str, alert_id: str) -> bool:
+    try:
+        state = await gateway.live_state(case_id)
+    except ApiError:  # case_not_found
+        return False
+    return any(a.id == alert_id for a in state.alerts)
+
+
+async def _acknowledge_center_alert(
+    alert_id: str, ctx: Context, staff: StaffMember, idempotency_key: str | None
+) -> AlertOut:
+    """The center's own alerts (no case) are for ops and the director, acknowledged here once,
+    like a case's: acknowledged already, it is ``409 invalid_transition`` and stays as it was."""
     if staff.role not in (Role.OPS, Role.DIRECTOR):
         raise ApiError(403, "forbidden", "the center's own alerts are for ops and the director")
     row = await get_alert(ctx.pool, alert_id)
-    if row is None:
+    if row is None or row["case_id"] is not None:
         raise not_found("alert", alert_id)
-    if row["acked_at"] is None:
-        await ctx.pool.execute(
-            "update alerts set acked_at = now(), acked_by = $2"
-            " where alert_id = $1 and acked_at is null",
-            alert_id,
-            staff.id,
-        )
-        row = await get_alert(ctx.pool, alert_id)
-    return _out(row, ctx.directory_tz)
+    acked = await ctx.pool.fetchrow(
+        "update alerts set acked_at = now(), acked_by = $2"
+        " where alert_id = $1 and acked_at is null returning *",
+        alert_id,
+        staff.id,
+    )
+    if acked is not None:
+        return _out(acked, ctx.directory_tz)
+    row = await get_alert(ctx.pool, alert_id)
+    assert row is not None
+    # No key is kept for these: a retry carrying an Idempotency-Key by whoever acknowledged it
+    # gets the answer the first request got.
+    if idempotency_key is not None and row["acked_by"] == staff.id:
+        return _out(row, ctx.directory_tz)
+    raise ApiError(
+        409,
+        "invalid_transition",
+        f"alert {alert_id} was already acknowledged; it cannot be acknowledged again",
+    )
 
 
 @router.get("/stream")

@@ -17,7 +17,7 @@ from api.cases import actor_of
 from api.deps import Context, CurrentStaff, require_role
 from api.errors import validation_error
 from api.idempotency import IdempotentWrite
-from api.schemas import Strict
+from api.schemas import NotBlank, Strict
 from banjian.calendar_change import record_closure, record_notice, recount_closure, recount_notice
 from workflows.model import Role
 
@@ -31,7 +31,7 @@ class NoticeIn(Strict):
 
 class ClosureIn(Strict):
     date: dt.date
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[str, Field(min_length=1, max_length=500), NotBlank]
 
 
 class CalendarChangeOut(BaseModel):

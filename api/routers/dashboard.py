@@ -59,16 +59,17 @@ async def read_summary(
     to: ToParam = None,
 ) -> Summary:
     """Cases received in the range by where they stand now; completions in the range; open
-    alerts raised in the range. No range: all time."""
+    alerts raised in the range, the cases' apart from the center's own. No range: all time."""
     span = parse_span(from_, to)
     w = scope(ctx, staff, window)
-    counts, done, p90, alerts = await asyncio.gather(
+    counts, done, p90, alerts, center_alerts = await asyncio.gather(
         figures.case_counts(ctx.pool, span, w),
         figures.completions(ctx.pool, span, w),
         figures.handling_percentile(ctx.pool, span, w),
         figures.open_alerts(ctx.pool, span, w),
+        figures.open_center_alerts(ctx.pool, span, w),
     )
-    return summary(ctx, w, counts, done, p90, alerts)
+    return summary(ctx, w, counts, done, p90, alerts, center_alerts)
 
 
 @router.get("/cases", response_model=CaseListOut)

@@ -12,7 +12,7 @@ from api.context import AppContext
 from api.deps import Context, CurrentStaff
 from api.errors import ApiError, forbidden, not_found, validation_error
 from api.idempotency import IdempotentWrite
-from api.schemas import Strict
+from api.schemas import NotBlank, Strict
 from banjian.leave import LeaveKeeper, LeaveRefused, system_clock
 from projections import leave as store
 from projections.center import StaffMember
@@ -28,7 +28,7 @@ class LeaveIn(Strict):
 
     first: dt.date = Field(alias="from")
     last: dt.date = Field(alias="to")
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[str, Field(min_length=1, max_length=500), NotBlank]
 
 
 class TakeoverOut(BaseModel):

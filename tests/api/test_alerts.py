@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -13,9 +13,9 @@ import uvicorn
 from fastapi import FastAPI
 
 from banjian.embedded import EmbeddedPostgres, free_port
-from projections.alerts import CHANNEL
+from projections.alerts import CHANNEL, get_alert, raise_notice_missing
 from tests.api.conftest import Api
-from tests.api.test_cases import new_case
+from tests.api.test_cases import assert_error, new_case, receive
 from tests.conftest import eventually
 
 
@@ -76,6 +76,34 @@ async def test_window_head_acknowledges_the_breach_and_the_climb_stops(
 async def test_acknowledging_an_unknown_alert_is_404(sandbox: httpx.AsyncClient) -> None:
     r = await sandbox.post("/alerts/not-an-alert/ack", headers=await token(sandbox, "director"))
     assert r.status_code == 404 and r.json()["error"]["code"] == "alert_not_found"
+
+
+async def test_acknowledging_an_alert_its_case_does_not_have_is_404(api: Api) -> None:
+    case = await receive(api)
+    alert_id = f"{case['case_id']}-A99"
+    r = await api.http.post(f"/alerts/{alert_id}/ack", headers=api.auth("director"))
+    assert alert_id in assert_error(r, 404, "alert_not_found")["error"]["message"]
+    r = await api.http.post("/alerts/BJ-0000000000-A2/ack", headers=api.auth("director"))
+    assert_error(r, 404, "case_not_found")  # no such case: as every action on it answers
+
+
+async def test_a_center_alert_is_acknowledged_once_like_a_case_s(api: Api) -> None:
+    await raise_notice_missing(api.ctx.pool, 2098, datetime.now(UTC))
+    url = "/alerts/CAL-2098-NOTICE/ack"
+    first = await api.http.post(url, headers=api.auth("ops"))
+    assert first.status_code == 200, first.text
+    assert first.json()["acked_by"] == "ops"
+    again = await api.http.post(url, headers=api.auth("director"))
+    assert (
+        "already acknowledged" in assert_error(again, 409, "invalid_transition")["error"]["message"]
+    )
+    assert_error(await api.http.post(url, headers=api.auth("ops")), 409, "invalid_transition")
+    row = await get_alert(api.ctx.pool, "CAL-2098-NOTICE")
+    assert row is not None and row["acked_by"] == "ops"
+    assert row["acked_at"] == datetime.fromisoformat(first.json()["acked_at"])
+    # A retry of the first request, with its Idempotency-Key, gets the first answer.
+    retry = await api.http.post(url, headers=api.auth("ops") | {"Idempotency-Key": "ack-2098"})
+    assert retry.status_code == 200 and retry.json() == first.json()
 
 
 async def test_alert_stream_sends_each_new_alert_as_it_is_raised(

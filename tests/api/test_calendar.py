@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from activities.calendar import OfficeHours, WorkingCalendar
 from tests.api.conftest import Api
-from tests.api.test_cases import projected, receive
+from tests.api.test_cases import assert_error, projected, receive
 
 CALENDAR = WorkingCalendar(OfficeHours.default())
 SAMPLES = Path(__file__).parent.parent / "activities"
@@ -84,3 +84,17 @@ async def test_a_notice_is_imported_and_a_bad_one_refused_with_its_reason(
     )
     assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
     assert "bad.json" in r.json()["error"]["message"]
+
+
+async def test_a_closure_without_a_written_reason_is_refused_and_changes_nothing(api: Api) -> None:
+    day = date(2035, 5, 8)
+    for reason in [" ", "\t\n", "\u3000"]:  # the last, a full-width space
+        r = await api.http.post(
+            "/calendar/closures",
+            json={"date": day.isoformat(), "reason": reason},
+            headers=api.auth("director"),
+        )
+        details = assert_error(r, 422, "validation_error")["error"]["details"]
+        assert [d["loc"] for d in details] == [["body", "reason"]]
+    closed = await api.ctx.pool.fetchval("select count(*) from calendar_days where day = $1", day)
+    assert closed == 0

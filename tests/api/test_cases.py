@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from banjian.embedded import EmbeddedPostgres
 from tests.api.conftest import Api
@@ -210,3 +211,34 @@ async def test_actions_succeed_while_postgres_is_down_and_the_projection_catches
     events = (await api.http.get(f"/cases/{cid}/events", headers=h)).json()
     assert [e["seq"] for e in events] == [1, 2, 3]
     assert [e["type"] for e in events] == ["case.received", "review.started", "case.completed"]
+
+
+NO_CASE = "/cases/BJ-0000000000"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/cases", new_case(applicant={"name": " ", "id_number": ID_NUMBER, "phone": PHONE}),
+         ["applicant", "name"]),
+        (f"{NO_CASE}/return", {"reason": " "}, ["reason"]),
+        (f"{NO_CASE}/withdraw", {"reason": "\u3000"}, ["reason"]),
+        (f"{NO_CASE}/designate-urgent", {"reason": "\t"}, ["reason"]),
+        (f"{NO_CASE}/request-review", {"reason": " "}, ["reason"]),
+        (f"{NO_CASE}/extend", {"days": 2, "reason": " \n"}, ["reason"]),
+        (f"{NO_CASE}/suspend", {"reason": " ", "expected_days": 5}, ["reason"]),
+        (f"{NO_CASE}/assign", {"to_staff": "mz-a", "days": 5, "reason": " "}, ["reason"]),
+        (f"{NO_CASE}/forward", {"authority": "市民政局", "reference": " ", "days": 20},
+         ["reference"]),
+        (f"{NO_CASE}/chase", {"note": " "}, ["note"]),
+        (f"{NO_CASE}/decide-review", {"decision": "confirm", "note": " "}, ["note"]),
+        ("/staff/gt-a/leave", {"from": "2035-01-08", "to": "2035-01-09", "reason": " "},
+         ["reason"]),
+    ],
+)  # fmt: skip
+async def test_text_of_spaces_alone_is_refused_where_a_person_must_write_something(
+    api: Api, path: str, body: dict[str, Any], field: list[str]
+) -> None:
+    r = await api.http.post(path, json=body, headers=api.auth("director"))
+    details = assert_error(r, 422, "validation_error")["error"]["details"]
+    assert [d["loc"] for d in details] == [["body", *field]]

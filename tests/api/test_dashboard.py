@@ -7,11 +7,12 @@ no other test uses and checks what its own cases changed.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 
+from projections.alerts import raise_notice_missing
 from projections.center import create_token
 from tests.api.conftest import Api
 from tests.api.test_alerts import past_due
@@ -256,3 +257,26 @@ async def test_overdue_cases_and_their_alerts_reach_the_summary_and_the_score(
     ranking = (await sandbox.get(f"/dashboard/ranking?month={month}", headers=hh)).json()
     zonghe = next(w for w in ranking["windows"] if w["window"] == "zonghe")
     assert zonghe["by_kind"].get("case_overdue", 0) >= 2
+
+
+async def test_the_summary_counts_the_open_alerts_the_list_shows_and_the_center_s_apart(
+    api: Api,
+) -> None:
+    await raise_notice_missing(api.ctx.pool, 2097, datetime.now(UTC))
+    h = api.auth("director")
+    try:
+        whole = await summary(api)
+        listed = (await api.http.get("/alerts?status=open&limit=1000", headers=h)).json()
+        center = (await api.http.get("/alerts?status=open&level=ops", headers=h)).json()
+        assert whole["window"] is None
+        assert whole["open_alerts"] == len(listed)
+        assert whole["open_alerts_by_level"] == {
+            level: sum(a["level"] == level for a in listed)
+            for level in {a["level"] for a in listed}
+        }
+        assert "CAL-2097-NOTICE" in [a["id"] for a in center]
+        assert whole["center_alerts_open"] == len(center)
+        assert (await summary(api, window="laodong"))["center_alerts_open"] == 0
+    finally:
+        r = await api.http.post("/alerts/CAL-2097-NOTICE/ack", headers=h)
+        assert r.status_code == 200, r.text

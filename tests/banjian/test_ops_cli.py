@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from banjian.archiver import archive_pending
@@ -89,3 +90,41 @@ async def test_the_dossier_is_written_to_a_file(center: Center, tmp_path: Path) 
     code, _, _ = await banjian(center, "dossier", h.id, "--output", str(tmp_path / "d.html"))
     assert code == 0
     assert h.id in (tmp_path / "d.html").read_text(encoding="utf-8")
+
+
+NOTICE = str(Path(__file__).parent.parent / "activities" / "notice_2027.json")
+
+
+async def test_calendar_changes_need_a_staff_member_the_api_would_allow(center: Center) -> None:
+    day = "2035-05-09"
+
+    async def closures() -> int:
+        n: int = await center.pool.fetchval(
+            "select count(*) from calendar_days where day = $1", date.fromisoformat(day)
+        )
+        return n
+
+    refused = [
+        (["close", day, "--reason", "停电检修", "--staff", "nobody"], "no active staff member"),
+        (["close", day, "--reason", "停电检修", "--staff", "ops"], "only the director may"),
+        (["close", day, "--reason", "停电检修", "--staff", "mz-head"], "only the director may"),
+        (["close", day, "--reason", " ", "--staff", "director"], "needs a written reason"),
+        (["import", NOTICE, "--staff", "mz-a"], "only the director or ops may"),
+        (["import", NOTICE, "--staff", "nobody"], "no active staff member"),
+    ]
+    for args, why in refused:
+        code, out, err = await banjian(center, "calendar", *args)
+        assert code == 1 and why in err and "Traceback" not in err, (args, out, err)
+    assert await closures() == 0
+    assert await center.pool.fetchval("select count(*) from calendar_notices") == 0
+
+    code, out, err = await banjian(center, "calendar", "close", day, "--reason", "停电检修")
+    assert code == 0, err
+    assert "open cases recounted" in out
+    recorded = await center.pool.fetchrow(
+        "select name, recorded_by from calendar_days where day = $1", date.fromisoformat(day)
+    )
+    assert recorded is not None and dict(recorded) == {
+        "name": "停电检修",
+        "recorded_by": "director",
+    }

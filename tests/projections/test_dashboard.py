@@ -17,6 +17,7 @@ import pytest
 import pytest_asyncio
 
 from banjian.embedded import EmbeddedPostgres
+from projections.alerts import raise_notice_missing, settle_notice_missing
 from projections.cases import apply_batch
 from projections.db import connect
 from projections.figures import (
@@ -27,9 +28,11 @@ from projections.figures import (
     daily,
     handling_percentile,
     open_alerts,
+    open_center_alerts,
 )
 from projections.scores import ManualDeduction, deductions, ranking, record_deduction
 from tests.conftest import new_case_id
+from tests.databases import new_database
 from workflows.model import (
     Applicant,
     CaseState,
@@ -231,6 +234,36 @@ async def test_open_alerts_by_level_and_daily_figures(
     await project(conn, done(case(window), at(3, 9), 2))
     days = await daily(conn, Span(date(2026, 3, 1), date(2026, 3, 3)), window)
     assert days == [(date(2026, 3, 1), 0, 0), (date(2026, 3, 2), 2, 0), (date(2026, 3, 3), 0, 1)]
+
+
+async def test_open_alerts_of_the_whole_center_are_the_cases_and_the_center_s_own_apart(
+    postgres: EmbeddedPostgres, window: str
+) -> None:
+    conn = await connect(await new_database(postgres))  # nobody else's alerts in the center
+    try:
+        s = case(window, warned=True, overdue=True, last_seq=3)
+        await project(
+            conn,
+            s,
+            event(1, "case.received", at(2, 9)),
+            event(
+                2, "deadline.warning", at(6, 17), alert_id=f"{s.case_id}-A2", level="window_head"
+            ),
+            event(
+                3, "deadline.overdue", at(9, 17), alert_id=f"{s.case_id}-A3", level="window_head"
+            ),
+        )
+        await raise_notice_missing(conn, 2027, at(3, 9))  # open
+        await raise_notice_missing(conn, 2028, at(3, 9))
+        await settle_notice_missing(conn, 2028, "ops", at(4, 9))  # acknowledged
+        assert await open_alerts(conn, Span(), None) == {"window_head": 2}
+        assert await open_alerts(conn, Span(), window) == {"window_head": 2}
+        assert await open_center_alerts(conn, Span(), None) == 1
+        assert await open_center_alerts(conn, Span(), window) == 0  # none belongs to a window
+        assert await open_center_alerts(conn, Span(date(2026, 3, 4), None), None) == 0
+        assert await open_alerts(conn, Span(date(2026, 3, 7), None), None) == {"window_head": 1}
+    finally:
+        await conn.close()
 
 
 async def test_window_scores_deduct_late_cases_breaches_and_entered_findings(
