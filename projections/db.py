@@ -26,15 +26,24 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+# A PostgreSQL that hangs instead of refusing gives up after this, not asyncpg's 60 seconds:
+# a request then answers 503 while staff are still waiting for it.
+CONNECT_TIMEOUT_SECONDS = 10.0
+
+
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     pool: asyncpg.Pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        timeout=CONNECT_TIMEOUT_SECONDS,
     )
     return pool
 
 
 async def connect(dsn: str) -> asyncpg.Connection:
-    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    conn: asyncpg.Connection = await asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT_SECONDS)
     await _init_connection(conn)
     return conn
 
