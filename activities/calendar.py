@@ -144,6 +144,9 @@ class WorkingCalendar:
     closures: frozenset[date] = frozenset()  # center-specific closed days
     overrides: Mapping[date, bool] = field(default_factory=_no_overrides)
     imported_years: frozenset[int] = frozenset()  # years whose notice has been imported
+    # PostgreSQL's calendar_version when this was read; 0: the package's data alone. Not
+    # compared: two calendars with the same days are the same calendar.
+    version: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         # A read-only copy of its own: the caller's dict may change later, the calendar not.

@@ -78,6 +78,7 @@ def deadline_of(
         warn_at=cal.add_office_time(base.warn_at, paused),
         paused_office_seconds=int(paused.total_seconds()),
         provisional=cal.touches_provisional(start, due),
+        calendar_version=cal.version,
     )
 
 

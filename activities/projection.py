@@ -22,13 +22,15 @@ class Projector:
         self._pool = pool
 
     @activity.defn(name="project_events")
-    async def project_events(self, batch: ProjectionBatch) -> None:
+    async def project_events(self, batch: ProjectionBatch) -> int | None:
+        """Project the batch; for the case's first batch, the calendar's version as it stands."""
         pool = await self._pool.get()
         async with pool.acquire() as conn:
-            await apply_batch(conn, batch)
+            version = await apply_batch(conn, batch)
         log.debug(
             "projection.applied",
             case_id=batch.case_id,
             first_seq=batch.events[0].seq,
             last_seq=batch.events[-1].seq,
         )
+        return version

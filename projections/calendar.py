@@ -60,7 +60,12 @@ async def add_closure(conn: Conn, day: date, reason: str, by: str) -> None:
 
 
 async def load_calendar(conn: Conn | asyncpg.Pool, hours: OfficeHours) -> WorkingCalendar:
-    """The center's calendar: every imported notice and every closure on record."""
+    """The center's calendar: every imported notice and every closure on record.
+
+    The version is read first: should a change land between the reads, the calendar is
+    newer than its version says, and a case counted with it recounts once more for nothing.
+    """
+    version = await conn.fetchval("select version from calendar_version")
     rows = await conn.fetch("select day, working, origin from calendar_days")
     years = await conn.fetch("select year from calendar_notices")
     return WorkingCalendar(
@@ -68,4 +73,5 @@ async def load_calendar(conn: Conn | asyncpg.Pool, hours: OfficeHours) -> Workin
         closures=frozenset(r["day"] for r in rows if r["origin"] == "closure"),
         overrides={r["day"]: r["working"] for r in rows if r["origin"] == "notice"},
         imported_years=frozenset(r["year"] for r in years),
+        version=int(version),
     )

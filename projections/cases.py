@@ -54,10 +54,16 @@ where cases.last_seq < excluded.last_seq
 """
 
 
-async def apply_batch(conn: Conn, batch: ProjectionBatch) -> None:
+async def apply_batch(conn: Conn, batch: ProjectionBatch) -> int | None:
+    """Write the batch in one transaction. The batch that receives the case also answers the
+    calendar's version, read under a share lock: a calendar change waits for this transaction,
+    or this transaction for the change (see migration 014)."""
     s = batch.state
     ev = batch.events
+    version: int | None = None
     async with conn.transaction():
+        if ev[0].seq == 1:
+            version = await conn.fetchval("select version from calendar_version for share")
         await conn.execute(
             _INSERT_EVENTS,
             batch.case_id,
@@ -71,6 +77,7 @@ async def apply_batch(conn: Conn, batch: ProjectionBatch) -> None:
         await conn.execute(UPSERT_CASE, *case_row(s))
         await apply_alert_events(conn, batch.case_id, s.window, ev)
         await apply_to_dashboard(conn, batch)
+    return version
 
 
 def case_row(s: CaseState) -> list[Any]:

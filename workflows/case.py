@@ -55,6 +55,7 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
             pass  # no limit until the director assigns the matter
         elif workflow.patched(CLOCKS_PATCH):
             deadline = await self._recount()
+            self._counted_version = deadline.calendar_version
         else:  # cases received before the legal limit was counted
             deadline = await self._deadline(self._state.received_at, inp.service.promised_days)
         if deadline is not None:

@@ -158,6 +158,38 @@ class CaseClocks(CaseRecord):
             entry.due_at = deadline.due_at
         self._timers_changed = True
 
+    async def _recalculate(self, meta: ActionMeta, reason: str) -> None:
+        """Count the limits again in the calendar as it stands; an event only if one moved."""
+        s = self._state
+        before, legal_before = s.due_at, s.legal_due_at
+        signoffs_before = {x.department: x.due_at for x in s.signoffs}
+        deadline = await self._recount()
+        legal = self._legal.due_at if self._legal is not None else None
+        if any(x.due_at is not None for x in s.signoffs):
+            await self._count_signoffs()
+        signoffs = {
+            x.department: iso(x.due_at)
+            for x in s.signoffs
+            if x.due_at != signoffs_before[x.department]
+        }
+        if deadline.due_at != before or legal != legal_before or signoffs:
+            self._set_deadline(deadline)
+            clocks: dict[str, Any] = {}
+            if legal is not None:
+                clocks = {"legal_due_at_before": iso(legal_before), "legal_due_at": iso(legal)}
+            if signoffs:
+                clocks["signoff_due_at"] = signoffs
+            self._emit_by(
+                meta,
+                "deadline.recalculated",
+                reason=reason,
+                due_at_before=iso(before),
+                due_at=iso(deadline.due_at),
+                paused_office_seconds=deadline.paused_office_seconds,
+                provisional=s.provisional,
+                **clocks,
+            )
+
     async def _restart(self, meta: ActionMeta) -> None:
         """The center counts the limits anew from the supply of the missing materials."""
         s = self._state

@@ -75,6 +75,8 @@ class Deadline:
     paused_office_seconds: int = 0
     # Counted partly in a year whose holiday notice is not imported yet.
     provisional: bool = False
+    # The version of the center's calendar it was counted in (see activities.calendar).
+    calendar_version: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The three loops every case runs beside its staff actions.
 
-The projector hands new events to the read model, the timer loop raises each
+The projector hands new events to the read model (and, once received, recounts the
+case if the calendar changed meanwhile), the timer loop raises each
 threshold on time (warning, breach, ladder rungs, the one-time notice), and
 the notifier tells supervisors of each alert in office hours.
 """
@@ -13,9 +14,11 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
+from workflows.actions import ActionMeta
 from workflows.clocks import COMPUTE_TIMEOUT
 from workflows.counting import OfficeInstantRequest
-from workflows.model import AlertNotice, ProjectionBatch
+from workflows.model import Actor, AlertNotice, ProjectionBatch, Role
+from workflows.record import SYSTEM
 from workflows.thresholds import CaseThresholds
 
 # Channels are retried with backoff for up to three days; every attempt is recorded.
@@ -32,6 +35,9 @@ _PROJECT_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     maximum_attempts=0,
 )
+# A calendar change that landed while the case was received recounts it (after this patch).
+INTAKE_CALENDAR_PATCH = "intake-calendar-check"
+_SYSTEM_META = ActionMeta(Actor(SYSTEM, Role.OPS, None))
 
 
 class CaseLoops(CaseThresholds):
@@ -43,13 +49,25 @@ class CaseLoops(CaseThresholds):
             if len(self._events) == self._projected:
                 return
             batch = ProjectionBatch(self._inp.case_id, self._events[self._projected :], self._state)
-            await workflow.execute_activity(
+            answer = await workflow.execute_activity(
                 "project_events",
                 batch,
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=_PROJECT_RETRY,
             )
             self._projected = batch.events[-1].seq
+            if batch.events[0].seq == 1 and workflow.patched(INTAKE_CALENDAR_PATCH):
+                await self._recount_if_calendar_changed(answer if type(answer) is int else None)
+
+    async def _recount_if_calendar_changed(self, version: int | None) -> None:
+        """The calendar changed between counting the limits at intake and the case's first
+        projection: the change's own recount may not have found the case, so it recounts."""
+        counted = self._counted_version
+        if version is None or counted is None or version == counted:
+            return
+        async with self._lock:
+            if not self._closed():
+                await self._recalculate(_SYSTEM_META, "受理时节假日安排或闭馆有变化，重新计算时限")
 
     async def _notify_loop(self) -> None:
         """Tell supervisors of each alert, in office hours, until every channel has it."""

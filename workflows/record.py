@@ -60,6 +60,8 @@ class CaseRecord:
         self._to_notify: list[Alert] = []
         self._notice_settled = False  # raised, not yet handed to the supervisors' channels
         self._lock = asyncio.Lock()
+        # The calendar version the limits were counted in at intake; None: none counted.
+        self._counted_version: int | None = None
         catalog = {m.code for m in inp.service.materials}
         self._catalog = catalog
         self._state = CaseState(

@@ -3,15 +3,13 @@ climb up the ladder) and recount its limits after the center's calendar changed.
 
 from __future__ import annotations
 
-from typing import Any
-
 from temporalio import workflow
 
 from workflows import rules
 from workflows.actions import AcknowledgeAlert, Recalculate
 from workflows.loops import CaseLoops
 from workflows.model import CaseState
-from workflows.record import Acting, iso
+from workflows.record import Acting
 
 # Acknowledging only the warning leaves the climb of a later breach to go on.
 WARNING_ACK_PATCH = "warning-ack-keeps-climb"
@@ -53,35 +51,7 @@ class Supervision(CaseLoops):
         async with Acting(self, a.meta, lambda: self._v_recalc(a)) as act:
             if not act:
                 return self._state
-            s = self._state
-            before, legal_before = s.due_at, s.legal_due_at
-            signoffs_before = {x.department: x.due_at for x in s.signoffs}
-            deadline = await self._recount()
-            legal = self._legal.due_at if self._legal is not None else None
-            if any(x.due_at is not None for x in s.signoffs):
-                await self._count_signoffs()
-            signoffs = {
-                x.department: iso(x.due_at)
-                for x in s.signoffs
-                if x.due_at != signoffs_before[x.department]
-            }
-            if deadline.due_at != before or legal != legal_before or signoffs:
-                self._set_deadline(deadline)
-                clocks: dict[str, Any] = {}
-                if legal is not None:
-                    clocks = {"legal_due_at_before": iso(legal_before), "legal_due_at": iso(legal)}
-                if signoffs:
-                    clocks["signoff_due_at"] = signoffs
-                self._emit_by(
-                    a.meta,
-                    "deadline.recalculated",
-                    reason=a.reason,
-                    due_at_before=iso(before),
-                    due_at=iso(deadline.due_at),
-                    paused_office_seconds=deadline.paused_office_seconds,
-                    provisional=s.provisional,
-                    **clocks,
-                )
+            await self._recalculate(a.meta, a.reason)
         return self._state
 
     @recalculate.validator

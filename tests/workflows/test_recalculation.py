@@ -9,12 +9,16 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from temporalio import activity
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from activities.deadline import Deadlines
 from banjian.embedded import EmbeddedPostgres
+from banjian.temporal import build_worker
 from projections.calendar import add_closure
-from projections.db import connect
+from projections.db import LazyPool, connect
+from tests.conftest import TIMEZONE, eventually
 from tests.workflows.harness import (
     CLERK,
     DIRECTOR,
@@ -27,7 +31,9 @@ from tests.workflows.harness import (
     service,
     start,
 )
-from workflows.actions import Recalculate, RequestMaterials, SupplyMaterials
+from workflows.actions import Complete, Recalculate, RequestMaterials, StartReview, SupplyMaterials
+from workflows.counting import ClocksRequest, Deadline
+from workflows.model import Outcome
 
 
 @pytest_asyncio.fixture
@@ -99,3 +105,50 @@ async def test_only_the_director_or_ops_recalculates(
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await act(h, "recalculate", Recalculate(meta(CLERK), "核对"))
     assert rejection_code(err.value) == "forbidden"
+
+
+class ClosingRightAfterCounting(Deadlines):
+    """Counts like the center, then closes the center on the first working day after the
+    start: a change that lands between intake's count and the case's first projection, which
+    a recount of the open cases in the read model would miss."""
+
+    def __init__(self, db: LazyPool, close: Callable[[date], Any]) -> None:
+        super().__init__(db)
+        self._close = close
+        self.closed: date | None = None
+
+    @activity.defn(name="compute_clocks")
+    async def compute_clocks(self, req: ClocksRequest) -> list[Deadline]:
+        counted = await super().compute_clocks(req)
+        if self.closed is None:
+            self.closed = first_working_day_after(req.start.astimezone(WORKING.hours.tz).date())
+            await self._close(self.closed)
+        return counted
+
+
+async def test_a_calendar_change_landing_during_intake_recounts_the_case(
+    time_skipping: tuple[WorkflowEnvironment, str],
+    db: LazyPool,
+    close_day: Callable[[date], Any],
+) -> None:
+    env, _ = time_skipping
+    deadlines = ClosingRightAfterCounting(db, close_day)
+    queue = "ts-intake-calendar"
+    async with build_worker(env.client, queue, db, TIMEZONE, deadlines=deadlines):
+        h = await start((env, queue), service(days=5))
+
+        async def recounted() -> bool:
+            return "deadline.recalculated" in await event_types(h)
+
+        await eventually(recounted)
+        events = await h.query("events", result_type=list[dict[str, Any]])
+        received, recalculated = events[0], events[-1]
+        assert [e["type"] for e in events] == ["case.received", "deadline.recalculated"]
+        assert recalculated["actor"] == "system"
+        assert recalculated["data"]["due_at_before"] == received["data"]["due_at"]
+        assert deadlines.closed is not None
+        with_closure = replace(WORKING, closures=frozenset({deadlines.closed}))
+        s = await act(h, "start-review", StartReview(meta()))
+        assert s.due_at == with_closure.due_at(s.received_at, 5) > WORKING.due_at(s.received_at, 5)
+        await act(h, "complete", Complete(meta(), Outcome.APPROVED, "准予"))
+        await h.result()  # nothing left on a queue no worker will poll
