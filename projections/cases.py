@@ -20,6 +20,9 @@ from projections.dashboard import apply_to_dashboard
 from projections.db import Conn
 from workflows.model import CaseState, ProjectionBatch
 
+# The calendar's advisory lock: held by a calendar change until it commits (migration 014).
+CALENDAR_LOCK_KEY = 0x62616E63
+
 _INSERT_EVENTS = """
 insert into case_events (case_id, seq, type, at, actor, data, schema_version)
 select $1, e.seq, e.type, e.at, e.actor, e.data::jsonb, e.schema_version
@@ -56,14 +59,15 @@ where cases.last_seq < excluded.last_seq
 
 async def apply_batch(conn: Conn, batch: ProjectionBatch) -> int | None:
     """Write the batch in one transaction. The batch that receives the case also answers the
-    calendar's version, read under a share lock: a calendar change waits for this transaction,
-    or this transaction for the change (see migration 014)."""
+    calendar's version, read holding the calendar's lock shared: a calendar change waits for
+    this transaction, or this transaction for the change (see migration 014)."""
     s = batch.state
     ev = batch.events
     version: int | None = None
     async with conn.transaction():
         if ev[0].seq == 1:
-            version = await conn.fetchval("select version from calendar_version for share")
+            await conn.execute("select pg_advisory_xact_lock_shared($1)", CALENDAR_LOCK_KEY)
+            version = await conn.fetchval("select version from calendar_version")
         await conn.execute(
             _INSERT_EVENTS,
             batch.case_id,
