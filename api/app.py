@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request, Response
 
 from api.context import AppContext
 from api.errors import install_error_handlers
+from api.idempotency import forget_old_keys
 from api.routers import (
     alerts,
     calendar,
@@ -35,11 +36,15 @@ log = structlog.get_logger(__name__)
 def create_app(ctx: AppContext) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        refresher = asyncio.create_task(ctx.keep_directory_fresh())
+        background = [
+            asyncio.create_task(ctx.keep_directory_fresh()),
+            asyncio.create_task(forget_old_keys(ctx.pool)),
+        ]
         try:
             yield
         finally:
-            refresher.cancel()
+            for task in background:
+                task.cancel()
 
     app = FastAPI(
         title="banjian",

@@ -14,7 +14,9 @@ step again (each is idempotent itself) and answers the first answer stored.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
@@ -31,6 +33,10 @@ from projections import idempotency as store
 from projections.db import Conn
 
 log = structlog.get_logger(__name__)
+
+# A retry comes within minutes; a key is kept a week, then forgotten (checked hourly).
+KEY_RETENTION = timedelta(days=7)
+FORGET_EVERY_SECONDS = 3600.0
 
 Answer = TypeVar("Answer", bound=BaseModel)
 # What a write hands to the step after it: stored as JSON, so JSON's types only.
@@ -131,3 +137,15 @@ async def idempotent(
 
 
 IdempotentWrite = Annotated[Idempotent, Depends(idempotent)]
+
+
+async def forget_old_keys(pool: asyncpg.Pool) -> None:
+    """Forget keys older than ``KEY_RETENTION``, every ``FORGET_EVERY_SECONDS``, until cancelled."""
+    while True:
+        try:
+            forgotten = await store.forget_before(pool, KEY_RETENTION)
+            if forgotten:
+                log.info("idempotency.forgotten", keys=forgotten)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+            log.warning("idempotency.forget_failed", error=type(err).__name__)
+        await asyncio.sleep(FORGET_EVERY_SECONDS)

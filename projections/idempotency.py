@@ -10,6 +10,7 @@ the key (rolled back).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -93,3 +94,11 @@ async def record_answer(
     if row is None or row["status"] is None:
         raise LookupError("the idempotency key's row is gone")
     return row["status"], row["body"]
+
+
+async def forget_before(conn: Conn | asyncpg.Pool, age: timedelta) -> int:
+    """Delete the keys first used longer than ``age`` ago; how many were deleted."""
+    status: str = await conn.execute(
+        "delete from idempotency_keys where created_at < now() - $1::interval", age
+    )
+    return int(status.split()[-1])
