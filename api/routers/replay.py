@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 
 from api.deps import Context, CurrentStaff, require_role
 from api.errors import not_found
+from api.routers.notices import Format, pdf_response
 from banjian.dossier import render_dossier
 from banjian.history import CaseNotFound
 from banjian.replay import ReplayReport, replay_case
@@ -32,8 +33,19 @@ async def replay(case_id: str, ctx: Context, staff: CurrentStaff) -> dict[str, A
     return (await _replay(ctx, case_id)).as_json()
 
 
-@router.get("/{case_id}/dossier", response_class=HTMLResponse)
-async def dossier(case_id: str, ctx: Context, staff: CurrentStaff) -> HTMLResponse:
-    """A printable HTML record of the case (Chinese): events, clocks, the archive hash."""
+@router.get(
+    "/{case_id}/dossier",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def dossier(
+    case_id: str, ctx: Context, staff: CurrentStaff, format: Format = "html"
+) -> Response:
+    """A printable record of the case (Chinese): events, clocks, the archive hash. HTML, or
+    A4 PDF with ``?format=pdf``."""
     require_role(staff, Role.OPS, Role.DIRECTOR)
-    return HTMLResponse(render_dossier(await _replay(ctx, case_id)))
+    report = await _replay(ctx, case_id)
+    page = render_dossier(report)
+    if format == "pdf":
+        return await pdf_response(page, f"{report.case_id}-dossier.pdf")
+    return HTMLResponse(page)

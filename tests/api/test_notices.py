@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from pypdf import PdfReader
 
 from tests.api.conftest import Api
 from tests.api.test_cases import ID_NUMBER, PHONE, assert_error, new_case, projected
@@ -118,3 +121,23 @@ async def test_the_dossier_lists_the_notices(api: Api) -> None:
     r = await api.http.get(f"/cases/{cid}/dossier", headers=api.auth("director"))
     assert r.status_code == 200, r.text
     assert "书面通知" in r.text and f"{cid}-N1" in r.text and "退回通知书" in r.text
+
+
+async def test_a_notice_is_also_an_a4_pdf_and_an_unknown_format_is_refused(api: Api) -> None:
+    cid = await _case_with_every_notice(api)
+    url, h = f"/cases/{cid}/notices/{cid}-N1", api.auth("mz-a")
+    r = await api.http.get(url, params={"format": "pdf"}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/pdf"
+    assert r.headers["content-disposition"] == f'inline; filename="{cid}-N1.pdf"'
+    assert r.headers["cache-control"] == "no-store"
+    assert r.content.startswith(b"%PDF-") and r.content.rstrip().endswith(b"%%EOF")
+    pages = PdfReader(io.BytesIO(r.content)).pages
+    text = pages[0].extract_text()
+    assert len(pages) == 1 and "受理通知书" in text and cid in text and ID_NUMBER not in text
+    r = await api.http.get(url, params={"format": "html"}, headers=h)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    body = assert_error(
+        await api.http.get(url, params={"format": "docx"}, headers=h), 422, "validation_error"
+    )
+    assert body["error"]["details"][0]["loc"] == ["query", "format"]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
+from pypdf import PdfReader
+
 from tests.api.conftest import Api
 from tests.api.test_cases import (
     ID_NUMBER,
@@ -67,3 +71,20 @@ async def test_the_dossier_is_a_printable_page_in_chinese(api: Api) -> None:
     assert_error(
         await api.http.get(f"/cases/{case_id}/dossier", headers=api.auth("mz-a")), 403, "forbidden"
     )
+
+
+async def test_the_dossier_is_also_an_a4_pdf_and_an_unknown_format_is_refused(api: Api) -> None:
+    case_id = await _case(api)
+    url, h = f"/cases/{case_id}/dossier", api.auth("ops")
+    r = await api.http.get(url, params={"format": "pdf"}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/pdf"
+    assert r.headers["content-disposition"] == f'inline; filename="{case_id}-dossier.pdf"'
+    assert r.content.startswith(b"%PDF-") and r.content.rstrip().endswith(b"%%EOF")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
+    assert "办件档案" in text and case_id in text and "尚未归档" in text
+    assert ID_NUMBER not in text
+    r = await api.http.get(url, params={"format": "docx"}, headers=h)
+    assert_error(r, 422, "validation_error")
+    r = await api.http.get(url, params={"format": "pdf"}, headers=api.auth("mz-a"))
+    assert_error(r, 403, "forbidden")
