@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -71,13 +71,19 @@ def replay(
 @ops_app.command()
 def dossier(
     case_id: str,
-    output: Annotated[Path | None, typer.Option(help="Write the HTML here, not stdout.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Write it here, not stdout.")] = None,
+    format: Annotated[
+        Literal["html", "pdf"], typer.Option(help="A printable HTML page, or an A4 PDF.")
+    ] = "html",
 ) -> None:
-    """A printable HTML dossier of a case: the case, every event, its clocks, the archive hash."""
+    """A printable dossier of a case: the case, every event, its clocks, the archive hash."""
     from banjian.dossier import render_dossier
     from banjian.history import CaseNotFound
     from banjian.replay import replay_case
 
+    if format == "pdf" and output is None:
+        typer.echo("error: a PDF is written to a file: give --output FILE", err=True)
+        raise typer.Exit(2)
     settings = command_settings()
 
     async def go() -> str | None:
@@ -94,6 +100,11 @@ def dossier(
         raise typer.Exit(1)
     if output is None:
         typer.echo(html)
+    elif format == "pdf":
+        from banjian.pdf import html_to_pdf
+
+        output.write_bytes(html_to_pdf(html))
+        typer.echo(f"dossier of {case_id} written to {output} (PDF)")
     else:
         output.write_text(html, encoding="utf-8")
         typer.echo(f"dossier of {case_id} written to {output}")

@@ -9,6 +9,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from pypdf import PdfReader
+
 from banjian.archiver import archive_pending
 from tests.banjian.conftest import Center
 
@@ -90,6 +92,18 @@ async def test_the_dossier_is_written_to_a_file(center: Center, tmp_path: Path) 
     code, _, _ = await banjian(center, "dossier", h.id, "--output", str(tmp_path / "d.html"))
     assert code == 0
     assert h.id in (tmp_path / "d.html").read_text(encoding="utf-8")
+
+
+async def test_the_dossier_is_written_as_a_pdf(center: Center, tmp_path: Path) -> None:
+    h = await center.start()
+    await center.projected(h)
+    pdf = tmp_path / "d.pdf"
+    code, out, err = await banjian(center, "dossier", h.id, "--format", "pdf", "--output", str(pdf))
+    assert code == 0, err
+    assert "(PDF)" in out and pdf.read_bytes().startswith(b"%PDF-")
+    assert h.id in PdfReader(pdf).pages[0].extract_text()
+    code, _, err = await banjian(center, "dossier", h.id, "--format", "pdf")
+    assert code == 2 and "--output" in err
 
 
 NOTICE = str(Path(__file__).parent.parent / "activities" / "notice_2027.json")
