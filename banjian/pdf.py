@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from html.parser import HTMLParser
 from typing import Any, NamedTuple
 from xml.sax.saxutils import escape
@@ -41,6 +42,7 @@ _PAD = 4.0
 _BLOCKS = {"h1", "h2", "p", "li"}
 _IGNORED = {"html", "head", "meta", "title", "style", "body", "thead", "tbody", "ul"}
 _GREY = colors.HexColor("#eeeeee")
+_ONE_AT_A_TIME = threading.Lock()
 # The font's encoding (UniGB-UCS2-H) has the middle dot as U+30FB only, and no character
 # beyond U+FFFF: readers drop or garble those, so they are drawn as 〓, the printer's mark
 # for a missing character.
@@ -199,7 +201,13 @@ def _page_number(canvas: Any, doc: Any) -> None:
 
 
 def html_to_pdf(html: str) -> bytes:
-    """The PDF of a page rendered by ``render_notice`` or ``render_dossier``."""
+    """The PDF of a page rendered by ``render_notice`` or ``render_dossier``. One at a time:
+    ReportLab keeps state in its modules and is not made for threads drawing at once."""
+    with _ONE_AT_A_TIME:
+        return _draw(html)
+
+
+def _draw(html: str) -> bytes:
     builder = _Builder()
     builder.feed(html)
     builder.close()
