@@ -23,7 +23,7 @@ from projections.notices import NoticeCase, read_notice_case
 router = APIRouter(prefix="/cases", tags=["notices"])
 
 # The page shows an applicant's name: never cached, never framed, nothing loaded or run.
-_HEADERS = {
+PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
@@ -95,4 +95,4 @@ async def read_notice(
     page = render_notice(case, notice, ctx.directory_tz)
     if format == "pdf":
         return await pdf_response(page, f"{notice.id}.pdf")
-    return HTMLResponse(page, headers=_HEADERS)
+    return HTMLResponse(page, headers=PAGE_HEADERS)

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import Context, CurrentStaff, require_role
 from api.errors import not_found
-from api.routers.notices import Format, pdf_response
+from api.routers.notices import PAGE_HEADERS, Format, pdf_response
 from banjian.dossier import render_dossier
 from banjian.history import CaseNotFound
 from banjian.replay import ReplayReport, replay_case
@@ -48,4 +48,4 @@ async def dossier(
     page = render_dossier(report)
     if format == "pdf":
         return await pdf_response(page, f"{report.case_id}-dossier.pdf")
-    return HTMLResponse(page)
+    return HTMLResponse(page, headers=PAGE_HEADERS)

@@ -68,6 +68,9 @@ async def test_the_dossier_is_a_printable_page_in_chinese(api: Api) -> None:
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert f"办件档案 · {case_id}" in r.text and "受理" in r.text and "尚未归档" in r.text
     assert ID_NUMBER not in r.text
+    # It names the applicant: never kept by a browser or a proxy, never framed.
+    assert r.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
     assert_error(
         await api.http.get(f"/cases/{case_id}/dossier", headers=api.auth("mz-a")), 403, "forbidden"
     )
