@@ -7,11 +7,14 @@ which the Content-Security-Policy enforces.
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+
+from banjian.timeline import LABELS
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,8 +24,18 @@ _CSP = (
 )
 
 
+# The events' labels, as data the page reads (not run: the CSP's script-src does not apply).
+_LABELS = json.dumps({t: list(pair) for t, pair in LABELS.items()}, ensure_ascii=False)
+_LABELS_TAG = (
+    '<script type="application/json" id="event-labels">'
+    + _LABELS.replace("</", "<\\/")
+    + "</script>"
+)
+
+
 def _page(name: str) -> HTMLResponse:
     html = resources.files("api").joinpath("static", name).read_text(encoding="utf-8")
+    html = html.replace("<!-- event labels -->", _LABELS_TAG, 1)
     return HTMLResponse(
         html, headers={"Content-Security-Policy": _CSP, "Cache-Control": "no-cache"}
     )

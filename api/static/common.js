@@ -3,6 +3,10 @@
 // never as HTML.
 "use strict";
 
+// Each event type's (中文, English) label comes with the page, from the server's own table
+// (banjian.timeline.LABELS), so the timeline names every event the workflow can record.
+const EVENT_LABELS = JSON.parse(document.getElementById("event-labels")?.textContent ?? "{}");
+
 const TEXT = {
   zh: {
     title: "中心看板", timeline_title: "办件过程", live_on: "实时", live_off: "未连接",
@@ -27,17 +31,6 @@ const TEXT = {
     "kind.immediate": "即办件", "kind.promised": "承诺件", "kind.joint": "联办件", "kind.upward": "上报件", "kind.orphan": "不管件",
     "level.window_head": "窗口负责人", "level.director": "中心主任", "level.discipline": "纪检监察", "level.ops": "运维",
     "alert.warning": "临期预警", "alert.overdue": "超期", "alert.escalation": "升级督办", "alert.notice_missing": "缺少节假日通知",
-    "deduction.case_overdue": "办件超期", "deduction.notice_breach": "一次性告知违规",
-    "deduction.late_arrival": "迟到", "deduction.early_leave": "早退", "deduction.absence_half_day": "旷工半天",
-    "deduction.forbidden_conduct": "禁止行为", "deduction.duty_breach": "违反窗口职责",
-    "deduction.complaint_upheld": "投诉属实", "deduction.internal_notice": "机关通报批评",
-    "deduction.higher_notice": "上级通报批评",
-    "event.case.received": "受理", "event.materials.requested": "一次性告知补正", "event.materials.supplied": "补齐材料",
-    "event.review.started": "开始审核", "event.signoff.requested": "发起联办", "event.signoff.recorded": "部门会签",
-    "event.case.completed": "办结", "event.case.returned": "退回", "event.case.reassigned": "转办",
-    "event.clock.paused": "计时暂停", "event.clock.resumed": "计时恢复", "event.deadline.extended": "延期",
-    "event.deadline.recalculated": "期限重算", "event.deadline.warning": "临期预警", "event.deadline.overdue": "超期",
-    "event.case.escalated": "升级督办", "event.alert.acknowledged": "预警已确认", "event.notice.overdue": "告知超期",
   },
   en: {
     title: "Center dashboard", timeline_title: "Case timeline", live_on: "live", live_off: "offline",
@@ -62,11 +55,6 @@ const TEXT = {
     "kind.immediate": "immediate", "kind.promised": "promised", "kind.joint": "joint", "kind.upward": "upward", "kind.orphan": "orphan",
     "level.window_head": "window head", "level.director": "director", "level.discipline": "discipline", "level.ops": "ops",
     "alert.warning": "warning", "alert.overdue": "overdue", "alert.escalation": "escalation", "alert.notice_missing": "holiday notice missing",
-    "deduction.case_overdue": "case overdue", "deduction.notice_breach": "one-time notice breach",
-    "deduction.late_arrival": "late", "deduction.early_leave": "left early", "deduction.absence_half_day": "absent half a day",
-    "deduction.forbidden_conduct": "forbidden conduct", "deduction.duty_breach": "duty breach",
-    "deduction.complaint_upheld": "complaint found true", "deduction.internal_notice": "notice of criticism",
-    "deduction.higher_notice": "criticism from above",
   },
 };
 
@@ -74,9 +62,13 @@ const Bj = {
   lang: localStorage.getItem("banjian.lang") === "en" ? "en" : "zh",
 
   t(key) {
+    if (key.startsWith("event.")) {
+      const type = key.slice(6);
+      const pair = EVENT_LABELS[type];
+      return pair ? pair[this.lang === "en" ? 1 : 0] : type;
+    }
     const own = TEXT[this.lang][key];
     if (own !== undefined) return own;
-    if (key.startsWith("event.")) return key.slice(6);
     return TEXT.zh[key] !== undefined && this.lang === "zh" ? TEXT.zh[key] : key.split(".").pop();
   },
 

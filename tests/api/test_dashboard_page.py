@@ -8,6 +8,7 @@ without reloading, and acknowledges it. Every wait polls with a timeout.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,6 +21,7 @@ from fastapi import FastAPI
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
 
 from banjian.embedded import free_port
+from banjian.timeline import LABELS
 from tests.api.test_alerts import past_due
 from tests.api.test_cases import new_case
 from tests.conftest import eventually
@@ -132,6 +134,9 @@ async def test_the_page_shows_the_figures_and_live_alerts_and_acknowledges_them(
     await expect(page.locator('#events [data-type="deadline.overdue"]')).to_be_visible(
         timeout=WAIT_MS
     )
+    # Each event is named by the server's own label, in the page's language.
+    label = page.locator('#events [data-type="deadline.overdue"] strong')
+    await expect(label).to_have_text(LABELS["deadline.overdue"][0])
     assert "11010519491231002X" not in await page.content()
     assert errors == []
 
@@ -149,3 +154,16 @@ async def test_the_page_fits_a_phone_screen(
     )
     assert overflow <= 0
     assert errors == []
+
+
+async def test_the_pages_carry_every_event_label_as_data(
+    sandbox_app: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, _ = sandbox_app
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://banjian") as http:
+        for path in ("/dashboard", "/timeline/BJ-0000000000"):
+            page = (await http.get(path)).text
+            start = page.index('<script type="application/json" id="event-labels">')
+            data = page[page.index(">", start) + 1 : page.index("</script>", start)]
+            assert json.loads(data) == {t: list(pair) for t, pair in LABELS.items()}
