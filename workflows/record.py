@@ -16,10 +16,7 @@ from temporalio import workflow
 
 from workflows import rules
 from workflows.actions import ActionMeta
-from workflows.counting import (
-    Deadline,
-    Pause,
-)
+from workflows.counting import Deadline, Pause
 from workflows.model import (
     Alert,
     AlertLevel,
