@@ -29,7 +29,7 @@ log = structlog.get_logger(__name__)
 
 PARALLEL = 16
 
-# Who may change the calendar, through the API (api/routers/calendar.py) or the CLI alike.
+# Who may change the calendar: the API (api/routers/calendar.py) and the CLI check these.
 NOTICE_ROLES: tuple[Role, ...] = (Role.DIRECTOR, Role.OPS)
 CLOSURE_ROLES: tuple[Role, ...] = (Role.DIRECTOR,)
 

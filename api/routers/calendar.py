@@ -18,8 +18,14 @@ from api.deps import Context, CurrentStaff, require_role
 from api.errors import validation_error
 from api.idempotency import IdempotentWrite
 from api.schemas import NotBlank, Strict
-from banjian.calendar_change import record_closure, record_notice, recount_closure, recount_notice
-from workflows.model import Role
+from banjian.calendar_change import (
+    CLOSURE_ROLES,
+    NOTICE_ROLES,
+    record_closure,
+    record_notice,
+    recount_closure,
+    recount_notice,
+)
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
 
@@ -44,7 +50,7 @@ class CalendarChangeOut(BaseModel):
 async def import_holiday_notice(
     body: NoticeIn, ctx: Context, staff: CurrentStaff, once: IdempotentWrite
 ) -> CalendarChangeOut | Response:
-    require_role(staff, Role.DIRECTOR, Role.OPS)
+    require_role(staff, *NOTICE_ROLES)
     try:
         notice = parse_notice(body.content, body.filename)
     except NoticeError as err:
@@ -62,7 +68,7 @@ async def import_holiday_notice(
 async def close_center(
     body: ClosureIn, ctx: Context, staff: CurrentStaff, once: IdempotentWrite
 ) -> CalendarChangeOut | Response:
-    require_role(staff, Role.DIRECTOR)
+    require_role(staff, *CLOSURE_ROLES)
     actor = actor_of(staff)
 
     async def recount(_: None) -> CalendarChangeOut:
