@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import Context, CurrentStaff, require_role
 from api.errors import not_found
-from api.routers.notices import PAGE_HEADERS, Format, pdf_response
+from api.printable import PDF_TOO, Format, printable
 from banjian.dossier import render_dossier
 from banjian.history import CaseNotFound
 from banjian.replay import ReplayReport, replay_case
@@ -36,7 +36,7 @@ async def replay(case_id: str, ctx: Context, staff: CurrentStaff) -> dict[str, A
 @router.get(
     "/{case_id}/dossier",
     response_class=HTMLResponse,
-    responses={200: {"content": {"application/pdf": {}}}},
+    responses=PDF_TOO,
 )
 async def dossier(
     case_id: str, ctx: Context, staff: CurrentStaff, format: Format = "html"
@@ -45,7 +45,4 @@ async def dossier(
     A4 PDF with ``?format=pdf``."""
     require_role(staff, Role.OPS, Role.DIRECTOR)
     report = await _replay(ctx, case_id)
-    page = render_dossier(report)
-    if format == "pdf":
-        return await pdf_response(page, f"{report.case_id}-dossier.pdf")
-    return HTMLResponse(page, headers=PAGE_HEADERS)
+    return await printable(render_dossier(report), format, f"{report.case_id}-dossier.pdf")
