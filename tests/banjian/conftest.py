@@ -14,12 +14,12 @@ from temporalio.client import Client, WorkflowHandle
 from banjian.embedded import EmbeddedPostgres, TemporalDevServer
 from banjian.temporal import build_worker
 from projections.db import LazyPool, create_pool
-from tests.conftest import TIMEZONE, eventually, new_case_id
+from tests.conftest import TIMEZONE, eventually
 from tests.databases import new_database
-from tests.workflows.harness import CALENDAR, CLERK, act, meta, service
+from tests.workflows.harness import act, case_input, meta
 from workflows.actions import Complete, StartReview
 from workflows.case import CaseWorkflow
-from workflows.model import Applicant, CaseInput, CaseState, Outcome
+from workflows.model import CaseState, Outcome
 
 
 @dataclass
@@ -31,19 +31,9 @@ class Center:
     pool: asyncpg.Pool
 
     async def start(self, materials: list[str] | None = None) -> WorkflowHandle[Any, Any]:
-        case_id = new_case_id()
-        inp = CaseInput(
-            case_id=case_id,
-            service=service(),
-            applicant=Applicant("张三", "350521199001011234", "13800000000"),
-            materials=["id_card", "application_form"] if materials is None else materials,
-            urgent=False,
-            actor=CLERK,
-            calendar=CALENDAR,
-            request_hash="h",
-        )
+        inp = case_input(materials=materials)
         handle = await self.client.start_workflow(
-            CaseWorkflow.run, inp, id=case_id, task_queue=self.queue
+            CaseWorkflow.run, inp, id=inp.case_id, task_queue=self.queue
         )
         await handle.execute_update("intake", result_type=CaseState)
         return handle

@@ -62,16 +62,14 @@ def meta(actor: Actor = CLERK, key: str | None = None, body: str | None = None) 
     return ActionMeta(actor=actor, idempotency_key=key, request_hash=body)
 
 
-async def start(
-    env_queue: tuple[WorkflowEnvironment, str],
+def case_input(
     svc: ServiceSnapshot | None = None,
     materials: list[str] | None = None,
     policy: ClockPolicy | None = None,
-) -> WorkflowHandle[Any, Any]:
-    env, queue = env_queue
-    case_id = new_case_id()
-    inp = CaseInput(
-        case_id=case_id,
+) -> CaseInput:
+    """A new case received by ``CLERK``: the service's, by default every material at hand."""
+    return CaseInput(
+        case_id=new_case_id(),
         service=svc or service(),
         applicant=Applicant("张三", "350521199001011234", "13800000000"),
         materials=["id_card", "application_form"] if materials is None else materials,
@@ -81,7 +79,19 @@ async def start(
         request_hash="h",
         policy=policy or ClockPolicy(),
     )
-    handle = await env.client.start_workflow(CaseWorkflow.run, inp, id=case_id, task_queue=queue)
+
+
+async def start(
+    env_queue: tuple[WorkflowEnvironment, str],
+    svc: ServiceSnapshot | None = None,
+    materials: list[str] | None = None,
+    policy: ClockPolicy | None = None,
+) -> WorkflowHandle[Any, Any]:
+    env, queue = env_queue
+    inp = case_input(svc, materials, policy)
+    handle = await env.client.start_workflow(
+        CaseWorkflow.run, inp, id=inp.case_id, task_queue=queue
+    )
     await handle.execute_update("intake", result_type=CaseState)
     return handle
 
