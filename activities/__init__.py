@@ -1,1 +1,1 @@
-"""Temporal activities: the I/O and calendar lookups the case workflow delegates."""
+"""Temporal activities: the I/O the workflows delegate (projection, deadlines, notifications)."""

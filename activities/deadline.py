@@ -1,10 +1,7 @@
 """Deadline arithmetic as activities: the calendar is data that changes, so results go into history.
 
-A limit of N working days ends at the close of office hours of the N-th
-working day after receipt; the warning falls when W working days remain (the
-center's threshold, one by default), at the close of the working day W days
-before; when the limit is no longer than W days, at half of its office time.
-Immediate cases (N = 0) get 30 minutes of office time and a warning after 20.
+The arithmetic itself is ``workdays.limits``; these activities count in the
+center's calendar as PostgreSQL has it (imported notices, closures).
 
 A limit counted partly in a year whose holiday notice is not imported yet is
 provisional, and ops are alerted, once per year, that the notice is missing.
@@ -13,73 +10,30 @@ provisional, and ops are alerted, once per year, that the notice is missing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import asyncpg
 import structlog
 from temporalio import activity
 
-from activities.calendar import OfficeHours, WorkingCalendar
 from projections.alerts import raise_notice_missing
 from projections.calendar import load_calendar
 from projections.db import LazyPool
+from workdays.calendar import OfficeHours, WorkingCalendar
+from workdays.limits import deadline_of
 from workflows.counting import (
     ClocksRequest,
     Deadline,
     DeadlineRequest,
     LadderRequest,
     OfficeInstantRequest,
-    Pause,
     ShiftRequest,
 )
 from workflows.model import OfficeCalendar
 
-IMMEDIATE_LIMIT = timedelta(minutes=30)
-IMMEDIATE_WARNING = timedelta(minutes=20)
-
-
 log = structlog.get_logger(__name__)
 
 CALENDAR_READ_SECONDS = 5.0
-
-
-def deadline_after(
-    cal: WorkingCalendar, start: datetime, working_days: int, warn_days: int = 1
-) -> Deadline:
-    if working_days == 0:
-        return Deadline(
-            due_at=cal.add_office_time(start, IMMEDIATE_LIMIT),
-            warn_at=cal.add_office_time(start, IMMEDIATE_WARNING),
-        )
-    due = cal.due_at(start, working_days)
-    if warn_days <= 0:
-        return Deadline(due_at=due, warn_at=due)  # no warning before the breach
-    if working_days <= warn_days:
-        # The whole limit is within the warning's reach: warn at half time.
-        half = cal.office_time_between(start, due) / 2
-        return Deadline(due_at=due, warn_at=cal.add_office_time(start, half))
-    return Deadline(due_at=due, warn_at=cal.due_at(start, working_days - warn_days))
-
-
-def deadline_of(
-    cal: WorkingCalendar,
-    start: datetime,
-    working_days: int,
-    pauses: Sequence[Pause] = (),
-    warn_days: int = 1,
-) -> Deadline:
-    """The limit from its whole record, so a changed calendar recounts every part of it."""
-    base = deadline_after(cal, start, working_days, warn_days)
-    paused = sum((cal.office_time_between(p.start, p.end) for p in pauses), timedelta())
-    due = cal.add_office_time(base.due_at, paused)
-    return Deadline(
-        due_at=due,
-        warn_at=cal.add_office_time(base.warn_at, paused),
-        paused_office_seconds=int(paused.total_seconds()),
-        provisional=cal.touches_provisional(start, due),
-        calendar_version=cal.version,
-    )
 
 
 class Deadlines:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
@@ -41,8 +42,8 @@ def parse_day(text: str | None, param: str) -> date | None:
         raise _invalid(param, f"{param} must be a date YYYY-MM-DD") from None
 
 
-def parse_span(start: str | None, end: str | None) -> Span:
-    span = Span(parse_day(start, "from"), parse_day(end, "to"))
+def parse_span(start: str | None, end: str | None, tz: ZoneInfo) -> Span:
+    span = Span(parse_day(start, "from"), parse_day(end, "to"), tz)
     if span.start and span.end and span.start > span.end:
         raise _invalid("to", "to must not be before from")
     return span

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from api.schemas import ApplicantOut, CaseOut, EventOut, SignoffOut
+from documents.masking import mask
 from workflows.model import (
     Applicant,
     CaseState,
@@ -23,13 +24,6 @@ from workflows.model import (
 )
 
 T = TypeVar("T", Upward, Review)
-
-
-def mask(value: str) -> str:
-    """Keep the first three and last four characters (enough to confirm, not to reuse)."""
-    if len(value) <= 7:
-        return "*" * len(value)
-    return value[:3] + "*" * (len(value) - 7) + value[-4:]
 
 
 def _local(at: datetime | None, tz: ZoneInfo) -> datetime | None:

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Query, Response
 from fastapi.responses import HTMLResponse
 
-from banjian.pdf import html_to_pdf
+from documents.pdf import html_to_pdf
 
 _HTML_HEADERS = {
     "Cache-Control": "no-store",

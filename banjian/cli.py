@@ -13,7 +13,8 @@ from banjian.command import command_settings as _settings
 from banjian.command import run_command as _run
 from banjian.ops_cli import ops_app
 from banjian.settings import Settings
-from banjian.stack import database_url, demo_center, run_stack, temporal_address
+from banjian.stack import database_url, run_stack, temporal_address
+from centers.demo import demo_center
 
 app = typer.Typer(
     help="banjian (办件): case workflows for one-stop service centers.",
@@ -33,7 +34,7 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(ops_app)  # replay, dossier, archive, projections
 
 if TYPE_CHECKING:
-    from activities.notice import HolidayNotice
+    from workdays.notice import HolidayNotice
 
 
 @app.command()
@@ -51,7 +52,7 @@ def run(
 @app.command()
 def worker() -> None:
     """Run a case worker against the configured Temporal and PostgreSQL."""
-    from banjian.processes import run_worker
+    from banjian.runtime import run_worker
 
     settings = _settings()
     _run(run_worker(settings, temporal_address(settings), database_url(settings)))
@@ -60,7 +61,7 @@ def worker() -> None:
 @app.command()
 def api() -> None:
     """Serve the HTTP API against the configured Temporal and PostgreSQL."""
-    from banjian.processes import run_api
+    from banjian.runtime import run_api
 
     settings = _settings()
     _run(run_api(settings, temporal_address(settings), database_url(settings)))
@@ -220,8 +221,8 @@ async def _change_calendar(
     ``staff`` must be an active member of the center allowed to make the change through the API
     too: the director or ops for a notice, the director for a closure.
     """
-    from banjian.calendar_change import CLOSURE_ROLES, NOTICE_ROLES, apply_closure, apply_notice
-    from banjian.temporal import connect as temporal_connect
+    from banjian.runtime import connect as temporal_connect
+    from centers.calendar import CLOSURE_ROLES, NOTICE_ROLES, apply_closure, apply_notice
     from projections.center import load_directory
     from projections.db import create_pool
     from workflows.model import Actor
@@ -273,7 +274,7 @@ def calendar_import(
     ] = "ops",
 ) -> None:
     """Import a year's holiday notice and recount the open cases it touches."""
-    from activities.notice import NoticeError, parse_notice
+    from workdays.notice import NoticeError, parse_notice
 
     try:
         notice = parse_notice(path.read_text(encoding="utf-8"), path.name)

@@ -27,7 +27,7 @@ ops_app.add_typer(projections_app, name="projections")
 
 @contextlib.asynccontextmanager
 async def _connected(settings: Settings) -> AsyncIterator[tuple[Client, asyncpg.Pool]]:
-    from banjian.temporal import connect
+    from banjian.runtime import connect
     from projections.db import create_pool
 
     pool = await create_pool(database_url(settings), max_size=4)
@@ -45,8 +45,8 @@ def replay(
 
     Exit 0 when the read model matches the history, 1 with every difference when not.
     """
-    from banjian.history import CaseNotFound
-    from banjian.replay import ReplayReport, replay_case
+    from ops.history import CaseNotFound
+    from ops.replay import ReplayReport, replay_case
 
     settings = command_settings()
 
@@ -77,9 +77,9 @@ def dossier(
     ] = "html",
 ) -> None:
     """A printable dossier of a case: the case, every event, its clocks, the archive hash."""
-    from banjian.dossier import render_dossier
-    from banjian.history import CaseNotFound
-    from banjian.replay import replay_case
+    from documents.dossier import render_dossier
+    from ops.history import CaseNotFound
+    from ops.replay import replay_case
 
     if format == "pdf" and output is None:
         typer.echo("error: a PDF is written to a file: give --output FILE", err=True)
@@ -101,7 +101,7 @@ def dossier(
     if output is None:
         typer.echo(html)
     elif format == "pdf":
-        from banjian.pdf import html_to_pdf
+        from documents.pdf import html_to_pdf
 
         output.write_bytes(html_to_pdf(html))
         typer.echo(f"dossier of {case_id} written to {output} (PDF)")
@@ -139,7 +139,7 @@ def archive_verify() -> None:
 @archive_app.command("now")
 def archive_now() -> None:
     """Archive every completed case whose workflow has closed (the worker does it each minute)."""
-    from banjian.archiver import archive_pending
+    from ops.archive import archive_pending
 
     settings = command_settings()
 
@@ -154,7 +154,7 @@ def archive_now() -> None:
 @projections_app.command("rebuild")
 def projections_rebuild() -> None:
     """Rebuild cases, events and alerts from the archive and the live workflows, then swap."""
-    from banjian.rebuild import rebuild_projections
+    from ops.rebuild import rebuild_projections
 
     settings = command_settings()
 

@@ -9,27 +9,19 @@ that other CLI commands find the running stack.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import shutil
-import signal
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import structlog
-import uvicorn
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
-from api.context import AppContext
-from banjian.archiver import run_archiver
 from banjian.embedded import (
     EmbeddedPostgres,
     TemporalDevServer,
@@ -37,18 +29,16 @@ from banjian.embedded import (
     free_port,
     test_server_path,
 )
-from banjian.leave import run_leave_keeper, system_clock
+from banjian.runtime import connect, serve, stop_on_signals
 from banjian.settings import Settings
-from banjian.temporal import build_worker, connect
-from projections.center import center_is_loaded, create_token, load_center, load_directory
-from projections.db import LazyPool, create_pool
+from centers.demo import demo_center
+from projections.center import center_is_loaded, create_token, load_center
 from projections.db import connect as db_connect
 from projections.migrate import migrate
 
 log = structlog.get_logger(__name__)
 
 STACK_FILE = "stack.json"
-SHUTDOWN_GRACE_SECONDS = 3
 DEMO_TOKEN_STAFF = ("mz-a", "mz-head", "director", "ops")
 
 
@@ -63,12 +53,6 @@ class StackInfo:
     api_url: str
     ui_url: str | None
     sandbox: bool
-
-
-def demo_center() -> dict[str, Any]:
-    text = resources.files("banjian").joinpath("demo_center.json").read_text(encoding="utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
 
 
 def read_stack(settings: Settings) -> StackInfo:
@@ -119,14 +103,6 @@ async def demo_tokens(dsn: str, data_dir: Path | None) -> dict[str, str]:
     return tokens
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the stack decides when to stop."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 @contextlib.asynccontextmanager
 async def _servers(settings: Settings, sandbox: bool) -> AsyncIterator[tuple[str, Any, str | None]]:
     """Yield (database dsn, Temporal client, Temporal UI url) for the chosen mode."""
@@ -171,65 +147,26 @@ async def _servers(settings: Settings, sandbox: bool) -> AsyncIterator[tuple[str
 
 async def run_stack(settings: Settings, *, sandbox: bool) -> None:
     ensure_port_free(settings.api_port, "API")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     async with _servers(settings, sandbox) as (dsn, temporal, ui_url):
         env = temporal if isinstance(temporal, WorkflowEnvironment) else None
         client = env.client if env is not None else temporal
         await prepare_database(dsn)
         tokens = await demo_tokens(dsn, None if sandbox else settings.data_dir)
-        db = LazyPool(dsn)
-        pool = await create_pool(dsn)
-        ctx = AppContext(
-            settings=settings,
-            client=client,
-            pool=pool,
-            directory=await load_directory(pool),
-            task_queue=settings.task_queue,
-            sandbox=env,
-        )
         api_url = f"http://{settings.api_host}:{settings.api_port}"
-        server = _Server(
-            uvicorn.Config(
-                create_app(ctx),
-                host=settings.api_host,
-                port=settings.api_port,
-                log_level="warning",
-                access_log=False,
-                # Alert streams never end by themselves; do not wait on them at shutdown.
-                timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
-            )
-        )
         info = StackInfo(dsn, client.service_client.config.target_host, api_url, ui_url, sandbox)
         stack_file = settings.data_dir / STACK_FILE
-        archiver = asyncio.create_task(run_archiver(client, db))
-        # Leaves start and end on the center's days; in the sandbox, on the sandbox's clock.
-        now = env.get_current_time if env is not None else system_clock
-        leave = asyncio.create_task(run_leave_keeper(client, db, ZoneInfo(settings.timezone), now))
+
+        def ready() -> None:
+            if not sandbox:
+                stack_file.write_text(json.dumps(asdict(info)))
+            _announce(info, tokens)
+
         try:
-            async with build_worker(client, settings.task_queue, db, settings.timezone):
-                serving = asyncio.create_task(server.serve())
-                # uvicorn only exposes a flag for "started"; poll it briefly.
-                while not server.started and not serving.done():  # noqa: ASYNC110
-                    await asyncio.sleep(0.05)
-                if serving.done():
-                    await serving  # raises what stopped uvicorn from starting
-                if not sandbox:
-                    stack_file.write_text(json.dumps(asdict(info)))
-                _announce(info, tokens)
-                await stop.wait()
-                log.info("stack.stopping")
-                server.should_exit = True
-                await serving
+            await serve(settings, client, dsn, stop, sandbox=env, ready=ready)
         finally:
-            archiver.cancel()
-            leave.cancel()
             if not sandbox:
                 stack_file.unlink(missing_ok=True)
-            await pool.close()
-            await db.close()
     log.info("stack.stopped")
 
 

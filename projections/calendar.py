@@ -1,6 +1,6 @@
 """The calendar's read model: imported holiday notices and the center's closures.
 
-Operations import each year's holiday notice (``activities.notice``) before the
+Operations import each year's holiday notice (``workdays.notice``) before the
 ``chinesecalendar`` package carries it, and record the days the center itself is
 closed. ``load_calendar`` turns both into a ``WorkingCalendar``.
 """
@@ -11,9 +11,9 @@ from datetime import date
 
 import asyncpg
 
-from activities.calendar import OfficeHours, WorkingCalendar
-from activities.notice import HolidayNotice, as_json
 from projections.db import Conn
+from workdays.calendar import OfficeHours, WorkingCalendar
+from workdays.notice import HolidayNotice, as_json
 
 _UPSERT_NOTICE = """
 insert into calendar_notices (year, source, imported_by, body) values ($1, $2, $3, $4)

@@ -21,19 +21,21 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from activities.calendar import OfficeHours, WorkingCalendar
-from banjian.settings import get_settings
 from projections.calendar import load_calendar
 from projections.db import Conn
 from projections.scores import record_case_deductions
-from workflows.model import CaseState, ProjectionBatch, Status
+from workdays.calendar import OfficeHours, WorkingCalendar
+from workflows.model import CaseState, OfficeCalendar, ProjectionBatch, Status
 
 
-@lru_cache(maxsize=1)
-def center_hours() -> OfficeHours:
+def center_hours(calendar: OfficeCalendar) -> OfficeHours:
     """The center's time zone and office hours, which define its days for every figure."""
-    s = get_settings()
-    return OfficeHours.parse(s.office_hours, s.timezone)
+    return _hours(calendar.office_hours, calendar.timezone)
+
+
+@lru_cache(maxsize=64)
+def _hours(office_hours: str, timezone: str) -> OfficeHours:
+    return OfficeHours.parse(office_hours, timezone)
 
 
 def month_of(day: date) -> date:
@@ -95,8 +97,10 @@ class Contribution:
         )
 
 
-async def _contribution(conn: Conn, s: CaseState, before: Contribution | None) -> Contribution:
-    tz = center_hours().tz
+async def _contribution(
+    conn: Conn, s: CaseState, before: Contribution | None, hours: OfficeHours
+) -> Contribution:
+    tz = hours.tz
     completed_on = on_time = legal_on_time = handling = None
     if s.status is Status.COMPLETED and s.completed_at is not None:
         completed_on = s.completed_at.astimezone(tz).date()
@@ -106,7 +110,7 @@ async def _contribution(conn: Conn, s: CaseState, before: Contribution | None) -
         if before is not None and before.completed_on is not None:
             handling = before.handling_days  # measured once, when the case completed
         else:
-            cal = await load_calendar(conn, center_hours())
+            cal = await load_calendar(conn, hours)
             days = working_days(cal, s.received_at, s.completed_at)
             handling = Decimal(f"{days:.3f}")
     return Contribution(
@@ -220,12 +224,13 @@ def _columns(deltas: Deltas) -> list[list[Any]]:
 async def apply_to_dashboard(conn: Conn, batch: ProjectionBatch) -> None:
     """Inside the batch's transaction: move the case's contribution, record its deductions."""
     s = batch.state
-    await record_case_deductions(conn, s.case_id, s.window, batch.events, center_hours().tz)
+    hours = center_hours(batch.calendar)
+    await record_case_deductions(conn, s.case_id, s.window, batch.events, hours.tz)
     row = await conn.fetchrow("select * from dash_cases where case_id = $1 for update", s.case_id)
     if row is not None and row["last_seq"] >= s.last_seq:
         return
     old = Contribution.of_row(row) if row is not None else None
-    new = await _contribution(conn, s, old)
+    new = await _contribution(conn, s, old, hours)
     if new == old:
         await conn.execute(
             "update dash_cases set last_seq = $2 where case_id = $1", s.case_id, s.last_seq

@@ -14,15 +14,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from projections.dashboard import center_hours, month_of
+from projections.dashboard import month_of
 from projections.db import Conn
+from workflows.model import DEFAULT_CALENDAR
 
 Db = Conn | asyncpg.Pool
 
 _FAR_PAST = date(1, 1, 1)
+_DEFAULT_TZ = ZoneInfo(DEFAULT_CALENDAR.timezone)
 _FAR_FUTURE = date(9999, 12, 31)
 
 
@@ -32,6 +35,8 @@ class Span:
 
     start: date | None = None
     end: date | None = None
+    # The zone whose days these are: the center's.
+    tz: ZoneInfo = _DEFAULT_TZ
 
     def bounds(self) -> tuple[date, date]:
         return self.start or _FAR_PAST, self.end or _FAR_FUTURE
@@ -205,7 +210,7 @@ async def open_alerts(db: Db, span: Span, window: str | None) -> dict[str, int]:
     """Cases' alerts not yet acknowledged, raised in the span (center days given as instants):
     those ``GET /alerts?status=open`` lists, without the center's own."""
     lo, hi = span.bounds()
-    args: list[Any] = [lo, hi, str(center_hours().tz)]
+    args: list[Any] = [lo, hi, str(span.tz)]
     sql = (
         "select level, count(*)::bigint as n from alerts"
         f" where {_OPEN_ALERTS_RAISED_IN_SPAN} and case_id is not null"
@@ -227,7 +232,7 @@ async def open_center_alerts(db: Db, span: Span, window: str | None) -> int:
         f"select count(*) from alerts where {_OPEN_ALERTS_RAISED_IN_SPAN} and case_id is null",
         lo,
         hi,
-        str(center_hours().tz),
+        str(span.tz),
     )
     return n
 

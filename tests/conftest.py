@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from banjian.embedded import EmbeddedPostgres, TemporalDevServer, free_port, test_server_path
-from banjian.temporal import build_worker, connect
+from banjian.runtime import build_worker, connect
 from projections.db import LazyPool
 from projections.db import connect as db_connect
 from projections.migrate import migrate

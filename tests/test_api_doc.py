@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from api.app import create_app
 from api.context import AppContext
 from api.routers import pages
-from banjian.timeline import LABELS
+from documents.timeline import LABELS
 
 API_DOC = Path(__file__).resolve().parent.parent / "API.md"
 # An endpoint's entry: a list item that begins with `METHOD /path`.

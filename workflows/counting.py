@@ -75,7 +75,7 @@ class Deadline:
     paused_office_seconds: int = 0
     # Counted partly in a year whose holiday notice is not imported yet.
     provisional: bool = False
-    # The version of the center's calendar it was counted in (see activities.calendar).
+    # The version of the center's calendar it was counted in (see workdays.calendar).
     calendar_version: int = 0
 
 

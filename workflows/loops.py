@@ -48,7 +48,9 @@ class CaseLoops(CaseThresholds):
             )
             if len(self._events) == self._projected:
                 return
-            batch = ProjectionBatch(self._inp.case_id, self._events[self._projected :], self._state)
+            batch = ProjectionBatch(
+                self._inp.case_id, self._events[self._projected :], self._state, self._inp.calendar
+            )
             answer = await workflow.execute_activity(
                 "project_events",
                 batch,

@@ -92,6 +92,10 @@ class OfficeCalendar:
     notify_outside_office_hours: bool = False
 
 
+# The seeds' office hours in China's time zone: what a center uses unless it says otherwise.
+DEFAULT_CALENDAR = OfficeCalendar("Asia/Shanghai", "08:30-11:30,14:30-17:30")
+
+
 class AlertLevel(StrEnum):
     """The escalation ladder: who is alerted (window head → director → 纪检监察)."""
 
@@ -262,6 +266,9 @@ class ProjectionBatch:
     case_id: str
     events: list[Event]
     state: CaseState
+    # The center's days and office hours, which its figures are counted in (batches handed out
+    # before it was carried were the default center's).
+    calendar: OfficeCalendar = DEFAULT_CALENDAR
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,12 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from activities.notice import NoticeError, parse_notice
 from api.cases import actor_of
 from api.deps import Context, CurrentStaff, require_role
 from api.errors import validation_error
 from api.idempotency import IdempotentWrite
 from api.schemas import NotBlank, Strict
-from banjian.calendar_change import (
+from centers.calendar import (
     CLOSURE_ROLES,
     NOTICE_ROLES,
     record_closure,
@@ -26,6 +25,7 @@ from banjian.calendar_change import (
     recount_closure,
     recount_notice,
 )
+from workdays.notice import NoticeError, parse_notice
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
 

@@ -60,7 +60,7 @@ async def read_summary(
 ) -> Summary:
     """Cases received in the range by where they stand now; completions in the range; open
     alerts raised in the range, the cases' apart from the center's own. No range: all time."""
-    span = parse_span(from_, to)
+    span = parse_span(from_, to, ctx.directory_tz)
     w = scope(ctx, staff, window)
     counts, done, p90, alerts, center_alerts = await asyncio.gather(
         figures.case_counts(ctx.pool, span, w),
@@ -96,12 +96,12 @@ async def read_trend(
 ) -> Trend:
     """Cases received and completed each day; by default the last 30 days."""
     w = scope(ctx, staff, window)
-    span = parse_span(from_, to)
+    span = parse_span(from_, to, ctx.directory_tz)
     end = span.end or await center_today(ctx)
     start = span.start or end - timedelta(days=DEFAULT_TREND_DAYS - 1)
     if (end - start).days >= MAX_TREND_DAYS or start > end:
         raise validation_error(f"a trend covers 1 to {MAX_TREND_DAYS} days")
-    days = await figures.daily(ctx.pool, Span(start, end), w)
+    days = await figures.daily(ctx.pool, Span(start, end, ctx.directory_tz), w)
     return Trend(window=w, days=[DayFigures(day=d, received=i, completed=o) for d, i, o in days])
 
 

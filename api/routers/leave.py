@@ -13,7 +13,7 @@ from api.deps import Context, CurrentStaff
 from api.errors import ApiError, forbidden, not_found, validation_error
 from api.idempotency import IdempotentWrite
 from api.schemas import NotBlank, Strict
-from banjian.leave import LeaveKeeper, LeaveRefused, system_clock
+from centers.leave import LeaveKeeper, LeaveRefused, system_clock
 from projections import leave as store
 from projections.center import StaffMember
 from projections.db import Conn

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from api.deps import Context, CurrentStaff
 from api.errors import not_found
 from api.printable import PDF_TOO, Format, printable
-from banjian.notices import render_notice
+from documents.notices import render_notice
 from projections.notices import NoticeCase, read_notice_case
 
 router = APIRouter(prefix="/cases", tags=["notices"])

@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from banjian.timeline import LABELS
+from documents.timeline import LABELS
 
 router = APIRouter(include_in_schema=False)
 

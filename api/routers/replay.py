@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse
 from api.deps import Context, CurrentStaff, require_role
 from api.errors import not_found
 from api.printable import PDF_TOO, Format, printable
-from banjian.dossier import render_dossier
-from banjian.history import CaseNotFound
-from banjian.replay import ReplayReport, replay_case
+from documents.dossier import render_dossier
+from ops.history import CaseNotFound
+from ops.replay import ReplayReport, replay_case
 from workflows.model import Role
 
 router = APIRouter(prefix="/cases", tags=["operations"])

@@ -11,17 +11,17 @@ from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment
 
 from activities.deadline import Deadlines
-from activities.notice import parse_notice
-from banjian.calendar_change import apply_notice
 from banjian.embedded import EmbeddedPostgres, TemporalDevServer
+from centers.calendar import apply_notice
 from projections.db import LazyPool, create_pool
 from tests.databases import new_database
+from workdays.notice import parse_notice
 from workflows.counting import ClockSpec, ClocksRequest
 from workflows.model import Actor, OfficeCalendar, Role
 
 TZ = ZoneInfo("Asia/Shanghai")
 SPEC = OfficeCalendar("Asia/Shanghai", "08:30-11:30,14:30-17:30")
-NOTICE = Path(__file__).parent / "notice_2027.json"
+NOTICE = Path(__file__).parents[1] / "workdays" / "notice_2027.json"
 
 
 async def test_a_missing_notice_is_alerted_once_and_settled_by_its_import(

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest_asyncio
 
-from activities.calendar import OfficeHours, WorkingCalendar
 from tests.api.conftest import Api
 from tests.api.test_cases import assert_error, projected, receive
+from workdays.calendar import OfficeHours, WorkingCalendar
 
 CALENDAR = WorkingCalendar(OfficeHours.default())
-SAMPLES = Path(__file__).parent.parent / "activities"
+SAMPLES = Path(__file__).parent.parent / "workdays"
 
 
 @pytest_asyncio.fixture

@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
 
 from banjian.embedded import free_port
-from banjian.timeline import LABELS
+from documents.timeline import LABELS
 from tests.api.test_alerts import past_due
 from tests.api.test_cases import new_case
 from tests.conftest import eventually

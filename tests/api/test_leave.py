@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from api.routers.leave import keeper
-from banjian.leave import LeaveKeeper, LeaveRefused, cover_for
+from centers.leave import LeaveKeeper, LeaveRefused, cover_for
 from projections.center import Directory, StaffMember
 from tests.api.conftest import Api
 from tests.api.test_cases import ID_NUMBER, PHONE, assert_error, projected

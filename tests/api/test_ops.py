@@ -14,7 +14,7 @@ import pytest_asyncio
 from api.app import create_app
 from api.errors import postgres_unreachable
 from banjian.embedded import EmbeddedPostgres, TemporalDevServer, free_port
-from banjian.temporal import connect
+from banjian.runtime import connect
 from projections.center import create_token
 from tests.api.conftest import Api
 from tests.api.test_cases import projected, receive

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from banjian.archiver import archive_pending
-from tests.banjian.conftest import Center
+from ops.archive import archive_pending
+from tests.ops.conftest import Center
 
 BANJIAN = str(Path(sys.executable).parent / "banjian")
 
@@ -106,7 +106,7 @@ async def test_the_dossier_is_written_as_a_pdf(center: Center, tmp_path: Path) -
     assert code == 2 and "--output" in err
 
 
-NOTICE = str(Path(__file__).parent.parent / "activities" / "notice_2027.json")
+NOTICE = str(Path(__file__).parent.parent / "workdays" / "notice_2027.json")
 
 
 async def test_calendar_changes_need_a_staff_member_the_api_would_allow(center: Center) -> None:

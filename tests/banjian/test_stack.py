@@ -88,7 +88,7 @@ def test_run_serves_the_api_and_the_cli_works_beside_it(running: Running) -> Non
     listed = cli(env, "channels", "list").stdout
     assert "director" in listed and "dingtalk" in listed and "signed" in listed
     assert "SECx" not in listed and "access_token" not in listed
-    imported = cli(env, "calendar", "import", "tests/activities/notice_2027.ics")
+    imported = cli(env, "calendar", "import", "tests/workdays/notice_2027.ics")
     assert imported.returncode == 0, imported.stderr
     assert "open cases recounted" in imported.stdout
     bad = cli(env, "calendar", "import", "pyproject.toml")

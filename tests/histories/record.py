@@ -26,7 +26,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from banjian.embedded import EmbeddedPostgres, free_port, test_server_path
-from banjian.temporal import build_worker
+from banjian.runtime import build_worker
 from projections.db import LazyPool, connect
 from projections.migrate import migrate
 from workflows.actions import (

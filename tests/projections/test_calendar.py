@@ -2,7 +2,7 @@
 
 Each test runs in a transaction that is rolled back, on emptied calendar tables, so
 the tests neither see nor leave rows. The 2027 notice is the test data sample of
-``tests/activities/notice_2027.json``, not the real notice.
+``tests/workdays/notice_2027.json``, not the real notice.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from activities.calendar import OfficeHours, WorkingCalendar
-from activities.notice import HolidayNotice, as_json, overrides, parse_notice
 from banjian.embedded import EmbeddedPostgres
 from projections.calendar import add_closure, import_notice, load_calendar
 from projections.db import connect
+from workdays.calendar import OfficeHours, WorkingCalendar
+from workdays.notice import HolidayNotice, as_json, overrides, parse_notice
 
 HOURS = OfficeHours.default()
-SAMPLE = Path(__file__).parents[1] / "activities" / "notice_2027.json"
+SAMPLE = Path(__file__).parents[1] / "workdays" / "notice_2027.json"
 NOTICE = parse_notice(SAMPLE.read_text(encoding="utf-8"), SAMPLE.name)
 # A revision of the sample: Spring Festival 02-06..12 only, Sat 02-13 worked instead.
 REVISED = parse_notice(

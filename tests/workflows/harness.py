@@ -8,8 +8,8 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.calendar import OfficeHours, WorkingCalendar
 from tests.conftest import new_case_id
+from workdays.calendar import OfficeHours, WorkingCalendar
 from workflows.actions import ActionMeta
 from workflows.case import CaseWorkflow
 from workflows.model import (

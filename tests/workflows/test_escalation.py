@@ -9,7 +9,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from banjian.temporal import build_worker
+from banjian.runtime import build_worker
 from projections.db import LazyPool
 from tests.conftest import TIMEZONE
 from tests.workflows.harness import (

@@ -9,7 +9,6 @@ from typing import Any
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from activities.calendar import WorkingCalendar
 from activities.channels import verify_webhook_signature
 from banjian.embedded import EmbeddedPostgres
 from projections.db import connect
@@ -17,6 +16,7 @@ from projections.notifications import add_channel, attempts
 from tests.conftest import eventually
 from tests.receiver import Receiver
 from tests.workflows.harness import WORKING, act, meta, service, start, state_of
+from workdays.calendar import WorkingCalendar
 from workflows.actions import StartReview
 
 SECRET = "whsec-test-only"

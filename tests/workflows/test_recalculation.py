@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.deadline import Deadlines
 from banjian.embedded import EmbeddedPostgres
-from banjian.temporal import build_worker
+from banjian.runtime import build_worker
 from projections.calendar import add_closure
 from projections.db import LazyPool, connect
 from tests.conftest import TIMEZONE, eventually

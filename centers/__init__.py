@@ -1,0 +1,1 @@
+"""A center's administration: its calendar changes and its staff's leave (AB岗)."""

@@ -1,0 +1,253 @@
+"""Written notices as printable pages: one A4 sheet in Chinese for each notice of a case.
+
+Everything the sheet states comes from the notice's event and the case
+(``projections.notices``); dates are the center's, written the Chinese way
+(2026年11月27日). The applicant's ID number appears masked only, the phone never.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from documents.masking import mask
+from projections.notices import (
+    EXTENSION,
+    MATERIALS,
+    RECEIPT,
+    RETURN,
+    SUSPENSION,
+    Notice,
+    NoticeCase,
+)
+
+# Days to ask the director to review a return when its event names none (篇11: 申请复核).
+REVIEW_DAYS = 15
+_CLOCKS = {"promised": "承诺办理时限", "legal": "法定办理时限"}
+_STYLE = """
+@page { size: A4; margin: 25mm 22mm; }
+body { font-family: "Noto Serif CJK SC", "Source Han Serif SC", "Songti SC", SimSun, serif;
+       font-size: 12pt; line-height: 1.9; color: #000; max-width: 170mm; margin: 2em auto; }
+.center { text-align: center; font-size: 15pt; margin: 0; }
+h1 { text-align: center; font-size: 20pt; letter-spacing: 0.2em; margin: 0.3em 0; }
+.no { text-align: right; font-size: 10.5pt; margin: 0 0 1em; }
+p { text-indent: 2em; margin: 0.4em 0; } p.flat { text-indent: 0; }
+table { border-collapse: collapse; width: 100%; margin: 0.8em 0; font-size: 11pt; }
+th, td { border: 1px solid #000; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
+th { font-weight: normal; background: #f2f2f2; } table.facts th { width: 7em; }
+.sign { text-align: right; margin-top: 3em; } .sign p { text-indent: 0; margin: 0.2em 0; }
+@media print { body { margin: 0; max-width: none; } th { background: none; } }
+"""
+
+
+def chinese_date(at: datetime) -> str:
+    """The date of ``at`` as it stands (convert to the center's zone first): 2026年11月27日."""
+    return f"{at.year}年{at.month}月{at.day}日"
+
+
+def render_notice(case: NoticeCase, notice: Notice, tz: ZoneInfo) -> str:
+    body = _BODIES[notice.kind](case, notice, tz)
+    issued = chinese_date(notice.issued_at.astimezone(tz))
+    clerk = case.staff_names.get(notice.actor, notice.actor)
+    particulars = [
+        ("办件编号", case.case_id),
+        ("申请事项", f"{case.service_name}（{case.service_code}）"),
+        ("申请人", case.applicant_name),
+        ("证件号码", mask(case.applicant_id_number)),
+    ]
+    return "\n".join(
+        [
+            "<!doctype html>",
+            '<html lang="zh-CN"><head><meta charset="utf-8">',
+            f"<title>{escape(notice.title)} {escape(notice.id)}</title>",
+            f"<style>{_STYLE}</style></head><body>",
+            f'<p class="center flat">{escape(case.center_name)}</p>',
+            f"<h1>{escape(notice.title)}</h1>",
+            f'<p class="no flat">编号：{escape(notice.id)}</p>',
+            f'<p class="flat">{escape(case.applicant_name)}：</p>',
+            *body,
+            _table(particulars),
+            '<div class="sign">',
+            f"<p>经办人：{escape(clerk)}</p>",
+            f"<p>{escape(case.center_name)}（盖章）</p>",
+            f"<p>{issued}</p>",
+            "</div>",
+            "</body></html>",
+        ]
+    )
+
+
+def _receipt(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
+    d = n.data
+    received = chinese_date(n.issued_at.astimezone(tz))
+    parts = [
+        _p(
+            f"您于{received}提交的“{case.service_name}”申请，经审查，本中心已予受理，"
+            f"办件编号为{case.case_id}。"
+        ),
+    ]
+    promised, due = _int(d.get("promised_days")), _date(d.get("due_at"), tz)
+    if d.get("kind") == "immediate" or promised == 0:
+        parts.append(_p("本事项为即办件，当场办结。"))
+    elif due is not None:
+        parts.append(_p(f"本中心承诺在{promised}个工作日内办结，即于{due}前办结。"))
+    legal, legal_due = _int(d.get("legal_days")), _date(d.get("legal_due_at"), tz)
+    if legal and legal_due is not None:
+        parts.append(_p(f"本事项法定办理时限为{legal}个工作日，至{legal_due}止。"))
+    if promised or legal:
+        parts.append(
+            _p(
+                "办理时限自受理之日的次日起按工作日计算，法定节假日不计算在内；"
+                "补正材料和依法中止的期间不计入办理时限。"
+            )
+        )
+    if d.get("provisional") is True:
+        parts.append(
+            _p("该期限所涉年度的节假日安排尚未公布，上述日期为暂定，公布后如有变动将另行告知。")
+        )
+    missing = _names(case, d.get("materials_missing"))
+    if missing:
+        parts.append(_p(f"尚需补正的材料：{'、'.join(missing)}，本中心将一次性书面告知。"))
+    first = d.get("first_receiver", n.actor)
+    name = case.staff_names.get(str(first), str(first))
+    parts.append(_p(f"首问责任人：{name}。办理过程中如有疑问，可向首问责任人咨询。"))
+    return parts
+
+
+def _materials(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
+    d = n.data
+    codes = [str(c) for c in d.get("missing") or [] if isinstance(c, str)]
+    flawed = set(codes) if d.get("defective") is True else set()
+    received = chinese_date(case.received_at.astimezone(tz))
+    parts = [
+        _p(
+            f"您于{received}申请办理的“{case.service_name}”（办件编号{case.case_id}），"
+            f"经审查，需补正下列材料。根据一次性告知制度，现将需补正的全部材料告知如下："
+        ),
+    ]
+    if flawed:
+        parts.append(_p("其中注明“已提交但经审查不符合要求”的材料，请按要求重新提交。"))
+    rows = "".join(
+        f"<tr><td>{i}</td><td>{escape(_name(case, code))}</td>"
+        f"<td>{escape(_material_note(case, code, code in flawed))}</td></tr>"
+        for i, code in enumerate(codes, 1)
+    )
+    parts.append(
+        "<table><thead><tr><th>序号</th><th>材料名称</th><th>说明</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )
+    note = d.get("note")
+    if isinstance(note, str) and note.strip():
+        parts.append(_p(f"补正说明：{note.strip()}"))
+    parts.append(_p("请一次性补齐上述材料后到原窗口提交。补正材料期间不计入办理时限。"))
+    return parts
+
+
+def _return(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
+    d = n.data
+    received = chinese_date(case.received_at.astimezone(tz))
+    issued = chinese_date(n.issued_at.astimezone(tz))
+    days = _int(d.get("review_days")) or REVIEW_DAYS
+    return [
+        _p(
+            f"您于{received}申请办理的“{case.service_name}”（办件编号{case.case_id}），"
+            "经审查，本中心决定予以退回。"
+        ),
+        _p(f"退回理由：{str(d.get('reason') or '').strip()}"),
+        _p(
+            f"如对退回决定有异议，可自本通知书出具之日（{issued}）起{days}日内，"
+            "持本通知书向本中心主任申请复核。"
+        ),
+    ]
+
+
+def _extension(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
+    d = n.data
+    clock = _CLOCKS.get(str(d.get("clock") or "promised"), "办理时限")
+    days = _int(d.get("days"))
+    before, after = _date(d.get("due_at_before"), tz), _date(d.get("due_at"), tz)
+    moved = f"，办结期限延至{after}" if after else ""
+    if before and after:
+        moved = f"，办结期限由{before}延至{after}"
+    return [
+        _p(
+            f"您申请办理的“{case.service_name}”（办件编号{case.case_id}），"
+            f"因{str(d.get('reason') or '').strip()}，不能在原定期限内办结。"
+        ),
+        _p(f"经本中心主任批准，该事项{clock}延长{days}个工作日{moved}。"),
+        _p("特此告知。"),
+    ]
+
+
+def _suspension(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
+    d = n.data
+    since = chinese_date(n.issued_at.astimezone(tz))
+    expected = _int(d.get("expected_days"))
+    parts = [
+        _p(
+            f"您申请办理的“{case.service_name}”（办件编号{case.case_id}），"
+            f"因{str(d.get('note') or '').strip()}，自{since}起中止计时。"
+        ),
+    ]
+    if expected:
+        parts.append(_p(f"预计中止{expected}日。"))
+    parts.append(_p("中止期间不计入办理时限；恢复计时后，本中心将继续办理并告知办结期限。"))
+    return parts
+
+
+_BODIES = {
+    RECEIPT: _receipt,
+    MATERIALS: _materials,
+    RETURN: _return,
+    EXTENSION: _extension,
+    SUSPENSION: _suspension,
+}
+
+
+def _p(text: str) -> str:
+    return f"<p>{escape(text)}</p>"
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    return f'<table class="facts"><tbody>{body}</tbody></table>'
+
+
+def _name(case: NoticeCase, code: str) -> str:
+    m = case.catalog.get(code)
+    return m.name if m is not None else code
+
+
+def _names(case: NoticeCase, codes: Any) -> list[str]:
+    return [_name(case, str(c)) for c in _list(codes)]
+
+
+def _material_note(case: NoticeCase, code: str, flawed: bool) -> str:
+    if flawed:
+        return "已提交但经审查不符合要求，请重新提交"
+    m = case.catalog.get(code)
+    if m is None:
+        return ""
+    return "必要材料" if m.required else "非必要材料"
+
+
+def _list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _date(value: Any, tz: ZoneInfo) -> str | None:
+    """An event's instant (ISO text) as the center's date; None when absent or unreadable."""
+    if isinstance(value, datetime):
+        return chinese_date(value.astimezone(tz))
+    if not isinstance(value, str):
+        return None
+    try:
+        return chinese_date(datetime.fromisoformat(value).astimezone(tz))
+    except ValueError:
+        return None

@@ -1,0 +1,227 @@
+"""Replay a case: the story its history tells, and whether the read model still tells the same.
+
+The history (from Temporal, or from the archive once Temporal has deleted the
+workflow) is replayed against the current workflow code, its decided events
+become a readable timeline, and the read model is compared with what those
+events produce. The report names every difference; applicants' ID numbers and
+phones appear masked only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from documents.masking import mask
+from documents.timeline import Step, build_timeline, format_step
+from ops.history import (
+    CaseHistory,
+    decode,
+    history_json,
+    load_history,
+    same_history,
+    with_live_tail,
+)
+from projections.archive import ArchiveEntry, entry_problems, sha256
+from projections.audit import Difference, compare_case
+from workflows.case import CaseWorkflow
+from workflows.model import CaseState
+
+_PERSONAL = {"applicant_id_number", "applicant_phone"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One difference, safe to print: personal values masked."""
+
+    kind: str
+    key: str
+    field: str | None
+    expected: Any
+    actual: Any
+
+    def describe(self) -> str:
+        what, _, subject = self.kind.partition("_")
+        name = {"event": f"event #{self.key}", "case": "current state", "alert": self.key}.get(
+            subject, self.key
+        )
+        if what == "missing":
+            return f"{name}: in the history, missing from the read model"
+        if what == "extra":
+            return f"{name}: in the read model, not in the history"
+        if what == "altered":
+            return f"{name}: {self.field} is {self.actual!r}, the history says {self.expected!r}"
+        return f"{self.kind}: {self.expected}"
+
+
+@dataclass
+class ReplayReport:
+    case_id: str
+    source: str  # temporal | archive
+    closed: bool
+    replay_ok: bool
+    status: str | None
+    case: dict[str, Any]  # the latest decided state, applicant masked
+    archive: dict[str, Any] | None
+    timeline: list[Step]
+    findings: list[Finding] = field(default_factory=list)
+    pending: int = 0  # decided, not yet projected
+
+    @property
+    def consistent(self) -> bool:
+        return not self.findings
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = _plain(
+            {
+                "case_id": self.case_id,
+                "consistent": self.consistent,
+                "source": self.source,
+                "closed": self.closed,
+                "replayed": self.replay_ok,
+                "status": self.status,
+                "case": self.case,
+                "archive": self.archive,
+                "events_pending_projection": self.pending,
+                "timeline": [s.as_json() for s in self.timeline],
+                "differences": [{**f.__dict__, "message": f.describe()} for f in self.findings],
+            }
+        )
+        return body
+
+    def as_text(self) -> str:
+        head = f"case {self.case_id} — history from {self.source}"
+        if self.archive is not None:
+            head += f", archive position {self.archive['position']}"
+        c = self.case
+        lines = [head]
+        if c:
+            lines.append(
+                f"{c['service_code']} {c['service_name']} · {c['kind']} · window {c['window']}"
+                f" · status {c['status']} · applicant {c['applicant']['name']}"
+                f" {c['applicant']['id_number_masked']}"
+            )
+        lines += [format_step(s) for s in self.timeline]
+        if self.consistent:
+            lines.append("consistent: the read model matches the history")
+        else:
+            lines.append(f"NOT consistent: {len(self.findings)} difference(s)")
+            lines += [f"  - {f.describe()}" for f in self.findings]
+        return "\n".join(lines)
+
+
+async def replay_case(
+    client: Client, pool: asyncpg.Pool, case_id: str, tz: ZoneInfo
+) -> ReplayReport:
+    """Raises ``CaseNotFound`` when neither Temporal nor the archive has the case."""
+    history = await load_history(client, pool, case_id)
+    findings = _archive_findings(history)
+    replayer = Replayer(workflows=[CaseWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history.history, raise_on_replay_failure=False)
+    if result.replay_failure is not None:
+        failure = f"{type(result.replay_failure).__name__}: {result.replay_failure}"
+        findings.append(Finding("replay_failed", case_id, None, failure, None))
+    record = decode(case_id, history.history)
+    if history.source == "temporal":
+        record = await with_live_tail(client, record)
+    async with pool.acquire() as conn:
+        diffs = await compare_case(
+            conn,
+            case_id,
+            [b.batch for b in record.batches if b.projected],
+            [b.batch for b in record.batches if not b.projected],
+            record.events,
+        )
+    findings += [_finding(d) for d in diffs]
+    state = record.state
+    return ReplayReport(
+        case_id=case_id,
+        source=history.source,
+        closed=record.closed,
+        replay_ok=result.replay_failure is None,
+        status=state.status.value if state else None,
+        case=_case(state, tz),
+        archive=_archive_summary(history.archived),
+        timeline=build_timeline(record.events, record.projected_seq, tz),
+        findings=findings,
+        pending=len(record.events) - record.projected_seq,
+    )
+
+
+def _archive_findings(history: CaseHistory) -> list[Finding]:
+    entry = history.archived
+    if entry is None:
+        return []
+    position = str(entry.position)
+    found = [Finding("altered_archive", position, None, p, None) for p in entry_problems(entry)]
+    if history.source == "temporal" and not same_history(history.history, entry.history):
+        kept = sha256(history_json(history.history))
+        found.append(Finding("altered_archive", position, "history", kept, entry.history_sha256))
+    return found
+
+
+def _finding(d: Difference) -> Finding:
+    if d.field in _PERSONAL:
+        return Finding(d.kind, d.key, d.field, _mask(d.expected), _mask(d.actual))
+    if d.kind.startswith(("missing_", "extra_")):  # whole rows: name them, don't dump them
+        return Finding(d.kind, d.key, None, None, None)
+    return Finding(d.kind, d.key, d.field, d.expected, d.actual)
+
+
+def _mask(value: Any) -> Any:
+    return mask(value) if isinstance(value, str) else value
+
+
+def _case(state: CaseState | None, tz: ZoneInfo) -> dict[str, Any]:
+    if state is None:
+        return {}
+
+    def local(at: datetime | None) -> str | None:
+        return at.astimezone(tz).isoformat() if at is not None else None
+
+    return {
+        "service_code": state.service_code,
+        "service_name": state.service_name,
+        "kind": state.kind.value,
+        "window": state.window,
+        "status": state.status.value,
+        "outcome": state.outcome.value if state.outcome else None,
+        "received_at": local(state.received_at),
+        "due_at": local(state.due_at),
+        "legal_due_at": local(state.legal_due_at),
+        "completed_at": local(state.completed_at),
+        "first_receiver": state.first_receiver,
+        "assignee": state.assignee,
+        "applicant": {
+            "name": state.applicant.name,
+            "id_number_masked": mask(state.applicant.id_number),
+            "phone_masked": mask(state.applicant.phone),
+        },
+    }
+
+
+def _archive_summary(entry: ArchiveEntry | None) -> dict[str, Any] | None:
+    if entry is None:
+        return None
+    return {
+        "position": entry.position,
+        "archived_at": entry.archived_at.isoformat(),
+        "history_sha256": entry.history_sha256,
+        "chain_hash": entry.chain_hash,
+    }
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=_default, ensure_ascii=False))
+
+
+def _default(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
