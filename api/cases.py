@@ -56,6 +56,13 @@ def request_hash(body: BaseModel | dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
+def action_hash(staff_id: str, action: str, body: BaseModel | dict[str, Any]) -> str:
+    """What an action's ``Idempotency-Key`` is bound to: one action of one staff member with
+    one body, so the same key on another action (even with the same body) is a conflict."""
+    data = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+    return request_hash({"staff": staff_id, "action": action, "body": data})
+
+
 def new_case_id(staff_id: str, idempotency_key: str | None) -> str:
     """Random, or derived from the caller's idempotency key so that a retry finds the same case."""
     if idempotency_key is None:

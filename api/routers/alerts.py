@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from api.cases import CaseGateway, actor_of, request_hash
+from api.cases import CaseGateway, action_hash, actor_of
 from api.deps import Context, CurrentStaff, IdempotencyKey, get_staff, require_role
 from api.errors import ApiError, not_found
 from api.idempotency import IdempotentWrite
@@ -60,7 +60,11 @@ async def acknowledge(
     case_id, sep, seq = alert_id.rpartition("-A")
     if not sep or not seq.isdigit():
         raise not_found("alert", alert_id)
-    meta = ActionMeta(actor_of(staff), idempotency_key, request_hash({"alert_id": alert_id}))
+    meta = ActionMeta(
+        actor_of(staff),
+        idempotency_key,
+        action_hash(staff.id, "acknowledge-alert", {"alert_id": alert_id}),
+    )
     gateway = CaseGateway(ctx)
     try:
         state = await gateway.act(

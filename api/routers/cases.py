@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel
 
-from api.cases import CaseGateway, actor_of, request_hash
+from api.cases import CaseGateway, action_hash, actor_of, request_hash
 from api.deps import Context, CurrentStaff, IdempotencyKey
 from api.errors import forbidden, not_found, validation_error
 from api.presenters import case_from_row, case_from_state, event_from_live, event_from_row
@@ -167,7 +167,7 @@ def _action(name: str, body_type: type[BaseModel], build: Builder) -> None:
         idempotency_key: IdempotencyKey = None,
     ) -> CaseOut:
         body = body if body is not None else Empty()
-        meta = ActionMeta(actor_of(staff), idempotency_key, request_hash(body))
+        meta = ActionMeta(actor_of(staff), idempotency_key, action_hash(staff.id, name, body))
         state = await CaseGateway(ctx).act(case_id, name, build(body, meta, ctx), meta)
         return case_from_state(state, ctx.directory_tz)
 

@@ -191,6 +191,23 @@ async def test_same_idempotency_key_creates_one_case_and_another_body_conflicts(
     assert [e["type"] for e in live] == ["case.received", "review.started"]
 
 
+async def test_an_action_key_reused_on_another_action_is_a_conflict_and_records_nothing(
+    api: Api,
+) -> None:
+    case = await receive(api)
+    cid = case["case_id"]
+    act = {**api.auth("mz-a"), "Idempotency-Key": "key-" + cid}
+    assert (await api.http.post(f"/cases/{cid}/start-review", json={}, headers=act)).is_success
+    suspend = {"reason": "需现场核查", "expected_days": 5}
+    r = await api.http.post(f"/cases/{cid}/suspend", json=suspend, headers=api.auth("mz-a"))
+    assert r.is_success, r.text
+    # The same key and the same empty body on another action: not a retry of the first.
+    r = await api.http.post(f"/cases/{cid}/resume", json={}, headers=act)
+    assert_error(r, 409, "idempotency_conflict")
+    live = (await api.http.get(f"/cases/{cid}/events?consistent=true", headers=act)).json()
+    assert [e["type"] for e in live][-1] != "clock.resumed"
+
+
 async def test_actions_succeed_while_postgres_is_down_and_the_projection_catches_up(
     api: Api, postgres: EmbeddedPostgres
 ) -> None:
