@@ -9,6 +9,7 @@ backoff; a configuration error is recorded and not retried.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -28,8 +29,16 @@ _KIND = {"warning": "办件预警", "overdue": "办件超期", "escalation": "�
 _LEVEL = {"window_head": "窗口负责人", "director": "中心主任", "discipline": "纪检监察"}
 
 
+def case_url(pages_url: str, case_id: str) -> str:
+    """The case's page (its timeline), where a supervisor acts on the alert."""
+    return f"{pages_url}/timeline/{quote(case_id, safe='')}"
+
+
 def message_for(
-    n: AlertNotice, tz: ZoneInfo, first_receiver: FirstReceiver | None = None
+    n: AlertNotice,
+    tz: ZoneInfo,
+    first_receiver: FirstReceiver | None = None,
+    pages_url: str | None = None,
 ) -> AlertMessage:
     due = n.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if n.due_at else "—"
     lines = [
@@ -49,13 +58,14 @@ def message_for(
         title=f"{_KIND.get(n.kind, n.kind)}：{n.case_id} {n.service_name}",
         text="\n".join(lines),
         raised_at=n.raised_at,
+        url=case_url(pages_url, n.case_id) if pages_url is not None else None,
         first_receiver=first_receiver.staff_id if first_receiver is not None else None,
     )
 
 
 class Notifier:
-    def __init__(self, pool: LazyPool, tz: ZoneInfo) -> None:
-        self._pool, self._tz = pool, tz
+    def __init__(self, pool: LazyPool, tz: ZoneInfo, pages_url: str | None = None) -> None:
+        self._pool, self._tz, self._pages_url = pool, tz, pages_url
 
     @activity.defn(name="deliver_alert")
     async def deliver_alert(self, notice: AlertNotice) -> int:
@@ -64,7 +74,8 @@ class Notifier:
         channels = await channels_for(pool, notice.level.value)
         done = await delivered_channels(pool, notice.alert_id)
         # The first-asker stays on every notice of the case, whoever holds it now (首问负责制).
-        message = message_for(notice, self._tz, await first_receiver_of(pool, notice.case_id))
+        first = await first_receiver_of(pool, notice.case_id)
+        message = message_for(notice, self._tz, first, self._pages_url)
         retry_later = False
         async with httpx.AsyncClient() as client:
             for channel_id, config in channels:

@@ -53,9 +53,11 @@ def build_worker(
     *,
     max_cached_workflows: int = 1000,
     deadlines: Deadlines | None = None,
+    pages_url: str | None = None,
 ) -> Worker:
     """A worker for case workflows and every activity they call, writing through ``db``;
-    ``deadlines`` counts limits in another way (a test's)."""
+    ``deadlines`` counts limits in another way (a test's); alerts link to a case's page under
+    ``pages_url``."""
     deadlines = deadlines or Deadlines(db)
     return Worker(
         client,
@@ -69,7 +71,7 @@ def build_worker(
             deadlines.ladder_times,
             deadlines.next_office_instant,
             Projector(db).project_events,
-            Notifier(db, ZoneInfo(timezone)).deliver_alert,
+            Notifier(db, ZoneInfo(timezone), pages_url).deliver_alert,
         ],
     )
 
@@ -103,7 +105,9 @@ async def _worker(
         asyncio.create_task(run_leave_keeper(client, db, ZoneInfo(settings.timezone), now)),
     ]
     try:
-        async with build_worker(client, settings.task_queue, db, settings.timezone):
+        async with build_worker(
+            client, settings.task_queue, db, settings.timezone, pages_url=settings.pages_url()
+        ):
             log.info("worker.started", task_queue=settings.task_queue)
             yield
     finally:

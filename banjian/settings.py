@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
 
+    # Where staff open the API's pages: alert messages link to a case's page under it
+    # (unset: http://<api_host>:<api_port>).
+    public_url: str | None = None
+
     timezone: str = "Asia/Shanghai"
     office_hours: str = "08:30-11:30,14:30-17:30"
     # Alerts reach people only in office hours unless this is set.
@@ -36,6 +40,10 @@ class Settings(BaseSettings):
 
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    def pages_url(self) -> str:
+        """The base of the pages' links, without a trailing slash."""
+        return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
 
 
 @lru_cache(maxsize=1)

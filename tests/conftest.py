@@ -57,7 +57,7 @@ async def time_skipping(db: LazyPool) -> AsyncIterator[tuple[WorkflowEnvironment
         data_converter=pydantic_data_converter,
     )
     queue = "ts-cases"
-    worker = build_worker(env.client, queue, db, TIMEZONE)
+    worker = build_worker(env.client, queue, db, TIMEZONE, pages_url=PAGES_URL)
     async with worker:
         yield env, queue
     await env.shutdown()
@@ -75,13 +75,15 @@ async def dev_server(
     await server.start()
     client = await connect(server.address, "default")
     queue = "dev-cases"
-    worker: Worker = build_worker(client, queue, db, TIMEZONE)
+    worker: Worker = build_worker(client, queue, db, TIMEZONE, pages_url=PAGES_URL)
     async with worker:
         yield server, client, queue
     await server.stop()
 
 
 TIMEZONE = "Asia/Shanghai"
+# Where the test workers' alert messages link to.
+PAGES_URL = "https://banjian.test"
 
 
 def new_case_id() -> str:

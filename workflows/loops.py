@@ -8,6 +8,7 @@ the notifier tells supervisors of each alert in office hours.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -17,7 +18,7 @@ from temporalio.exceptions import ActivityError
 from workflows.actions import ActionMeta
 from workflows.clocks import COMPUTE_TIMEOUT
 from workflows.counting import OfficeInstantRequest
-from workflows.model import Actor, AlertNotice, ProjectionBatch, Role
+from workflows.model import Actor, Alert, AlertNotice, ProjectionBatch, Role
 from workflows.record import SYSTEM
 from workflows.thresholds import CaseThresholds
 
@@ -37,6 +38,8 @@ _PROJECT_RETRY = RetryPolicy(
 )
 # A calendar change that landed while the case was received recounts it (after this patch).
 INTAKE_CALENDAR_PATCH = "intake-calendar-check"
+# Alerts are delivered each on its own (before this patch, one after another).
+PARALLEL_NOTIFY_PATCH = "parallel-notify"
 _SYSTEM_META = ActionMeta(Actor(SYSTEM, Role.OPS, None))
 
 
@@ -72,46 +75,57 @@ class CaseLoops(CaseThresholds):
                 await self._recalculate(_SYSTEM_META, "受理时节假日安排或闭馆有变化，重新计算时限")
 
     async def _notify_loop(self) -> None:
-        """Tell supervisors of each alert, in office hours, until every channel has it."""
+        """Tell supervisors of each alert, in office hours, until every channel has it. Each
+        alert is delivered on its own, so a channel that keeps failing for one alert does not
+        hold back the next (a director's escalation behind a window head's warning)."""
+        sending: list[asyncio.Task[None]] = []
         while True:
             await workflow.wait_condition(lambda: bool(self._to_notify) or self._finished())
             if not self._to_notify:
-                return
+                break
             alert = self._to_notify.pop(0)
-            calendar = self._inp.calendar
-            if not calendar.notify_outside_office_hours:
-                opens: datetime = await workflow.execute_activity(
-                    "next_office_instant",
-                    OfficeInstantRequest(workflow.now(), calendar),
-                    result_type=datetime,
-                    start_to_close_timeout=COMPUTE_TIMEOUT,
-                )
-                if opens > workflow.now():
-                    await workflow.sleep(opens - workflow.now())
-            if alert.acked_at is not None:
-                continue  # seen and acknowledged while held: nobody needs a message
-            s = self._state
-            notice = AlertNotice(
-                alert.id,
-                s.case_id,
-                alert.kind,
-                alert.level,
-                alert.raised_at,
-                s.service_name,
-                s.window,
-                s.assignee,
-                s.due_at,
+            if workflow.patched(PARALLEL_NOTIFY_PATCH):
+                sending.append(asyncio.create_task(self._notify(alert)))
+            else:
+                await self._notify(alert)
+        await asyncio.gather(*sending)
+
+    async def _notify(self, alert: Alert) -> None:
+        """One alert: held until the office opens, then sent until every channel has it."""
+        calendar = self._inp.calendar
+        if not calendar.notify_outside_office_hours:
+            opens: datetime = await workflow.execute_activity(
+                "next_office_instant",
+                OfficeInstantRequest(workflow.now(), calendar),
+                result_type=datetime,
+                start_to_close_timeout=COMPUTE_TIMEOUT,
             )
-            try:
-                await workflow.execute_activity(
-                    "deliver_alert",
-                    notice,
-                    start_to_close_timeout=timedelta(minutes=2),
-                    schedule_to_close_timeout=_DELIVERY_GIVE_UP,
-                    retry_policy=_DELIVERY_RETRY,
-                )
-            except ActivityError:
-                workflow.logger.warning("alert not delivered", extra={"alert_id": alert.id})
+            if opens > workflow.now():
+                await workflow.sleep(opens - workflow.now())
+        if alert.acked_at is not None:
+            return  # seen and acknowledged while held: nobody needs a message
+        s = self._state
+        notice = AlertNotice(
+            alert.id,
+            s.case_id,
+            alert.kind,
+            alert.level,
+            alert.raised_at,
+            s.service_name,
+            s.window,
+            s.assignee,
+            s.due_at,
+        )
+        try:
+            await workflow.execute_activity(
+                "deliver_alert",
+                notice,
+                start_to_close_timeout=timedelta(minutes=2),
+                schedule_to_close_timeout=_DELIVERY_GIVE_UP,
+                retry_policy=_DELIVERY_RETRY,
+            )
+        except ActivityError:
+            workflow.logger.warning("alert not delivered", extra={"alert_id": alert.id})
 
     async def _timer_loop(self) -> None:
         while not self._finished():

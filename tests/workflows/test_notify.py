@@ -13,7 +13,8 @@ from activities.channels import verify_webhook_signature
 from banjian.embedded import EmbeddedPostgres
 from projections.db import connect
 from projections.notifications import add_channel, attempts
-from tests.conftest import eventually
+from banjian.embedded import free_port
+from tests.conftest import PAGES_URL, eventually
 from tests.receiver import Receiver
 from tests.workflows.harness import WORKING, act, meta, service, start, state_of
 from workdays.calendar import WorkingCalendar
@@ -65,6 +66,8 @@ async def test_a_breach_at_closing_time_is_delivered_when_the_office_opens(
     )
     body = request.json()
     assert (body["case_id"], body["kind"], body["level"]) == (h.id, "overdue", "window_head")
+    # The message takes the supervisor to the case's page.
+    assert body["url"] == f"{PAGES_URL}/timeline/{h.id}"
     assert "张三" not in request.body.decode() and "350521" not in request.body.decode()
     conn = await connect(postgres.dsn)
     try:
@@ -104,6 +107,40 @@ async def test_a_failing_channel_is_retried_and_each_attempt_recorded(
     assert [r["status"] for r in rows[:-1]] == [503] * (len(rows) - 1)
     assert all(r["retryable"] for r in rows[:-1]) and rows[-1]["status"] == 200
     assert len(delivered(webhook, warning.id)) == len(rows)
+
+
+async def test_a_channel_that_keeps_failing_does_not_hold_back_the_directors_escalation(
+    time_skipping: tuple[WorkflowEnvironment, str], receiver: Receiver, postgres: EmbeddedPostgres
+) -> None:
+    env, _ = time_skipping
+    conn = await connect(postgres.dsn)
+    # The window head's channel refuses every connection; the director's takes every message.
+    dead = f"http://127.0.0.1:{free_port()}/hook"
+    channels = [
+        await add_channel(conn, "window_head", "webhook", dead, SECRET),
+        await add_channel(conn, "director", "webhook", f"{receiver.base}/hook", SECRET),
+    ]
+    try:
+        h = await start(time_skipping, service(days=2))
+        await act(h, "start-review", StartReview(meta()))
+        # Through the warning, the breach and the day nobody acknowledged it, the window
+        # head's alerts still being retried all along.
+        while not any(a.kind == "escalation" for a in (await state_of(h)).alerts):
+            await env.sleep(timedelta(hours=4))
+        escalation = next(a for a in (await state_of(h)).alerts if a.kind == "escalation")
+        await env.sleep(_next_opening(WORKING, escalation.raised_at) - await env.get_current_time())
+        await env.sleep(timedelta(minutes=5))
+
+        async def reached_the_director() -> bool:
+            return len(delivered(receiver, escalation.id)) == 1
+
+        # The clock stands still here: the escalation is sent while the others still fail.
+        await eventually(reached_the_director, within=30)
+        warning = next(a for a in (await state_of(h)).alerts if a.kind == "warning")
+        assert all(not r["ok"] for r in await attempts(conn, warning.id))
+    finally:
+        await conn.execute("update alert_channels set active = false where id = any($1)", channels)
+        await conn.close()
 
 
 def _next_opening(cal: WorkingCalendar, after: Any) -> Any:
