@@ -14,6 +14,7 @@ import signal
 from collections.abc import AsyncIterator, Callable, Iterator
 from zoneinfo import ZoneInfo
 
+import prometheus_client
 import structlog
 import uvicorn
 from temporalio.client import Client
@@ -181,6 +182,9 @@ async def serve(
 
 async def run_worker(settings: Settings, address: str, dsn: str) -> None:
     client = await connect(address, settings.temporal_namespace)
+    if settings.worker_metrics_port is not None:
+        # The projection lag and the delivery counters are the worker's own figures.
+        prometheus_client.start_http_server(settings.worker_metrics_port)
     await serve(settings, client, dsn, stop_on_signals(), api=False)
 
 

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     postgres_port: int = 5433
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
+    # A worker run on its own (``banjian worker``) serves its metrics here when set.
+    worker_metrics_port: int | None = None
 
     # Where staff open the API's pages: alert messages link to a case's page under it
     # (unset: http://<api_host>:<api_port>).

@@ -10,7 +10,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api import metrics as read_model_metrics
 from api.deps import Context
-from api.projection_lag import projection_lag
 
 router = APIRouter(tags=["operations"])
 
@@ -45,6 +44,5 @@ async def readyz(ctx: Context) -> Response:
 
 @router.get("/metrics")
 async def metrics(ctx: Context) -> Response:
-    await projection_lag.refresh(ctx.client, ctx.task_queue)
     await read_model_metrics.refresh(ctx.pool)
     return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)

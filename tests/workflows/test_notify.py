@@ -10,10 +10,9 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from activities.channels import verify_webhook_signature
-from banjian.embedded import EmbeddedPostgres
+from banjian.embedded import EmbeddedPostgres, free_port
 from projections.db import connect
 from projections.notifications import add_channel, attempts
-from banjian.embedded import free_port
 from tests.conftest import PAGES_URL, eventually
 from tests.receiver import Receiver
 from tests.workflows.harness import WORKING, act, meta, service, start, state_of
