@@ -19,6 +19,8 @@ from workflows.record import Acting
 # Missing materials are named in one notice within 5 working days (行政许可法 Art. 32).
 NOTICE_DAYS = 5
 NOTICE_PATCH = "notice-clock"
+# A request no longer drops the materials still missing that it does not name.
+MISSING_KEPT_PATCH = "missing-kept"
 
 
 class Materials(CaseLoops):
@@ -32,7 +34,11 @@ class Materials(CaseLoops):
             late = first and s.notice_due_at is not None and workflow.now() > s.notice_due_at
             self._resume_to = s.status
             s.status = Status.NEEDS_MATERIALS
-            s.materials_missing = sorted(set(a.missing))
+            if workflow.patched(MISSING_KEPT_PATCH):
+                # A request for defective materials adds to what is still missing.
+                s.materials_missing = sorted(set(s.materials_missing) | set(a.missing))
+            else:
+                s.materials_missing = sorted(set(a.missing))
             self._emit_by(
                 a.meta,
                 "materials.requested",
@@ -90,16 +96,19 @@ class Materials(CaseLoops):
 
 
 def check_materials_request(a: RequestMaterials, state: CaseState, asked_before: bool) -> None:
-    """一次性告知: the first request names every material known to be missing; a later one
-    is only for materials supplied but found defective."""
+    """一次性告知: the first request names every material known to be missing, whether or not
+    it also finds supplied ones defective; a later one is only for materials supplied but
+    found defective."""
     if a.defective:
-        not_supplied = sorted(set(a.missing) - set(state.materials))
+        claimed = set(a.missing) - set(state.materials_missing)
+        not_supplied = sorted(claimed - set(state.materials))
         if not_supplied:
             raise rules.validation_error(
                 f"only supplied materials can be found defective: {', '.join(not_supplied)}"
             )
-        return
-    if asked_before:
+        if asked_before:
+            return
+    elif asked_before:
         raise rules.invalid_transition(
             "request-materials",
             state,

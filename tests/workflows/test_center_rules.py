@@ -87,6 +87,20 @@ async def test_only_supplied_materials_are_found_defective(
     assert code == "validation_error"
 
 
+async def test_a_first_request_finding_a_defect_still_names_what_was_missing_at_intake(
+    time_skipping: tuple[WorkflowEnvironment, str],
+) -> None:
+    h = await start(time_skipping, materials=["id_card"])  # application_form missing
+    photo_only = RequestMaterials(meta(), ["id_card"], "复印件不清晰", defective=True)
+    assert await refused(h, "request-materials", photo_only) == "validation_error"
+    both = RequestMaterials(meta(), ["application_form", "id_card"], "复印件不清晰", True)
+    s = await act(h, "request-materials", both)
+    assert s.materials_missing == ["application_form", "id_card"]
+    s = await act(h, "supply-materials", SupplyMaterials(meta(), ["id_card"]))
+    # The material missing since intake is still missing: the clock stays paused.
+    assert s.materials_missing == ["application_form"] and s.paused
+
+
 async def test_a_department_s_rejection_returns_the_case_to_the_lead_at_once(
     time_skipping: tuple[WorkflowEnvironment, str],
 ) -> None:
