@@ -8,7 +8,8 @@ authorizes the actor) and records nothing when it refuses.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 
@@ -23,12 +24,14 @@ from workflows.actions import (
     Withdraw,
 )
 from workflows.clocks import COMPUTE_TIMEOUT, UPWARD
-from workflows.counting import ClockSpec, ClocksRequest, Deadline
+from workflows.counting import ClockSpec, ClocksRequest, Deadline, Pause
 from workflows.loops import CaseLoops
 from workflows.model import CaseState, Kind, Outcome, Status, Upward
 from workflows.record import Acting, iso
 from workflows.rules import invalid_transition, validation_error, written_reason
 
+# A reopened case's limits do not count the time it stood returned (after this patch).
+REOPEN_PATCH = "reopen-not-counted"
 # How long an applicant has to ask the director to review a return (calendar days).
 REVIEW_PERIOD = timedelta(days=15)
 
@@ -201,14 +204,36 @@ class CenterRules(CaseLoops):
             s = self._state
             assert s.review is not None
             s.review.decision, s.review.decided_at = a.decision, workflow.now()
+            paused: dict[str, Any] = {}
+            reopen = a.decision == "reopen"
+            if reopen and s.completed_at is not None and workflow.patched(REOPEN_PATCH):
+                # Counted while the case stands closed with its review open: no timer fires
+                # and the workflow does not end meanwhile.
+                paused = await self._not_counted_since(s.completed_at)
             self._review_open = False
-            if a.decision == "confirm":
+            if not reopen:
                 self._emit_by(a.meta, "return.confirmed", note=a.note)
             else:
                 s.status, s.outcome, s.completed_at = Status.UNDER_REVIEW, None, None
                 self._timers_changed = True
-                self._emit_by(a.meta, "case.reopened", note=a.note, due_at=iso(s.due_at))
+                self._emit_by(a.meta, "case.reopened", note=a.note, due_at=iso(s.due_at), **paused)
         return self._state
+
+    async def _not_counted_since(self, returned_at: datetime) -> dict[str, Any]:
+        """The time the case stood returned is not counted against the limits it reopens
+        under: it is a pause from the return to now. What the reopening event records."""
+        if self._state.due_at is None:
+            return {}
+        paused_from = min(returned_at, self._paused_since or returned_at)
+        self._paused_since = None
+        self._pauses.append(Pause(paused_from, workflow.now()))
+        before = self._paused_seconds
+        self._set_deadline(await self._recount())
+        return {
+            "paused_from": paused_from.isoformat(),
+            "paused_office_seconds": self._paused_seconds - before,
+            "legal_due_at": iso(self._state.legal_due_at),
+        }
 
     @decide_review.validator
     def _v_decide(self, a: DecideReview) -> None:

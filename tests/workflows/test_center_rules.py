@@ -155,6 +155,34 @@ async def test_a_return_is_reviewed_and_reopened_with_its_history_kept(
     await h.result()
 
 
+async def test_a_reopened_return_does_not_count_the_time_it_stood_returned(
+    time_skipping: tuple[WorkflowEnvironment, str],
+) -> None:
+    env, _ = time_skipping
+    h = await start(time_skipping)  # 5 working days
+    s = await act(h, "start-review", StartReview(meta()))
+    due = s.due_at
+    assert due is not None
+    s = await act(h, "return", Return(meta(), "申请人不符合救助条件"))
+    returned_at = s.completed_at
+    assert returned_at is not None
+    # The applicant asks for a review on the 10th day; the director reopens the case on the
+    # 12th, long past the limit it was returned under.
+    await env.sleep(timedelta(days=10))
+    await act(h, "request-review", RequestReview(meta(), "申请人补充了收入证明，请求复核"))
+    await env.sleep(timedelta(days=2))
+    s = await act(h, "decide-review", DecideReview(meta(DIRECTOR), "reopen", "退回依据不足"))
+    now = await env.get_current_time()
+    assert s.due_at is not None and s.due_at > now
+    assert s.due_at - due > now - returned_at - timedelta(days=5)  # at least the weekdays
+    reopened = next(e for e in await events_of(h) if e["type"] == "case.reopened")
+    assert reopened["data"]["paused_office_seconds"] > 0
+    assert reopened["data"]["due_at"] == s.due_at.isoformat()
+    await env.sleep(timedelta(hours=1))
+    s = await state_of(h)
+    assert not s.overdue and not any(a.kind == "overdue" for a in s.alerts)
+
+
 async def test_a_return_within_three_days_is_final_when_no_review_is_asked(
     time_skipping: tuple[WorkflowEnvironment, str],
 ) -> None:
