@@ -20,7 +20,7 @@ from projections.alerts import raise_notice_missing
 from projections.calendar import load_calendar
 from projections.db import LazyPool
 from workdays.calendar import OfficeHours, WorkingCalendar
-from workdays.limits import deadline_of
+from workdays.limits import deadline_of, paused_time
 from workflows.counting import (
     ClocksRequest,
     Deadline,
@@ -100,7 +100,7 @@ class Deadlines:
     async def shift_deadline(self, req: ShiftRequest) -> Deadline:
         """Cases received before limits were counted from their record still call this."""
         cal = await self.calendar(req.calendar)
-        paused = cal.office_time_between(req.paused_from, req.paused_to)
+        paused = paused_time(cal, req.paused_from, req.paused_to)
         return Deadline(
             due_at=cal.add_office_time(req.due_at, paused),
             warn_at=cal.add_office_time(req.warn_at, paused),

@@ -260,6 +260,15 @@ class WorkingCalendar:
                 remaining -= available
             day += timedelta(days=1)
 
+    def close_of_day(self, instant: datetime) -> datetime:
+        """The close of office hours of the working day ``instant`` falls on (``instant``
+        itself on a day without office hours)."""
+        _require_aware(instant, "instant")
+        periods = self._periods_on(instant.astimezone(self.hours.tz).date())
+        if not periods:
+            return instant.astimezone(self.hours.tz)
+        return max(periods[-1][1], instant).astimezone(self.hours.tz)
+
     def working_days_between(self, start: date, end: date) -> int:
         """How many working days d satisfy ``start < d <= end``."""
         if end <= start:

@@ -6,7 +6,9 @@ center's threshold, one by default), at the close of the working day W days
 before; when the limit is no longer than W days, at half of its office time.
 Immediate cases (N = 0) get 30 minutes of office time and a warning after 20.
 A limit is counted from its whole record, so a changed calendar recounts every
-part of it, the office time of each pause included.
+part of it, the office time of each pause included. Paused office time counts in
+whole minutes, and a limit of working days moved by it still ends at the close of
+office hours of the working day it now ends on (so does its warning).
 """
 
 from __future__ import annotations
@@ -38,6 +40,14 @@ def deadline_after(
     return Deadline(due_at=due, warn_at=cal.due_at(start, working_days - warn_days))
 
 
+def paused_time(cal: WorkingCalendar, start: datetime, end: datetime) -> timedelta:
+    """The office time of a pause, in whole minutes."""
+    return cal.office_time_between(start, end) // _MINUTE * _MINUTE
+
+
+_MINUTE = timedelta(minutes=1)
+
+
 def deadline_of(
     cal: WorkingCalendar,
     start: datetime,
@@ -47,11 +57,15 @@ def deadline_of(
 ) -> Deadline:
     """The limit from its whole record: start, working days, and every pause."""
     base = deadline_after(cal, start, working_days, warn_days)
-    paused = sum((cal.office_time_between(p.start, p.end) for p in pauses), timedelta())
-    due = cal.add_office_time(base.due_at, paused)
+    paused = sum((paused_time(cal, p.start, p.end) for p in pauses), timedelta())
+    due, warn = cal.add_office_time(base.due_at, paused), cal.add_office_time(base.warn_at, paused)
+    if paused and working_days > 0:
+        due = cal.close_of_day(due)
+        if working_days > warn_days > 0:  # the warning, too, falls at a day's close
+            warn = cal.close_of_day(warn)
     return Deadline(
         due_at=due,
-        warn_at=cal.add_office_time(base.warn_at, paused),
+        warn_at=warn,
         paused_office_seconds=int(paused.total_seconds()),
         provisional=cal.touches_provisional(start, due),
         calendar_version=cal.version,

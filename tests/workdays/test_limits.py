@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -59,3 +59,31 @@ def test_the_warning_falls_when_the_center_s_threshold_remains(
 ) -> None:
     d = deadline_of(CAL, at(2026, 3, 2, 10), days, warn_days=warn_days)
     assert d.warn_at == warn
+
+
+def test_a_pause_of_a_moment_leaves_the_limit_at_the_close_of_its_last_day() -> None:
+    # 9 ms of office time paused: not a whole minute, so nothing moves (it once pushed the
+    # limit to the next opening plus 9 ms).
+    moment = Pause(at(2027, 1, 6, 10), at(2027, 1, 6, 10).replace(microsecond=9000))
+    d = deadline_of(CAL, at(2027, 1, 6, 9), 5, [moment])
+    assert (d.due_at, d.paused_office_seconds) == (at(2027, 1, 13, 17, 30), 0)
+
+
+@pytest.mark.parametrize(
+    ("paused_minutes", "due"),
+    [
+        (1, at(2026, 3, 10, 17, 30)),
+        (90, at(2026, 3, 10, 17, 30)),
+        (6 * 60, at(2026, 3, 10, 17, 30)),  # a whole office day
+        (6 * 60 + 1, at(2026, 3, 11, 17, 30)),
+    ],
+)
+def test_a_limit_moved_by_a_pause_ends_at_the_close_of_the_working_day_it_reaches(
+    paused_minutes: int, due: datetime
+) -> None:
+    start = at(2026, 3, 3, 8, 30)
+    end = CAL.add_office_time(start, timedelta(minutes=paused_minutes, seconds=42))
+    d = deadline_of(CAL, at(2026, 3, 2, 10), 5, [Pause(start, end)])
+    assert d.paused_office_seconds == paused_minutes * 60  # whole minutes only
+    assert d.due_at == due
+    assert d.warn_at == CAL.close_of_day(d.warn_at)
