@@ -8,6 +8,7 @@ service that waits on one that does not exist, a command that is not installed.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import tomllib
 from pathlib import Path
@@ -106,3 +107,53 @@ def test_image_runs_the_installed_banjian_command() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert "banjian" in pyproject["project"]["scripts"]
     assert image_command()[:1] == ["banjian"], image_command()
+
+
+COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+INTERPOLATED = re.compile(r"\$\{([A-Z_]+):\?[^}]+\}")
+
+
+def test_no_secret_is_written_in_the_file(services: dict[str, dict[str, Any]]) -> None:
+    secrets = {
+        "postgres": ["POSTGRES_PASSWORD"],
+        "temporal": ["POSTGRES_PWD"],
+    }
+    for name, variables in secrets.items():
+        env = environment(services[name])
+        for variable in variables:
+            assert INTERPOLATED.fullmatch(env[variable]), f"{name}: {variable} is written out"
+    for name in OUR_SERVICES:
+        url = environment(services[name])["BANJIAN_DATABASE_URL"]
+        password = url.removeprefix("postgresql://").partition("@")[0].partition(":")[2]
+        assert INTERPOLATED.fullmatch(password), f"{name}: the database password is written out"
+
+
+def test_the_env_file_example_names_every_variable_the_stack_needs() -> None:
+    needed = set(INTERPOLATED.findall(COMPOSE_TEXT))
+    example = (ROOT / "deploy.env.example").read_text(encoding="utf-8")
+    named = {line.partition("=")[0] for line in example.splitlines() if "=" in line}
+    assert needed and needed <= named, sorted(needed - named)
+    assert "deploy.env" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+
+
+def test_the_temporal_ui_is_not_published_to_the_network(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    ui = services["temporal-ui"]
+    assert ui.get("profiles"), "the UI starts only when asked for"
+    for port in ui.get("ports", []):
+        assert str(port).startswith("127.0.0.1:"), port
+
+
+def test_the_api_is_healthy_when_ready(services: dict[str, dict[str, Any]]) -> None:
+    check = services["api"]["healthcheck"]["test"]
+    assert any("/readyz" in str(part) for part in check)
+
+
+def test_temporal_keeps_histories_as_long_as_the_readme_says(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    hours = environment(services["temporal"])["DEFAULT_NAMESPACE_RETENTION"]
+    days = int(hours.removesuffix("h")) // 24
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"retention of {days} days" in readme
