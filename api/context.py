@@ -1,8 +1,10 @@
 """What the API process holds: the Temporal client, the read-model pool, and the center's directory.
 
-The directory (catalog, staff) and verified tokens are kept in memory and
-refreshed from PostgreSQL, so staff actions, which go to Temporal only, keep
-working while PostgreSQL is briefly down.
+The directory (catalog, staff) is kept in memory and refreshed from PostgreSQL. Every
+request's token is checked in PostgreSQL (one primary-key read), so a revoked or expired
+token, or a deactivated staff member's, is refused at once on every replica; the last
+answer for a token is kept only for when PostgreSQL is briefly down, so staff actions,
+which go to Temporal only, keep working meanwhile.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from workflows.model import OfficeCalendar
 
 log = structlog.get_logger(__name__)
 
-TOKEN_FRESH_SECONDS = 60.0
+# While PostgreSQL is down, a token verified this recently is still trusted.
+TOKEN_OFFLINE_SECONDS = 15 * 60.0
 DIRECTORY_REFRESH_SECONDS = 30.0
 
 
@@ -57,14 +60,13 @@ class AppContext:
         return OfficeCalendar(s.timezone, s.office_hours, s.notify_outside_office_hours)
 
     async def staff_for_token(self, token: str) -> StaffMember | None:
-        """A verified token is trusted for a minute, and for longer while the database is down."""
-        cached = self._tokens.get(token)
-        if cached is not None and time.monotonic() - cached[1] < TOKEN_FRESH_SECONDS:
-            return cached[0]
+        """The token's staff member as PostgreSQL says now; while it is down, as it said in
+        the last quarter of an hour."""
         try:
             staff = await staff_for_token(self.pool, token)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
-            if cached is not None:
+            cached = self._tokens.get(token)
+            if cached is not None and time.monotonic() - cached[1] < TOKEN_OFFLINE_SECONDS:
                 return cached[0]
             raise DatabaseUnavailable from err
         if staff is None:

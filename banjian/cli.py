@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -14,6 +13,7 @@ from banjian.command import run_command as _run
 from banjian.ops_cli import ops_app
 from banjian.settings import Settings
 from banjian.stack import database_url, run_stack, temporal_address
+from banjian.staff_cli import staff_app, token_app
 from centers.demo import demo_center
 
 app = typer.Typer(
@@ -21,8 +21,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-staff_app = typer.Typer(help="The center's staff.", no_args_is_help=True)
-token_app = typer.Typer(help="Staff API tokens.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo center.", no_args_is_help=True)
 calendar_app = typer.Typer(help="The center's working-day calendar.", no_args_is_help=True)
 channels_app = typer.Typer(help="Where supervisors' alerts are delivered.", no_args_is_help=True)
@@ -103,61 +101,6 @@ def demo_load() -> None:
 
     _run(go())
     typer.echo("demo center loaded")
-
-
-@staff_app.command("list")
-def staff_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """List the center's staff: id, name, role, window, post."""
-    from projections.center import load_directory
-    from projections.db import connect
-
-    settings = _settings()
-
-    async def go() -> list[dict[str, str | None]]:
-        conn = await connect(database_url(settings))
-        try:
-            d = await load_directory(conn)
-        finally:
-            await conn.close()
-        return [
-            {"id": s.id, "name": s.name, "role": s.role.value, "window": s.window, "post": s.post}
-            for s in d.staff.values()
-        ]
-
-    rows = _run(go())
-    if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    for r in rows:
-        typer.echo(
-            f"{r['id']:<12} {r['name']:<6}\t{r['role']:<12} {r['window'] or '-':<10} "
-            f"{r['post'] or '-'}"
-        )
-
-
-@token_app.command("create")
-def token_create(staff: Annotated[str, typer.Option("--staff", help="Staff id.")]) -> None:
-    """Create an API token for a staff member; the token is the last line of output."""
-    from projections.center import create_token, load_directory
-    from projections.db import connect
-
-    settings = _settings()
-
-    async def go() -> str | None:
-        conn = await connect(database_url(settings))
-        try:
-            if staff not in (await load_directory(conn)).staff:
-                return None
-            return await create_token(conn, staff)
-        finally:
-            await conn.close()
-
-    token = _run(go())
-    if token is None:
-        typer.echo(f"error: no active staff member {staff!r} (see `banjian staff list`)", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"token for {staff} (shown once; only its hash is stored):")
-    typer.echo(token)
 
 
 Level = Literal["window_head", "director", "discipline"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -109,10 +110,13 @@ async def load_directory(conn: asyncpg.Connection | asyncpg.Pool) -> Directory:
 async def staff_for_token(
     conn: asyncpg.Connection | asyncpg.Pool, token: str
 ) -> StaffMember | None:
+    """The active staff member a token stands for; None when it is unknown, revoked, expired
+    or its holder deactivated."""
     r = await conn.fetchrow(
         "select s.id, s.name, s.role, s.window_code, s.post from tokens t"
         " join staff s on s.id = t.staff_id"
-        " where t.token_hash = $1 and t.revoked_at is null and s.active",
+        " where t.token_hash = $1 and t.revoked_at is null and s.active"
+        " and (t.expires_at is null or t.expires_at > now())",
         hash_token(token),
     )
     if r is None:
@@ -120,13 +124,129 @@ async def staff_for_token(
     return StaffMember(r["id"], r["name"], Role(r["role"]), r["window_code"], r["post"])
 
 
-async def create_token(conn: asyncpg.Connection | asyncpg.Pool, staff_id: str) -> str:
-    """A new opaque token for a staff member; only its hash is stored."""
+@dataclass(frozen=True)
+class TokenIssued:
+    id: str
+    token: str  # shown once; only its hash is stored
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    id: str
+    staff_id: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    def state(self, now: datetime) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"
+
+
+async def issue_token(
+    conn: asyncpg.Connection | asyncpg.Pool, staff_id: str, expires_in: timedelta | None = None
+) -> TokenIssued:
+    """A new opaque token for a staff member, valid for ``expires_in`` (None: until revoked)."""
     token = "bj_" + secrets.token_urlsafe(32)
-    await conn.execute(
-        "insert into tokens (token_hash, staff_id) values ($1, $2)", hash_token(token), staff_id
+    digest = hash_token(token)
+    expires_at: datetime | None = await conn.fetchval(
+        "insert into tokens (token_hash, id, staff_id, expires_at)"
+        " values ($1, $2, $3, now() + $4::interval) returning expires_at",
+        digest,
+        digest[:12],
+        staff_id,
+        expires_in,
     )
-    return token
+    return TokenIssued(digest[:12], token, expires_at)
+
+
+async def create_token(conn: asyncpg.Connection | asyncpg.Pool, staff_id: str) -> str:
+    """A new token that lasts until revoked; only its hash is stored."""
+    return (await issue_token(conn, staff_id)).token
+
+
+async def list_tokens(
+    conn: asyncpg.Connection | asyncpg.Pool, staff_id: str | None = None
+) -> list[TokenRecord]:
+    rows = await conn.fetch(
+        "select id, staff_id, created_at, expires_at, revoked_at from tokens"
+        " where $1::text is null or staff_id = $1 order by created_at, id",
+        staff_id,
+    )
+    return [
+        TokenRecord(r["id"], r["staff_id"], r["created_at"], r["expires_at"], r["revoked_at"])
+        for r in rows
+    ]
+
+
+async def revoke_token(conn: asyncpg.Connection | asyncpg.Pool, token_id: str) -> bool | None:
+    """Revoke a token by its id: True if revoked now, False if it was already, None if unknown."""
+    revoked: bool | None = await conn.fetchval(
+        "update tokens set revoked_at = coalesce(revoked_at, now()) where id = $1"
+        " returning revoked_at = now()",
+        token_id,
+    )
+    return revoked
+
+
+class StaffError(ValueError):
+    """A staff change that the center's data refuses, said in words for the user."""
+
+
+async def add_staff(conn: asyncpg.Connection, member: StaffMember) -> None:
+    async with conn.transaction():
+        if await conn.fetchval("select exists (select 1 from staff where id = $1)", member.id):
+            raise StaffError(f"staff member {member.id!r} exists already")
+        await _check_post(conn, member)
+        await conn.execute(
+            "insert into staff (id, name, role, window_code, post) values ($1, $2, $3, $4, $5)",
+            member.id,
+            member.name,
+            member.role.value,
+            member.window,
+            member.post,
+        )
+
+
+async def move_staff(
+    conn: asyncpg.Connection, staff_id: str, window: str | None, post: str | None
+) -> StaffMember:
+    async with conn.transaction():
+        r = await conn.fetchrow(
+            "select id, name, role from staff where id = $1 and active for update", staff_id
+        )
+        if r is None:
+            raise StaffError(f"no active staff member {staff_id!r}")
+        member = StaffMember(r["id"], r["name"], Role(r["role"]), window, post)
+        await _check_post(conn, member)
+        await conn.execute(
+            "update staff set window_code = $2, post = $3 where id = $1", staff_id, window, post
+        )
+        return member
+
+
+async def deactivate_staff(conn: asyncpg.Connection, staff_id: str) -> bool:
+    """Deactivate a staff member: every token of theirs stops working at once. False when
+    there is no such active staff member."""
+    done: str | None = await conn.fetchval(
+        "update staff set active = false where id = $1 and active returning id", staff_id
+    )
+    return done is not None
+
+
+async def _check_post(conn: asyncpg.Connection, member: StaffMember) -> None:
+    if member.role in (Role.CLERK, Role.WINDOW_HEAD) and member.window is None:
+        raise StaffError(f"a {member.role.value} belongs to a window")
+    if member.window is not None and not await conn.fetchval(
+        "select exists (select 1 from windows where code = $1)", member.window
+    ):
+        raise StaffError(f"no window {member.window!r}")
+    if member.post is not None and member.post not in ("A", "B"):
+        raise StaffError("a post is A or B")
 
 
 async def load_center(conn: asyncpg.Connection, center: dict[str, Any]) -> None:
