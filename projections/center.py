@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from projections.db import Conn
 from workflows.model import (
     AlertLevel,
     ClockPolicy,
@@ -197,7 +198,7 @@ class StaffError(ValueError):
     """A staff change that the center's data refuses, said in words for the user."""
 
 
-async def add_staff(conn: asyncpg.Connection, member: StaffMember) -> None:
+async def add_staff(conn: Conn, member: StaffMember) -> None:
     async with conn.transaction():
         if await conn.fetchval("select exists (select 1 from staff where id = $1)", member.id):
             raise StaffError(f"staff member {member.id!r} exists already")
@@ -213,7 +214,7 @@ async def add_staff(conn: asyncpg.Connection, member: StaffMember) -> None:
 
 
 async def move_staff(
-    conn: asyncpg.Connection, staff_id: str, window: str | None, post: str | None
+    conn: Conn, staff_id: str, window: str | None, post: str | None
 ) -> StaffMember:
     async with conn.transaction():
         r = await conn.fetchrow(
@@ -229,7 +230,7 @@ async def move_staff(
         return member
 
 
-async def deactivate_staff(conn: asyncpg.Connection, staff_id: str) -> bool:
+async def deactivate_staff(conn: Conn, staff_id: str) -> bool:
     """Deactivate a staff member: every token of theirs stops working at once. False when
     there is no such active staff member."""
     done: str | None = await conn.fetchval(
@@ -238,7 +239,7 @@ async def deactivate_staff(conn: asyncpg.Connection, staff_id: str) -> bool:
     return done is not None
 
 
-async def _check_post(conn: asyncpg.Connection, member: StaffMember) -> None:
+async def _check_post(conn: Conn, member: StaffMember) -> None:
     if member.role in (Role.CLERK, Role.WINDOW_HEAD) and member.window is None:
         raise StaffError(f"a {member.role.value} belongs to a window")
     if member.window is not None and not await conn.fetchval(
