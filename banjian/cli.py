@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
+from banjian.center_cli import center_app, staff_app, token_app
 from banjian.command import command_settings as _settings
 from banjian.command import run_command as _run
 from banjian.ops_cli import ops_app
 from banjian.settings import Settings
 from banjian.stack import database_url, run_stack, temporal_address
-from banjian.staff_cli import staff_app, token_app
-from centers.demo import demo_center
 
 app = typer.Typer(
     help="banjian (办件): case workflows for one-stop service centers.",
@@ -24,6 +23,7 @@ app = typer.Typer(
 demo_app = typer.Typer(help="The demo center.", no_args_is_help=True)
 calendar_app = typer.Typer(help="The center's working-day calendar.", no_args_is_help=True)
 channels_app = typer.Typer(help="Where supervisors' alerts are delivered.", no_args_is_help=True)
+app.add_typer(center_app, name="center")
 app.add_typer(staff_app, name="staff")
 app.add_typer(token_app, name="token")
 app.add_typer(demo_app, name="demo")
@@ -86,8 +86,9 @@ def migrate() -> None:
 
 @demo_app.command("load")
 def demo_load() -> None:
-    """Load (or refresh) the demo center's windows, staff and services."""
-    from projections.center import load_center
+    """Load (or refresh) the demo center: its windows, staff and services, from its file."""
+    from centers.apply import apply_center_file
+    from centers.demo import demo_center_file
     from projections.db import connect
 
     settings = _settings()
@@ -95,7 +96,7 @@ def demo_load() -> None:
     async def go() -> None:
         conn = await connect(database_url(settings))
         try:
-            await load_center(conn, demo_center())
+            await apply_center_file(conn, demo_center_file())
         finally:
             await conn.close()
 

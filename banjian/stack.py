@@ -31,8 +31,9 @@ from banjian.embedded import (
 )
 from banjian.runtime import connect, serve, stop_on_signals
 from banjian.settings import Settings
-from centers.demo import demo_center
-from projections.center import center_is_loaded, create_token, load_center
+from centers.apply import apply_center_file
+from centers.demo import demo_center_file
+from projections.center import center_is_loaded, create_token
 from projections.db import connect as db_connect
 from projections.migrate import migrate
 
@@ -80,7 +81,7 @@ async def prepare_database(dsn: str) -> None:
     try:
         await migrate(conn)
         if not await center_is_loaded(conn):
-            await load_center(conn, demo_center())
+            await apply_center_file(conn, demo_center_file())
             log.info("demo_center.loaded")
     finally:
         await conn.close()

@@ -66,6 +66,8 @@ class ServiceSnapshot:
     legal_days: int
     materials: list[Material]
     departments: list[str] = field(default_factory=list)
+    # The catalog entry's version when the case was received (0: before versions were kept).
+    version: int = 0
 
 
 @dataclass(frozen=True)

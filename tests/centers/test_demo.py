@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from importlib.resources import files
 from typing import Any
 
 import pytest
 
+from centers.demo import demo_center
 from workdays.calendar import OfficeHours
 
 KINDS = {"immediate", "promised", "joint", "upward", "orphan"}
 
 
-def load() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(
-        (files("centers") / "demo_center.json").read_text(encoding="utf-8")
-    )
-    return data
-
-
-CENTER = load()
+CENTER = demo_center()
 WINDOWS: list[dict[str, Any]] = CENTER["windows"]
 STAFF: list[dict[str, Any]] = CENTER["staff"]
 SERVICES: list[dict[str, Any]] = CENTER["services"]

@@ -1,12 +1,13 @@
-"""``banjian staff ...`` and ``banjian token ...``: the center's staff and their API tokens
-over their lifetime. A deactivated staff member's tokens, and a revoked or expired token, are
-refused by the API at its next request."""
+"""``banjian center apply``, ``banjian staff ...`` and ``banjian token ...``: a center from its
+file, its staff and their API tokens over their lifetime. A deactivated staff member's
+tokens, and a revoked or expired token, are refused by the API at its next request."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
 import asyncpg
@@ -16,6 +17,7 @@ from banjian.command import command_settings as _settings
 from banjian.command import run_command as _run
 from banjian.stack import database_url
 
+center_app = typer.Typer(help="A center described by one file.", no_args_is_help=True)
 staff_app = typer.Typer(help="The center's staff.", no_args_is_help=True)
 token_app = typer.Typer(help="Staff API tokens.", no_args_is_help=True)
 
@@ -42,6 +44,34 @@ def _with_db(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(1)
+
+
+@center_app.command("apply")
+def center_apply(
+    file: Annotated[Path, typer.Argument(help="The center's YAML file.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and show the changes; change nothing.")
+    ] = False,
+) -> None:
+    """Check the whole file, show what it adds, changes and retires, and apply it in one
+    transaction. An error names the file, the line and the field; nothing is changed."""
+    from centers.apply import CenterMismatch, apply_center_file
+    from centers.file import CenterFileError, read_center_file
+
+    try:
+        center = read_center_file(file)
+    except CenterFileError as err:
+        for problem in err.problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(1) from None
+    try:
+        plan = _with_db(lambda conn: apply_center_file(conn, center, dry_run=dry_run))
+    except CenterMismatch as err:
+        raise _fail(str(err)) from None
+    for line in plan.lines():
+        typer.echo(line)
+    if not plan.empty:
+        typer.echo("dry run: nothing changed" if dry_run else f"applied {center.center.code}")
 
 
 @staff_app.command("list")
