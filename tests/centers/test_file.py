@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 import pytest_asyncio
 import yaml
@@ -15,7 +16,6 @@ from centers.apply import CenterMismatch, apply_center_file
 from centers.demo import DEMO_FILE, demo_center_file
 from centers.file import CenterFileError, parse_center, read_center_file
 from projections.center import load_directory
-from projections.db import Conn
 from projections.db import connect as db_connect
 from tests.databases import new_database
 
@@ -48,7 +48,7 @@ services:
 
 
 @pytest_asyncio.fixture
-async def conn(postgres: EmbeddedPostgres) -> AsyncIterator[Conn]:
+async def conn(postgres: EmbeddedPostgres) -> AsyncIterator[asyncpg.Connection]:
     """A database of its own with the demo center applied."""
     c = await db_connect(await new_database(postgres))
     try:
@@ -107,7 +107,7 @@ def test_the_demo_center_is_a_center_file(tmp_path: Path) -> None:
 
 
 async def test_a_file_is_applied_in_one_step_and_a_second_time_changes_nothing(
-    conn: Conn,
+    conn: asyncpg.Connection,
 ) -> None:
     small = parse_center(SMALL)
     before = await load_directory(conn)
@@ -137,7 +137,9 @@ async def test_a_file_is_applied_in_one_step_and_a_second_time_changes_nothing(
     assert restored.services["MZ-001"].version == before.services["MZ-001"].version + 2
 
 
-async def test_a_file_of_another_center_is_refused_and_changes_nothing(conn: Conn) -> None:
+async def test_a_file_of_another_center_is_refused_and_changes_nothing(
+    conn: asyncpg.Connection,
+) -> None:
     other = parse_center(SMALL.replace("code: SFZ", "code: QTZ"))
     before = await load_directory(conn)
     with pytest.raises(CenterMismatch, match="holds center 'SFZ'"):
