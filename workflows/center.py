@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 
+from workdays.deadline import Deadline
 from workflows.actions import (
     Assign,
     Chase,
@@ -23,7 +24,7 @@ from workflows.actions import (
     Withdraw,
 )
 from workflows.clocks import COMPUTE_TIMEOUT, UPWARD
-from workflows.counting import ClockSpec, ClocksRequest, Deadline
+from workflows.counting import ClockSpec, ClocksRequest
 from workflows.loops import CaseLoops
 from workflows.model import CaseState, Kind, Outcome, Status, Upward
 from workflows.record import Acting, iso
