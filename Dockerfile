@@ -14,6 +14,10 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY api ./api
 COPY projections ./projections
+COPY workdays ./workdays
+COPY documents ./documents
+COPY ops ./ops
+COPY centers ./centers
 RUN pip install . && cd / && rm -rf /src
 
 RUN useradd --create-home --uid 10001 banjian

@@ -24,9 +24,10 @@ run: $(STAMP) ## start the embedded stack, worker and API (extra options: ARGS=.
 sandbox: $(STAMP) ## start a throwaway training center with a movable clock
 	$(VENV)/bin/banjian run --sandbox $(ARGS)
 
-lint: $(STAMP) ## ruff and mypy --strict
+lint: $(STAMP) ## ruff, mypy --strict and the import layers (lint-imports)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-logo
 
 # The dashboard's page is tested in Debian's Chromium; installed once, with sudo when not root.
 browser: ## install Chromium for the page's tests, when missing
@@ -41,7 +42,7 @@ bench: $(STAMP) ## run the benchmarks, if there are any
 	@if [ -d benchmarks ]; then $(PY) -m benchmarks; else echo "no benchmarks yet"; fi
 
 clean: ## remove the venv and caches (keeps the data in .banjian/)
-	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache *.egg-info
+	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache .import_linter_cache *.egg-info
 	find . \( -path ./.banjian -o -path ./.git \) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
 
 clean-data: ## delete .banjian/: every case, projection and history of the embedded stack

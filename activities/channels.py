@@ -25,11 +25,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 import httpx
 import structlog
+
+from projections.notifications import ChannelConfig, DeliveryAttempt
 
 log = structlog.get_logger(__name__)
 
@@ -59,26 +61,6 @@ class AlertMessage:
     def __post_init__(self) -> None:
         if self.raised_at.tzinfo is None:
             raise ValueError("raised_at must be timezone-aware")
-
-
-@dataclass(frozen=True)
-class ChannelConfig:
-    kind: Literal["webhook", "wecom", "dingtalk"]
-    url: str
-    secret: str | None = None  # webhook: HMAC key; dingtalk: 加签 secret (SEC...); wecom: unused
-
-    def __repr__(self) -> str:  # keep the key-bearing URL and the secret out of logs
-        return f"ChannelConfig(kind={self.kind!r}, url=<hidden>, secret=<hidden>)"
-
-
-@dataclass(frozen=True)
-class DeliveryAttempt:
-    channel: str
-    ok: bool
-    status: int | None  # HTTP status; None on a transport error
-    error: str | None  # short reason: no secret, no URL, no message content
-    at: datetime  # UTC
-    retryable: bool
 
 
 def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:

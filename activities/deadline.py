@@ -20,10 +20,10 @@ from projections.alerts import raise_notice_missing
 from projections.calendar import load_calendar
 from projections.db import LazyPool
 from workdays.calendar import OfficeHours, WorkingCalendar
+from workdays.deadline import Deadline
 from workdays.limits import deadline_of, paused_time
 from workflows.counting import (
     ClocksRequest,
-    Deadline,
     DeadlineRequest,
     LadderRequest,
     OfficeInstantRequest,

@@ -45,8 +45,9 @@ def replay(
 
     Exit 0 when the read model matches the history, 1 with every difference when not.
     """
+    from documents.replay_report import ReplayReport
     from ops.history import CaseNotFound
-    from ops.replay import ReplayReport, replay_case
+    from ops.replay import replay_case
 
     settings = command_settings()
 

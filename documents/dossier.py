@@ -11,8 +11,8 @@ from html import escape
 from typing import Any
 
 from documents.notices import chinese_date
+from documents.replay_report import ReplayReport
 from documents.timeline import clock_label
-from ops.replay import ReplayReport
 from projections.notices import collect_notices
 
 _STATUS = {

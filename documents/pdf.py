@@ -1,4 +1,4 @@
-"""The printable pages as PDF: the notices' and the dossier's HTML drawn on A4 with ReportLab.
+"""The printable pages as PDF: the notices' and the dossier's HTML drawn on A4 by xhtml2pdf.
 
 The Chinese text is set in ``STSong-Light``, one of the CID fonts every PDF reader
 knows (Adobe's standard Simplified-Chinese Song). It is named, not embedded: no
@@ -7,176 +7,120 @@ Chinese font makes the same PDF), and the file stays small; the reader draws it
 with its own Song font (宋体, on every office PC in China). A character the font's
 encoding lacks (any beyond U+FFFF: a rare name's character, an emoji) shows as 〓.
 
-It converts the HTML of ``documents.notices`` and ``documents.dossier`` and nothing
-else: headings, paragraphs (their classes ``center``, ``no``, ``flat``, ``ok``,
-``bad``), tables (their header rows repeated on each page), the signature block, a
-list, ``code``. Any other tag, or text outside a block, is refused rather than
-dropped. The stylesheet is not read: the layout here mirrors it. There is no bold
-(the font has none), and a table row taller than a page cannot be drawn.
+The page's own stylesheet is for screens and browsers' printing, which know other
+fonts; the PDF is laid out by ``_STYLE`` here, which covers what the pages of
+``documents.notices`` and ``documents.dossier`` are made of: headings, paragraphs
+(their classes ``center``, ``no``, ``flat``, ``ok``, ``bad``), tables (their header
+rows repeated on each page), the signature block, a list, ``code``. A page with any
+other element, or text outside a block, is refused rather than printed in a layout
+nobody has looked at (there is no bold, for one: the font has none).
 """
 
 from __future__ import annotations
 
 import io
 import re
-import threading
-from html.parser import HTMLParser
-from typing import Any, NamedTuple
-from xml.sax.saxutils import escape
+from xml.etree.ElementTree import Element, SubElement, tostring
 
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+import html5lib
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.pdfbase.pdfmetrics import registerFont, stringWidth
+from xhtml2pdf import pisa
 
 FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+registerFont(UnicodeCIDFont(FONT))  # measured here before xhtml2pdf draws with it
 
-_MARGIN_X, _MARGIN_Y = 22 * mm, 25 * mm
-_WIDTH = A4[0] - 2 * _MARGIN_X - 12  # the frame pads 6 points each side
-_PAD = 4.0
-_BLOCKS = {"h1", "h2", "p", "li"}
-_IGNORED = {"html", "head", "meta", "title", "style", "body", "thead", "tbody", "ul"}
-_GREY = colors.HexColor("#eeeeee")
-_ONE_AT_A_TIME = threading.Lock()
 # The font's encoding (UniGB-UCS2-H) has the middle dot as U+30FB only, and no character
 # beyond U+FFFF: readers drop or garble those, so they are drawn as 〓, the printer's mark
 # for a missing character.
 _GB_FORMS = {0xB7: 0x30FB}
 _BEYOND_UCS2 = re.compile("[\U00010000-\U0010ffff]")
 
+_TEXT_BLOCKS = {"title", "h1", "h2", "p", "li", "th", "td"}
+_STRUCTURE = {"html", "head", "meta", "style", "body", "table", "thead", "tbody", "tr", "ul"}
+_CLASSES = {"p": {"center", "no", "flat", "ok", "bad"}, "table": {"facts"}, "div": {"sign"}}
+_WIDE = 5  # columns from which a table (the dossier's events) is set in smaller type
+_PAD = 4.0  # points each side of a cell's text
+_WIDTH = A4[0] - 2 * 22 * mm  # the frame, between the page's margins
 
-class _Cell(NamedTuple):
-    markup: str
-    plain: str
-    th: bool
-
-
-def _style(size: float, leading: float = 1.6, **kw: Any) -> ParagraphStyle:
-    return ParagraphStyle(
-        f"s{size}", fontName=FONT, fontSize=size, leading=size * leading, wordWrap="CJK", **kw
-    )
-
-
-_H1 = _style(20, alignment=TA_CENTER, spaceBefore=6, spaceAfter=6)
-_H2 = _style(14, spaceBefore=10, spaceAfter=4)
-_P = _style(12, firstLineIndent=24, spaceBefore=3, spaceAfter=3)
-_CLASSES = {
-    "center": {"alignment": TA_CENTER, "fontSize": 15, "leading": 24},
-    "no": {"alignment": TA_RIGHT, "fontSize": 10.5, "spaceAfter": 12},
-    "flat": {"firstLineIndent": 0},
-    "ok": {"textColor": colors.HexColor("#006600")},
-    "bad": {"textColor": colors.HexColor("#aa0000")},
-}
-_SIGN = _style(12, alignment=TA_RIGHT)
-
-
-class _Builder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.story: list[Any] = []
-        self.title = ""
-        self._open: list[str] = []  # the open tags; a signature block is "sign"
-        self._text: list[str] = []  # ReportLab markup of the open block or cell
-        self._plain: list[str] = []  # and its text
-        self._classes: set[str] = set()
-        self._rows: list[list[_Cell]] = []
-        self._head_rows = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        classes = set((dict(attrs).get("class") or "").split())
-        if tag in _BLOCKS or tag in ("th", "td"):
-            self._text, self._plain, self._classes = [], [], classes
-        elif tag == "table":
-            self._rows, self._head_rows = [], 0
-        elif tag == "tr":
-            self._rows.append([])
-            self._head_rows += "thead" in self._open
-        elif tag == "div" and classes == {"sign"}:
-            self.story.append(Spacer(1, 30))
-            tag = "sign"
-        elif tag == "code":
-            self._text.append('<font face="Courier">')
-            return
-        elif tag not in _IGNORED:
-            raise ValueError(f"<{tag}> is not part of the pages this converts")
-        if tag != "meta":
-            self._open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "code":
-            self._text.append("</font>")
-            return
-        opened = self._open.pop()
-        if tag != ("div" if opened == "sign" else opened):
-            raise ValueError(f"</{tag}> closes <{opened}>")
-        markup, plain = "".join(self._text).strip(), "".join(self._plain).strip()
-        if tag in ("th", "td"):
-            self._rows[-1].append(_Cell(markup, plain, tag == "th"))
-        elif tag in _BLOCKS:
-            self.story.append(Paragraph(markup, self._paragraph_style(tag)))
-        elif tag == "table":
-            self.story.append(self._table())
-
-    def handle_data(self, data: str) -> None:
-        where = self._open[-1] if self._open else ""
-        if where == "title":
-            self.title += data
-        elif where in _BLOCKS or where in ("th", "td"):
-            data = _BEYOND_UCS2.sub("〓", data.translate(_GB_FORMS))
-            self._text.append(escape(data))
-            self._plain.append(data)
-        elif where != "style" and data.strip():
-            raise ValueError(f"text outside a block: {data.strip()[:20]!r}")
-
-    def _paragraph_style(self, tag: str) -> ParagraphStyle:
-        if tag in ("h1", "h2"):
-            return _H1 if tag == "h1" else _H2
-        if "sign" in self._open:
-            return _SIGN
-        changes: dict[str, Any] = {}
-        if tag == "li":
-            changes = {
-                "firstLineIndent": 0,
-                "leftIndent": 24,
-                "bulletIndent": 12,
-                "bulletText": "·",
-            }
-        for c in sorted(self._classes):
-            changes.update(_CLASSES[c])
-        return ParagraphStyle(f"p-{tag}", parent=_P, **changes)
-
-    def _table(self) -> Table:
-        # A wide table (the dossier's events) in smaller type.
-        size = 10.5 if max(len(r) for r in self._rows) <= 4 else 8.5
-        cell = _style(size, leading=1.35)
-        data = [[Paragraph(c.markup, cell) for c in row] for row in self._rows]
-        style: list[tuple[Any, ...]] = [
-            ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LEFTPADDING", (0, 0), (-1, -1), _PAD),
-            ("RIGHTPADDING", (0, 0), (-1, -1), _PAD),
-        ]
-        for r, row in enumerate(self._rows):
-            style += [("BACKGROUND", (c, r), (c, r), _GREY) for c, x in enumerate(row) if x.th]
-        widths = _widths(self._rows, size)
-        return Table(data, colWidths=widths, repeatRows=self._head_rows, style=TableStyle(style))
+_STYLE = f"""
+@page {{
+  size: a4 portrait; margin: 25mm 22mm;
+  @frame footer {{ -pdf-frame-content: page-number; bottom: 8mm; height: 8mm;
+                   left: 22mm; right: 22mm; }}
+}}
+html, body, h1, h2, p, li, table, th, td, div {{
+  font-family: {FONT}; -pdf-word-wrap: CJK; color: #000;
+}}
+body {{ font-size: 12pt; line-height: 1.6; }}
+h1 {{ font-size: 20pt; font-weight: normal; text-align: center; margin: 6pt 0; }}
+h2 {{ font-size: 14pt; font-weight: normal; margin: 10pt 0 4pt; }}
+p {{ text-indent: 24pt; margin: 3pt 0; }}
+p.flat {{ text-indent: 0; }}
+p.center {{ text-align: center; font-size: 15pt; }}
+p.no {{ text-align: right; font-size: 10.5pt; margin-bottom: 12pt; }}
+p.ok {{ color: #006600; }}
+p.bad {{ color: #aa0000; }}
+ul {{ margin: 0; padding-left: 24pt; }}
+li {{ font-size: 12pt; }}
+code {{ font-family: Courier; font-size: 10pt; }}
+table {{ width: 100%; margin: 6pt 0; font-size: 10.5pt; line-height: 1.35; }}
+table.wide {{ font-size: 8.5pt; }}
+th, td {{ border: 0.5pt solid #000; padding: 3pt 4pt 1pt 4pt; text-align: left;
+          vertical-align: top; font-weight: normal; }}
+th {{ background-color: #eeeeee; }}
+div.sign {{ margin-top: 30pt; }}
+div.sign p {{ text-align: right; text-indent: 0; margin: 0; }}
+#page-number {{ text-align: center; font-size: 9pt; }}
+"""
 
 
-def _widths(rows: list[list[_Cell]], size: float) -> list[float]:
-    """Columns as wide as their longest text when that fits a fair share of the page;
-    the others share what is left by their length, up to a third of the page (or the
-    widest takes it)."""
-    n = max(len(r) for r in rows)
+def html_to_pdf(html: str) -> bytes:
+    """The PDF of a page rendered by ``render_notice`` or ``render_dossier``. xhtml2pdf
+    draws one document at a time in a process (ReportLab keeps state in its modules)."""
+    out = io.BytesIO()
+    status = pisa.CreatePDF(_for_print(html), dest=out, encoding="utf-8")
+    if status.err:
+        raise RuntimeError(f"xhtml2pdf reported {status.err} error(s) drawing the page")
+    return out.getvalue()
+
+
+def _for_print(html: str) -> str:
+    """The page checked, with the PDF's stylesheet in place of its own and a page number."""
+    text = _BEYOND_UCS2.sub("〓", html.translate(_GB_FORMS))
+    page: Element = html5lib.parse(text, treebuilder="etree", namespaceHTMLElements=False)
+    _check(page)
+    head, body = page.find("head"), page.find("body")
+    assert head is not None and body is not None  # html5lib always makes both
+    for style in head.findall("style"):
+        head.remove(style)
+    SubElement(head, "style").text = _STYLE
+    for table in page.iter("table"):
+        _size_columns(table)
+    footer = SubElement(body, "div", id="page-number")
+    footer.text = "第 "
+    SubElement(footer, "pdf:pagenumber").tail = " 页"
+    return "<!doctype html>" + tostring(page, encoding="unicode", method="html")
+
+
+def _size_columns(table: Element) -> None:
+    """Columns as wide as their longest text when that fits a fair share of the page; the
+    others share what is left by their length, up to a third of the page (or the widest
+    takes it). A wide table (the dossier's events) is set in smaller type."""
+    rows = [["".join(cell.itertext()).strip() for cell in row] for row in table.iter("tr")]
+    n = max(map(len, rows), default=0)
+    if n == 0:
+        return
+    size = 10.5
+    if n >= _WIDE:
+        table.set("class", f"{table.get('class', '')} wide".strip())
+        size = 8.5
     natural = [0.0] * n
     for row in rows:
-        for i, cell in enumerate(row):
-            need = pdfmetrics.stringWidth(cell.plain, FONT, size) + 2 * _PAD + 1
-            natural[i] = max(natural[i], need)
+        for i, text in enumerate(row):
+            natural[i] = max(natural[i], stringWidth(text, FONT, size) + 2 * _PAD + 1)
     fixed: dict[int, float] = {}
     while fits := {
         i: w
@@ -190,30 +134,25 @@ def _widths(rows: list[list[_Cell]], size: float) -> list[float]:
     weight = {i: min(natural[i], _WIDTH / 3) for i in rest}
     for i in rest:
         widths[i] += free * weight[i] / sum(weight.values())
-    return widths
+    first = next(table.iter("tr"))
+    for cell, width in zip(first, widths, strict=False):
+        cell.set("width", f"{width:.1f}pt")
 
 
-def _page_number(canvas: Any, doc: Any) -> None:
-    canvas.saveState()
-    canvas.setFont(FONT, 9)
-    canvas.drawCentredString(A4[0] / 2, 12 * mm, f"第 {doc.page} 页")
-    canvas.restoreState()
-
-
-def html_to_pdf(html: str) -> bytes:
-    """The PDF of a page rendered by ``render_notice`` or ``render_dossier``. One at a time:
-    ReportLab keeps state in its modules and is not made for threads drawing at once."""
-    with _ONE_AT_A_TIME:
-        return _draw(html)
-
-
-def _draw(html: str) -> bytes:
-    builder = _Builder()
-    builder.feed(html)
-    builder.close()
-    out = io.BytesIO()
-    margins = {"leftMargin": _MARGIN_X, "rightMargin": _MARGIN_X}
-    margins |= {"topMargin": _MARGIN_Y, "bottomMargin": _MARGIN_Y}
-    doc = SimpleDocTemplate(out, pagesize=A4, title=builder.title.strip(), **margins)
-    doc.build(builder.story, onFirstPage=_page_number, onLaterPages=_page_number)
-    return out.getvalue()
+def _check(element: Element) -> None:
+    """Every element is one the stylesheet lays out, and all text is inside a block."""
+    tag, classes = element.tag, set(element.get("class", "").split())
+    if tag in _TEXT_BLOCKS:
+        for child in element:
+            if child.tag != "code" or len(child):
+                raise ValueError(f"<{child.tag}> inside <{tag}> is not part of these pages")
+    elif tag in _STRUCTURE or (tag == "div" and classes == {"sign"}):
+        loose = [element.text or "", *(child.tail or "" for child in element)]
+        if tag != "style" and "".join(loose).strip():
+            raise ValueError(f"text outside a block: {''.join(loose).strip()[:20]!r}")
+        for child in element:
+            _check(child)
+    else:
+        raise ValueError(f"<{tag}> is not part of the pages this converts")
+    if classes - _CLASSES.get(tag, set()):
+        raise ValueError(f"<{tag} class={element.get('class')!r}> is not part of these pages")

@@ -1,13 +1,40 @@
-"""Alert channels per level, and the record of every delivery attempt."""
+"""Alert channels per level, and the record of every delivery attempt.
+
+``activities.channels`` sends an alert through a ``ChannelConfig`` and answers a
+``DeliveryAttempt``; both are kept here, where they are stored.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
 import asyncpg
 
-from activities.channels import ChannelConfig, DeliveryAttempt
 from projections.db import Conn
 
 Pool = asyncpg.Pool | Conn
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    kind: Literal["webhook", "wecom", "dingtalk"]
+    url: str
+    secret: str | None = None  # webhook: HMAC key; dingtalk: 加签 secret (SEC...); wecom: unused
+
+    def __repr__(self) -> str:  # keep the key-bearing URL and the secret out of logs
+        return f"ChannelConfig(kind={self.kind!r}, url=<hidden>, secret=<hidden>)"
+
+
+@dataclass(frozen=True)
+class DeliveryAttempt:
+    channel: str
+    ok: bool
+    status: int | None  # HTTP status; None on a transport error
+    error: str | None  # short reason: no secret, no URL, no message content
+    at: datetime  # UTC
+    retryable: bool
 
 
 async def add_channel(

@@ -157,3 +157,24 @@ def test_temporal_keeps_histories_as_long_as_the_readme_says(
     days = int(hours.removesuffix("h")) // 24
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"retention of {days} days" in readme
+
+
+def copied_sources() -> set[str]:
+    """What the Dockerfile's COPY instructions take from the build context."""
+    found: set[str] = set()
+    for line in (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines():
+        instruction, _, rest = line.strip().partition(" ")
+        if instruction.upper() == "COPY":
+            *sources, _ = (arg for arg in shlex.split(rest) if not arg.startswith("--"))
+            found |= {source.rstrip("/") for source in sources}
+    return found
+
+
+def test_the_image_copies_every_package_the_project_installs() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    include = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    installed = {pattern.removesuffix("*") for pattern in include}
+    on_disk = {init.parent.name for init in ROOT.glob("*/__init__.py")} - {"tests", "benchmarks"}
+    assert installed == on_disk, "pyproject.toml installs other packages than the tree has"
+    missing = installed - copied_sources()
+    assert not missing, f"the Dockerfile does not copy {sorted(missing)}"

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from workdays.calendar import IMMEDIATE_LIMIT, WorkingCalendar
-from workflows.counting import Deadline, Pause
+from workdays.deadline import Deadline, Pause
 
 IMMEDIATE_WARNING = timedelta(minutes=20)
 

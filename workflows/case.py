@@ -19,6 +19,7 @@ from typing import Any
 
 from temporalio import workflow
 
+from workdays.deadline import Deadline
 from workflows import rules
 from workflows.actions import (
     Complete,
@@ -31,7 +32,6 @@ from workflows.actions import (
 )
 from workflows.center import REVIEW_PERIOD, CenterRules
 from workflows.clocks import CLOCKS_PATCH, LEDGER_PATCH, LEGAL
-from workflows.counting import Deadline
 from workflows.joint import JointSignoff
 from workflows.materials import NOTICE_DAYS, NOTICE_PATCH, Materials
 from workflows.model import CaseInput, CaseState, Event, Kind, Outcome, Pending, Review, Status

@@ -13,6 +13,7 @@ from typing import Any
 
 from temporalio import workflow
 
+from workdays.deadline import Deadline, Pause
 from workflows.actions import (
     Assign,
     Chase,
@@ -24,7 +25,7 @@ from workflows.actions import (
     Withdraw,
 )
 from workflows.clocks import COMPUTE_TIMEOUT, UPWARD
-from workflows.counting import ClockSpec, ClocksRequest, Deadline, Pause
+from workflows.counting import ClockSpec, ClocksRequest
 from workflows.loops import CaseLoops
 from workflows.model import CaseState, Kind, Outcome, Status, Upward
 from workflows.record import Acting, iso

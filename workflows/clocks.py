@@ -12,15 +12,9 @@ from typing import Any
 
 from temporalio import workflow
 
+from workdays.deadline import Deadline, Pause
 from workflows.actions import ActionMeta
-from workflows.counting import (
-    ClockSpec,
-    ClocksRequest,
-    Deadline,
-    DeadlineRequest,
-    Pause,
-    ShiftRequest,
-)
+from workflows.counting import ClockSpec, ClocksRequest, DeadlineRequest, ShiftRequest
 from workflows.model import ClockPolicy, Rung, Status
 from workflows.record import CaseRecord, iso
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from workdays.deadline import Pause
 from workflows.model import OfficeCalendar
 
 
@@ -24,14 +25,6 @@ class DeadlineRequest:
 
 
 @dataclass(frozen=True)
-class Pause:
-    """A period the clock stood still (waiting for materials, a statutory suspension)."""
-
-    start: datetime
-    end: datetime
-
-
-@dataclass(frozen=True)
 class ClockSpec:
     name: str
     working_days: int
@@ -40,7 +33,8 @@ class ClockSpec:
 
 @dataclass(frozen=True)
 class ClocksRequest:
-    """Count several clocks from one start and one list of pauses; a Deadline for each."""
+    """Count several clocks from one start and one list of pauses; a Deadline for each
+    (``workdays.deadline``)."""
 
     start: datetime
     clocks: list[ClockSpec]
@@ -66,17 +60,6 @@ class LadderRequest:
     start: datetime
     working_days: list[int]
     calendar: OfficeCalendar
-
-
-@dataclass(frozen=True)
-class Deadline:
-    due_at: datetime
-    warn_at: datetime
-    paused_office_seconds: int = 0
-    # Counted partly in a year whose holiday notice is not imported yet.
-    provisional: bool = False
-    # The version of the center's calendar it was counted in (see workdays.calendar).
-    calendar_version: int = 0
 
 
 @dataclass(frozen=True)

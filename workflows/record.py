@@ -14,9 +14,9 @@ from typing import Any
 
 from temporalio import workflow
 
+from workdays.deadline import Deadline, Pause
 from workflows import rules
 from workflows.actions import ActionMeta
-from workflows.counting import Deadline, Pause
 from workflows.model import (
     Alert,
     AlertLevel,

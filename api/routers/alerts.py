@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
 
 from api.cases import CaseGateway, action_hash, actor_of
@@ -24,8 +23,6 @@ from workflows.actions import AcknowledgeAlert, ActionMeta
 from workflows.model import Role
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
-
-KEEPALIVE_SECONDS = 15.0
 
 
 @router.get("", response_model=list[AlertOut])
@@ -131,32 +128,27 @@ async def _acknowledge_center_alert(
     )
 
 
-@router.get("/stream")
-async def stream(request: Request, ctx: Context, token: str | None = None) -> StreamingResponse:
-    """Server-sent events, one ``alert`` event per new alert of a case, one ``center_alert``
-    per alert of the center itself (``?token=`` for EventSource)."""
+async def _streaming_staff(ctx: Context, request: Request, token: str | None = None) -> StaffMember:
+    """The bearer token as on every route, or ``?token=``: EventSource cannot send a header."""
     header = request.headers.get("authorization") or (f"Bearer {token}" if token else None)
-    await get_staff(ctx, header)
+    return await get_staff(ctx, header)
 
-    async def events() -> AsyncIterator[str]:
-        async with ctx.alerts.subscribe() as queue:
-            yield ": connected\n\n"
-            while True:
-                try:
-                    alert_id = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
-                except TimeoutError:
-                    yield ": keep-alive\n\n"
-                    continue
-                row = await get_alert(ctx.pool, alert_id)
-                if row is not None:
-                    body = _out(row, ctx.directory_tz).model_dump_json()
-                    # The contract's ``alert`` events are a case's; the center's own differ.
-                    event = "alert" if row["case_id"] is not None else "center_alert"
-                    yield f"event: {event}\nid: {alert_id}\ndata: {body}\n\n"
 
-    return StreamingResponse(
-        events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
-    )
+@router.get("/stream", response_class=EventSourceResponse)
+async def stream(
+    ctx: Context, _: Annotated[StaffMember, Depends(_streaming_staff)]
+) -> AsyncIterator[ServerSentEvent]:
+    """Server-sent events, one ``alert`` event per new alert of a case, one ``center_alert``
+    per alert of the center itself; FastAPI adds a ``: ping`` comment after 15 idle seconds."""
+    async with ctx.alerts.subscribe() as queue:
+        yield ServerSentEvent(comment="connected")
+        while True:
+            alert_id = await queue.get()
+            row = await get_alert(ctx.pool, alert_id)
+            if row is not None:
+                # The contract's ``alert`` events are a case's; the center's own differ.
+                event = "alert" if row["case_id"] is not None else "center_alert"
+                yield ServerSentEvent(data=_out(row, ctx.directory_tz), event=event, id=alert_id)
 
 
 channels = APIRouter(prefix="/alert-channels", tags=["alerts"])

@@ -11,8 +11,9 @@ from api.deps import Context, CurrentStaff, require_role
 from api.errors import not_found
 from api.printable import PDF_TOO, Format, printable
 from documents.dossier import render_dossier
+from documents.replay_report import ReplayReport
 from ops.history import CaseNotFound
-from ops.replay import ReplayReport, replay_case
+from ops.replay import replay_case
 from workflows.model import Role
 
 router = APIRouter(prefix="/cases", tags=["operations"])

@@ -23,13 +23,8 @@ import pytest
 import pytest_asyncio
 
 from activities import channels
-from activities.channels import (
-    AlertMessage,
-    ChannelConfig,
-    DeliveryAttempt,
-    deliver,
-    verify_webhook_signature,
-)
+from activities.channels import AlertMessage, deliver, verify_webhook_signature
+from projections.notifications import ChannelConfig, DeliveryAttempt
 from tests.receiver import Receiver
 
 CST = timezone(timedelta(hours=8))

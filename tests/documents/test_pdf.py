@@ -19,8 +19,8 @@ from pypdf.generic import ArrayObject, DictionaryObject, PdfObject
 
 from documents.dossier import render_dossier
 from documents.pdf import FONT, html_to_pdf
+from documents.replay_report import Finding, ReplayReport
 from documents.timeline import Step
-from ops.replay import Finding, ReplayReport
 from tests.documents.test_notices import ID_NUMBER, _render
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from workdays.calendar import OfficeHours, WorkingCalendar
+from workdays.deadline import Pause
 from workdays.limits import deadline_of
-from workflows.counting import Pause
 
 TZ = ZoneInfo("Asia/Shanghai")
 CAL = WorkingCalendar(OfficeHours.default())

@@ -31,8 +31,9 @@ from tests.workflows.harness import (
     service,
     start,
 )
+from workdays.deadline import Deadline
 from workflows.actions import Complete, Recalculate, RequestMaterials, StartReview, SupplyMaterials
-from workflows.counting import ClocksRequest, Deadline
+from workflows.counting import ClocksRequest
 from workflows.model import Outcome
 
 
