@@ -1,0 +1,209 @@
+"""Properties of the working-day arithmetic, over generated calendars, receipts and pauses.
+
+The calendars are generated too: a time zone (with and without daylight saving time),
+one to three office periods a day of at least half an hour each, between 06:00 and
+22:00, and a few closed days near the receipt. Receipts run from 2005 to 2030, so the
+package's data, the provisional rules and the turn from one to the other all come up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from workdays.calendar import IMMEDIATE_LIMIT, OfficeHours, WorkingCalendar
+from workdays.limits import deadline_after, deadline_of
+from workflows.counting import Pause
+
+# Pure functions, so many examples are cheap; no deadline, since tests never time anything.
+settings.register_profile("workdays", max_examples=100, deadline=None, database=None)
+settings.load_profile("workdays")
+
+ZONES = ("Asia/Shanghai", "Asia/Urumqi", "Europe/Berlin", "America/New_York")
+FIRST = datetime(2005, 1, 1)
+LAST = datetime(2030, 12, 31)
+
+
+@st.composite
+def office_hours(draw: st.DrawFn) -> OfficeHours:
+    """One to three periods, each at least 30 minutes, sorted and apart, within 06:00–22:00."""
+    count = draw(st.integers(1, 3))
+    bounds = sorted(
+        draw(st.sets(st.integers(6 * 2, 22 * 2), min_size=2 * count, max_size=2 * count))
+    )
+    periods = tuple(
+        (_half_hour(bounds[i]), _half_hour(bounds[i + 1])) for i in range(0, len(bounds), 2)
+    )
+    return OfficeHours(ZoneInfo(draw(st.sampled_from(ZONES))), periods)
+
+
+def _half_hour(n: int) -> time:
+    return time(n // 2, 30 * (n % 2))
+
+
+@dataclass(frozen=True)
+class Scene:
+    cal: WorkingCalendar
+    received: datetime
+
+
+@st.composite
+def scenes(draw: st.DrawFn) -> Scene:
+    """A calendar and a receipt, with a few closed days within eight weeks of the receipt."""
+    hours = draw(office_hours())
+    received = draw(st.datetimes(FIRST, LAST, timezones=st.just(hours.tz), allow_imaginary=False))
+    offsets = draw(st.sets(st.integers(0, 56), max_size=5))
+    closures = frozenset(received.date() + timedelta(days=k) for k in offsets)
+    return Scene(WorkingCalendar(hours, closures=closures), received)
+
+
+def instants_after(start: datetime, within: timedelta) -> st.SearchStrategy[datetime]:
+    return st.integers(0, int(within.total_seconds())).map(lambda s: start + timedelta(seconds=s))
+
+
+DAYS = st.integers(0, 40)
+SPAN = timedelta(days=90)
+
+
+def closes(cal: WorkingCalendar, instant: datetime) -> bool:
+    """Whether ``instant`` is the close of office hours of a working day."""
+    local = instant.astimezone(cal.hours.tz)
+    return cal.is_working_day(local.date()) and local.time() == cal.hours.periods[-1][1]
+
+
+@given(scenes(), DAYS, st.integers(0, 30 * 24 * 3600))
+def test_a_later_receipt_never_gives_an_earlier_due_date(s: Scene, n: int, later: int) -> None:
+    second = s.received + timedelta(seconds=later)
+    assert s.cal.due_at(s.received, n) <= s.cal.due_at(second, n)
+    assert deadline_after(s.cal, s.received, n).due_at <= deadline_after(s.cal, second, n).due_at
+
+
+@given(scenes(), st.integers(1, 40))
+def test_a_limit_of_n_days_ends_at_the_close_of_the_nth_working_day_after_receipt(
+    s: Scene, n: int
+) -> None:
+    due = s.cal.due_at(s.received, n)
+    assert due.tzinfo == s.cal.hours.tz
+    assert closes(s.cal, due)
+    received_on = s.received.astimezone(s.cal.hours.tz).date()
+    assert due.date() > received_on
+    assert s.cal.working_days_between(received_on, due.date()) == n
+
+
+@given(scenes(), DAYS)
+def test_n_plus_one_days_is_never_before_n_days(s: Scene, n: int) -> None:
+    shorter, longer = s.cal.due_at(s.received, n), s.cal.due_at(s.received, n + 1)
+    assert shorter <= longer
+    if n >= 1:
+        assert shorter.date() < longer.date()
+
+
+@given(scenes(), DAYS)
+def test_the_due_date_does_not_depend_on_the_zone_the_receipt_is_written_in(
+    s: Scene, n: int
+) -> None:
+    assert s.cal.due_at(s.received, n) == s.cal.due_at(s.received.astimezone(UTC), n)
+
+
+@given(scenes())
+def test_an_immediate_case_gets_thirty_minutes_of_office_time(s: Scene) -> None:
+    due = s.cal.due_at(s.received, 0)
+    assert due > s.received
+    assert s.cal.office_time_between(s.received, due) == IMMEDIATE_LIMIT
+
+
+@given(scenes(), DAYS, st.integers(0, 3))
+def test_the_warning_falls_between_receipt_and_due_date(s: Scene, n: int, warn: int) -> None:
+    limit = deadline_after(s.cal, s.received, n, warn)
+    assert s.received <= limit.warn_at <= limit.due_at
+    if n >= 1 and warn == 0:  # no warning before the breach; immediate cases always warn
+        assert limit.warn_at == limit.due_at
+
+
+@st.composite
+def paused(draw: st.DrawFn) -> tuple[Scene, int, list[Pause]]:
+    """A scene, a limit, and up to three pauses within 90 days of the receipt."""
+    s = draw(scenes())
+    pauses = []
+    for _ in range(draw(st.integers(0, 3))):
+        start = draw(instants_after(s.received, SPAN))
+        pauses.append(Pause(start, draw(instants_after(start, timedelta(days=20)))))
+    return s, draw(st.integers(0, 40)), pauses
+
+
+@given(paused())
+def test_pausing_and_resuming_adds_exactly_the_paused_working_time(
+    case: tuple[Scene, int, list[Pause]],
+) -> None:
+    s, n, pauses = case
+    plain = deadline_after(s.cal, s.received, n)
+    moved = deadline_of(s.cal, s.received, n, pauses)
+    paused_time = sum((s.cal.office_time_between(p.start, p.end) for p in pauses), timedelta())
+    assert moved.due_at >= plain.due_at
+    assert s.cal.office_time_between(plain.due_at, moved.due_at) == paused_time
+    assert s.cal.office_time_between(plain.warn_at, moved.warn_at) == paused_time
+    assert moved.paused_office_seconds == int(paused_time.total_seconds())
+    if paused_time == timedelta():
+        assert moved.due_at == plain.due_at
+
+
+@given(scenes(), st.integers(0, 40 * 3600), st.integers(0, 40 * 3600))
+def test_office_time_adds_up_in_steps_as_in_one(s: Scene, first: int, second: int) -> None:
+    a, b = timedelta(seconds=first), timedelta(seconds=second)
+    once = s.cal.add_office_time(s.received, a + b)
+    assert s.cal.add_office_time(s.cal.add_office_time(s.received, a), b) == once
+
+
+@given(scenes(), st.integers(0, 60 * 3600))
+def test_office_time_between_undoes_adding_office_time(s: Scene, seconds: int) -> None:
+    amount = timedelta(seconds=seconds)
+    end = s.cal.add_office_time(s.received, amount)
+    assert end >= s.received
+    assert s.cal.office_time_between(s.received, end) == amount
+
+
+@given(scenes(), st.integers(0, 20 * 24 * 3600), st.integers(0, 20 * 24 * 3600))
+def test_office_time_between_splits_at_any_instant(s: Scene, first: int, second: int) -> None:
+    middle = s.received + timedelta(seconds=first)
+    end = middle + timedelta(seconds=second)
+    whole = s.cal.office_time_between(s.received, end)
+    assert whole == s.cal.office_time_between(s.received, middle) + s.cal.office_time_between(
+        middle, end
+    )
+    assert whole <= end - s.received
+
+
+@given(scenes(), DAYS)
+def test_counting_working_days_undoes_adding_them(s: Scene, n: int) -> None:
+    start = s.received.date()
+    end = s.cal.add_working_days(start, n)
+    assert s.cal.working_days_between(start, end) == n
+    assert n == 0 or s.cal.is_working_day(end)
+
+
+@given(scenes(), DAYS, st.sets(st.integers(0, 70), max_size=6))
+def test_closing_the_center_for_more_days_never_brings_a_limit_earlier(
+    s: Scene, n: int, more: set[int]
+) -> None:
+    extra = {s.received.date() + timedelta(days=k) for k in more}
+    closed = WorkingCalendar(s.cal.hours, closures=s.cal.closures | frozenset(extra))
+    assert closed.due_at(s.received, n) >= s.cal.due_at(s.received, n)
+
+
+@given(scenes(), st.integers(1, 40))
+def test_a_closed_day_within_the_limit_moves_it_by_one_working_day(s: Scene, n: int) -> None:
+    received_on = s.received.astimezone(s.cal.hours.tz).date()
+    inside = s.cal.add_working_days(received_on, 1)  # the first working day counted
+    closed = WorkingCalendar(s.cal.hours, closures=s.cal.closures | {inside})
+    expected = s.cal.add_working_days(received_on, n + 1)
+    assert closed.due_at(s.received, n).date() == expected
+
+
+def test_the_generated_range_reaches_provisional_years() -> None:
+    """The receipts above run into years the package does not cover yet."""
+    cal = WorkingCalendar(OfficeHours.default())
+    assert cal.is_provisional(date(LAST.year, 1, 1)) and not cal.is_provisional(date(2010, 1, 1))
