@@ -20,8 +20,7 @@ from workdays.limits import deadline_after, deadline_of
 from workflows.counting import Pause
 
 # Pure functions, so many examples are cheap; no deadline, since tests never time anything.
-settings.register_profile("workdays", max_examples=100, deadline=None, database=None)
-settings.load_profile("workdays")
+PROPERTY = settings(max_examples=100, deadline=None, database=None)
 
 ZONES = ("Asia/Shanghai", "Asia/Urumqi", "Europe/Berlin", "America/New_York")
 FIRST = datetime(2005, 1, 1)
@@ -75,6 +74,7 @@ def closes(cal: WorkingCalendar, instant: datetime) -> bool:
     return cal.is_working_day(local.date()) and local.time() == cal.hours.periods[-1][1]
 
 
+@PROPERTY
 @given(scenes(), DAYS, st.integers(0, 30 * 24 * 3600))
 def test_a_later_receipt_never_gives_an_earlier_due_date(s: Scene, n: int, later: int) -> None:
     second = s.received + timedelta(seconds=later)
@@ -82,6 +82,7 @@ def test_a_later_receipt_never_gives_an_earlier_due_date(s: Scene, n: int, later
     assert deadline_after(s.cal, s.received, n).due_at <= deadline_after(s.cal, second, n).due_at
 
 
+@PROPERTY
 @given(scenes(), st.integers(1, 40))
 def test_a_limit_of_n_days_ends_at_the_close_of_the_nth_working_day_after_receipt(
     s: Scene, n: int
@@ -94,6 +95,7 @@ def test_a_limit_of_n_days_ends_at_the_close_of_the_nth_working_day_after_receip
     assert s.cal.working_days_between(received_on, due.date()) == n
 
 
+@PROPERTY
 @given(scenes(), DAYS)
 def test_n_plus_one_days_is_never_before_n_days(s: Scene, n: int) -> None:
     shorter, longer = s.cal.due_at(s.received, n), s.cal.due_at(s.received, n + 1)
@@ -102,6 +104,7 @@ def test_n_plus_one_days_is_never_before_n_days(s: Scene, n: int) -> None:
         assert shorter.date() < longer.date()
 
 
+@PROPERTY
 @given(scenes(), DAYS)
 def test_the_due_date_does_not_depend_on_the_zone_the_receipt_is_written_in(
     s: Scene, n: int
@@ -109,6 +112,7 @@ def test_the_due_date_does_not_depend_on_the_zone_the_receipt_is_written_in(
     assert s.cal.due_at(s.received, n) == s.cal.due_at(s.received.astimezone(UTC), n)
 
 
+@PROPERTY
 @given(scenes())
 def test_an_immediate_case_gets_thirty_minutes_of_office_time(s: Scene) -> None:
     due = s.cal.due_at(s.received, 0)
@@ -116,6 +120,7 @@ def test_an_immediate_case_gets_thirty_minutes_of_office_time(s: Scene) -> None:
     assert s.cal.office_time_between(s.received, due) == IMMEDIATE_LIMIT
 
 
+@PROPERTY
 @given(scenes(), DAYS, st.integers(0, 3))
 def test_the_warning_falls_between_receipt_and_due_date(s: Scene, n: int, warn: int) -> None:
     limit = deadline_after(s.cal, s.received, n, warn)
@@ -135,6 +140,7 @@ def paused(draw: st.DrawFn) -> tuple[Scene, int, list[Pause]]:
     return s, draw(st.integers(0, 40)), pauses
 
 
+@PROPERTY
 @given(paused())
 def test_pausing_and_resuming_adds_exactly_the_paused_working_time(
     case: tuple[Scene, int, list[Pause]],
@@ -151,6 +157,7 @@ def test_pausing_and_resuming_adds_exactly_the_paused_working_time(
         assert moved.due_at == plain.due_at
 
 
+@PROPERTY
 @given(scenes(), st.integers(0, 40 * 3600), st.integers(0, 40 * 3600))
 def test_office_time_adds_up_in_steps_as_in_one(s: Scene, first: int, second: int) -> None:
     a, b = timedelta(seconds=first), timedelta(seconds=second)
@@ -158,6 +165,7 @@ def test_office_time_adds_up_in_steps_as_in_one(s: Scene, first: int, second: in
     assert s.cal.add_office_time(s.cal.add_office_time(s.received, a), b) == once
 
 
+@PROPERTY
 @given(scenes(), st.integers(0, 60 * 3600))
 def test_office_time_between_undoes_adding_office_time(s: Scene, seconds: int) -> None:
     amount = timedelta(seconds=seconds)
@@ -166,6 +174,7 @@ def test_office_time_between_undoes_adding_office_time(s: Scene, seconds: int) -
     assert s.cal.office_time_between(s.received, end) == amount
 
 
+@PROPERTY
 @given(scenes(), st.integers(0, 20 * 24 * 3600), st.integers(0, 20 * 24 * 3600))
 def test_office_time_between_splits_at_any_instant(s: Scene, first: int, second: int) -> None:
     middle = s.received + timedelta(seconds=first)
@@ -177,6 +186,7 @@ def test_office_time_between_splits_at_any_instant(s: Scene, first: int, second:
     assert whole <= end - s.received
 
 
+@PROPERTY
 @given(scenes(), DAYS)
 def test_counting_working_days_undoes_adding_them(s: Scene, n: int) -> None:
     start = s.received.date()
@@ -185,6 +195,7 @@ def test_counting_working_days_undoes_adding_them(s: Scene, n: int) -> None:
     assert n == 0 or s.cal.is_working_day(end)
 
 
+@PROPERTY
 @given(scenes(), DAYS, st.sets(st.integers(0, 70), max_size=6))
 def test_closing_the_center_for_more_days_never_brings_a_limit_earlier(
     s: Scene, n: int, more: set[int]
@@ -194,6 +205,7 @@ def test_closing_the_center_for_more_days_never_brings_a_limit_earlier(
     assert closed.due_at(s.received, n) >= s.cal.due_at(s.received, n)
 
 
+@PROPERTY
 @given(scenes(), st.integers(1, 40))
 def test_a_closed_day_within_the_limit_moves_it_by_one_working_day(s: Scene, n: int) -> None:
     received_on = s.received.astimezone(s.cal.hours.tz).date()
