@@ -8,6 +8,7 @@ package's data, the provisional rules and the turn from one to the other all com
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -17,10 +18,11 @@ from hypothesis import strategies as st
 
 from workdays.calendar import IMMEDIATE_LIMIT, OfficeHours, WorkingCalendar
 from workdays.limits import deadline_after, deadline_of
+from workdays.notice import NoticeError, parse_notice
 from workflows.counting import Pause
 
 # Pure functions, so many examples are cheap; no deadline, since tests never time anything.
-PROPERTY = settings(max_examples=100, deadline=None, database=None)
+PROPERTY = settings(max_examples=60, deadline=None, database=None)
 
 ZONES = ("Asia/Shanghai", "Asia/Urumqi", "Europe/Berlin", "America/New_York")
 FIRST = datetime(2005, 1, 1)
@@ -219,3 +221,70 @@ def test_the_generated_range_reaches_provisional_years() -> None:
     """The receipts above run into years the package does not cover yet."""
     cal = WorkingCalendar(OfficeHours.default())
     assert cal.is_provisional(date(LAST.year, 1, 1)) and not cal.is_provisional(date(2010, 1, 1))
+
+
+# A holiday notice comes from a file operations upload: whatever is in it, reading it either
+# gives a notice or says what is wrong (NoticeError, a 422 at the API), never anything else.
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=False),
+    st.text(max_size=12),
+    st.sampled_from(["2027-01-01", "2027-13-01", "2027-02-30", "9999-12-31", "0001-01-01"]),
+)
+_KEYS = st.sampled_from(["year", "source", "holidays", "workdays", "name", "from", "to", "date"])
+_JSON = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=5),
+    max_leaves=20,
+)
+_NOTICES = st.fixed_dictionaries(
+    {
+        "year": st.integers(1990, 2100) | _SCALARS,
+        "source": _SCALARS,
+        "holidays": st.lists(
+            st.fixed_dictionaries({"name": _SCALARS, "from": _SCALARS}, optional={"to": _SCALARS}),
+            max_size=4,
+        ),
+    },
+    optional={"workdays": st.lists(st.fixed_dictionaries({"date": _SCALARS}), max_size=3)},
+)
+_ICS_LINES = st.sampled_from(
+    [
+        "BEGIN:VCALENDAR",
+        "END:VCALENDAR",
+        "BEGIN:VEVENT",
+        "END:VEVENT",
+        "DTSTART;VALUE=DATE:20270101",
+        "DTEND;VALUE=DATE:20270104",
+        "DTSTART:20270101T000000",
+        "DTSTART;VALUE=DATE:20270230",
+        "DTEND;VALUE=DATE:2027010",
+        "SUMMARY:元旦",
+        "SUMMARY:补班",
+        "X-WR-CALNAME:通知",
+        " folded",
+        "SUMMARY",
+        ";;:",
+    ]
+)
+
+
+@PROPERTY
+@given(_NOTICES | _JSON)
+def test_any_json_notice_is_read_or_refused_with_its_reason(value: object) -> None:
+    try:
+        parse_notice(json.dumps(value), "notice.json")
+    except NoticeError as err:
+        assert str(err)
+
+
+@PROPERTY
+@given(st.lists(_ICS_LINES | st.text(max_size=20), max_size=14))
+def test_any_icalendar_notice_is_read_or_refused_with_its_reason(lines: list[str]) -> None:
+    try:
+        parse_notice("\r\n".join(lines), "notice.ics")
+    except NoticeError as err:
+        assert str(err)
