@@ -42,7 +42,7 @@ bench: $(STAMP) ## run the benchmarks, if there are any
 	@if [ -d benchmarks ]; then $(PY) -m benchmarks; else echo "no benchmarks yet"; fi
 
 clean: ## remove the venv and caches (keeps the data in .banjian/)
-	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache .import_linter_cache *.egg-info
+	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .hypothesis *.egg-info
 	find . \( -path ./.banjian -o -path ./.git \) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
 
 clean-data: ## delete .banjian/: every case, projection and history of the embedded stack

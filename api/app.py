@@ -9,9 +9,10 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 
 from api.context import AppContext
+from api.deps import storable_url
 from api.errors import install_error_handlers
 from api.idempotency import forget_old_keys
 from api.routers import (
@@ -51,6 +52,7 @@ def create_app(ctx: AppContext) -> FastAPI:
         summary="Case workflows for one-stop service centers (便民服务中心)",
         version="1",
         lifespan=lifespan,
+        dependencies=[Depends(storable_url)],
     )
     app.state.context = ctx
 

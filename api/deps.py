@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import structlog
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 
 from api.context import AppContext
-from api.errors import forbidden, unauthorized
+from api.errors import forbidden, unauthorized, validation_error
 from projections.center import StaffMember
 from workflows.model import Role
 
@@ -19,6 +19,19 @@ def get_context(request: Request) -> AppContext:
 
 
 Context = Annotated[AppContext, Depends(get_context)]
+
+
+def storable_url(request: Request) -> None:
+    """Every route's: a NUL character in the path or the query is refused before a handler
+    passes it on, since PostgreSQL text cannot hold one (bodies: ``api.schemas.Strict``)."""
+    parts = [("path", k, v) for k, v in request.path_params.items()]
+    parts += [("query", k, v) for k, v in request.query_params.multi_items()]
+    bad = [[where, name] for where, name, value in parts if "\x00" in name or "\x00" in value]
+    if bad or "\x00" in request.url.path:
+        raise validation_error(
+            "the request is not valid",
+            [{"loc": loc, "msg": "must not contain a NUL character", "type": "nul"} for loc in bad],
+        )
 
 
 async def get_staff(
@@ -36,6 +49,11 @@ async def get_staff(
 
 
 CurrentStaff = Annotated[StaffMember, Depends(get_staff)]
+
+# Row ids in a path, bounded as PostgreSQL keeps them (serial, bigint): a larger number names
+# no row, and the driver could not even send it.
+SerialId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+BigId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 

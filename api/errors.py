@@ -28,6 +28,8 @@ class ApiError(Exception):
         self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
     ) -> None:
         super().__init__(message)
+        if details is None and code == "validation_error":
+            details = []  # the contract's validation errors always carry their details
         self.status, self.code, self.message, self.details = status, code, message, details
 
 

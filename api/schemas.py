@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -45,8 +45,28 @@ Written = Annotated[str, Field(min_length=1, max_length=2000), NotBlank]
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 
 
+def holds_nul(value: object) -> bool:
+    """Whether a NUL character is anywhere in ``value``: PostgreSQL text cannot store one."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, (list, tuple)):
+        return any(holds_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    return False
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    # Refused here, a NUL is a 422 like any bad field; let through, the workflow would record
+    # it and the projection could never write the event.
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        if holds_nul(value):
+            raise ValueError("must not contain a NUL character")
+        return value
 
 
 class ApplicantIn(Strict):

@@ -11,7 +11,14 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
 
 from api.cases import CaseGateway, action_hash, actor_of
-from api.deps import Context, CurrentStaff, IdempotencyKey, get_staff, require_role
+from api.deps import (
+    Context,
+    CurrentStaff,
+    IdempotencyKey,
+    SerialId,
+    get_staff,
+    require_role,
+)
 from api.errors import ApiError, not_found
 from api.idempotency import IdempotentWrite
 from api.schemas import AlertOut, Strict
@@ -191,7 +198,7 @@ async def create_channel(
 
 
 @channels.delete("/{channel_id}", status_code=204)
-async def remove_channel(channel_id: int, ctx: Context, staff: CurrentStaff) -> Response:
+async def remove_channel(channel_id: SerialId, ctx: Context, staff: CurrentStaff) -> Response:
     require_role(staff, Role.DIRECTOR)
     if not await deactivate_channel(ctx.pool, channel_id):
         raise not_found("channel", str(channel_id))

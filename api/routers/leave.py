@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.context import AppContext
-from api.deps import Context, CurrentStaff
+from api.deps import BigId, Context, CurrentStaff
 from api.errors import ApiError, forbidden, not_found, validation_error
 from api.idempotency import IdempotentWrite
 from api.schemas import NotBlank, Strict
@@ -157,7 +157,7 @@ async def current_leave(ctx: Context, _: CurrentStaff, window: str | None = None
 
 @router.post("/staff/{staff_id}/leave/{leave_id}/end", response_model=LeaveOut)
 async def end_leave(
-    staff_id: str, leave_id: int, ctx: Context, staff: CurrentStaff, once: IdempotentWrite
+    staff_id: str, leave_id: BigId, ctx: Context, staff: CurrentStaff, once: IdempotentWrite
 ) -> LeaveOut | Response:
     """A is back early: the cases the B post has not acted on go back to A."""
     _may_manage(staff, _staff(ctx, staff_id))
