@@ -34,6 +34,7 @@ from typing import Any, cast
 import pytest_asyncio
 from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount, Route
+from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.context import AppContext
@@ -382,15 +383,16 @@ def test_every_route_has_a_row() -> None:
 
 @pytest_asyncio.fixture(scope="module")
 async def center(
-    postgres: EmbeddedPostgres, time_skipping: tuple[Any, str]
+    postgres: EmbeddedPostgres, time_skipping: tuple[WorkflowEnvironment, str]
 ) -> AsyncIterator[Center]:
     env = time_skipping[0]
     async with own_center(postgres, env.client, sandbox=env) as served:
         c = Center(served)
         # Alerts to acknowledge: immediate cases past their 30 minutes, and the center's own.
+        # Twelve days hold office hours whatever the day: the longest holiday is nine.
         for _ in range(3):
             await c.case("MZ-005", [])
-        r = await served.http.post("/api/v1/sandbox/clock/advance", json={"days": 1})
+        r = await served.http.post("/api/v1/sandbox/clock/advance", json={"days": 12})
         assert r.status_code == 200, r.text
         alerts = await served.http.get(
             "/api/v1/alerts", params={"level": "window_head"}, headers=served.auth("director")
