@@ -16,6 +16,8 @@ from prometheus_client import Gauge
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
+from workflows.client import CaseClient, CaseNotFound
+
 LAG_EVENTS = Gauge(
     "banjian_projection_lag_events", "Events decided by open cases but not yet projected"
 )
@@ -54,16 +56,14 @@ async def _open_case_lags(client: Client, task_queue: str) -> list[int]:
     listed = client.list_workflows(query, limit=SAMPLE, rpc_timeout=_TIMEOUT)
     ids = [wf.id async for wf in listed]
     gate = asyncio.Semaphore(_CONCURRENCY)
+    cases = CaseClient(client)
 
     async def lag(case_id: str) -> int:
         async with gate:
             try:
-                value: int = await client.get_workflow_handle(case_id).query(
-                    "projection_lag", result_type=int, rpc_timeout=_TIMEOUT
-                )
-            except (RPCError, WorkflowQueryFailedError):
+                return await cases.projection_lag(case_id, rpc_timeout=_TIMEOUT)
+            except (CaseNotFound, RPCError, WorkflowQueryFailedError):
                 return 0  # closed meanwhile, or no worker answered in time
-            return value
 
     return list(await asyncio.gather(*(lag(i) for i in ids)))
 

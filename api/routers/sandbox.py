@@ -21,7 +21,8 @@ from api.errors import ApiError, not_found, validation_error
 from api.routers.leave import keeper
 from api.schemas import StaffOut, Strict
 from projections.center import create_token
-from workflows.model import Pending, Role
+from workflows.client import CaseClient
+from workflows.model import Role
 
 router = APIRouter(prefix="/sandbox", tags=["sandbox"])
 
@@ -115,10 +116,10 @@ async def _settle(ctx: AppContext, now: datetime) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + SETTLE_TIMEOUT_SECONDS
     pending = set(ctx.sandbox_cases)
+    cases = CaseClient(ctx.client)
     while pending:
         for case_id in list(pending):
-            handle = ctx.client.get_workflow_handle(case_id)
-            p = await handle.query("pending", result_type=Pending)
+            p = await cases.pending(case_id)
             upcoming = p.next_threshold_at
             if p.projection_lag == 0 and (upcoming is None or upcoming > now):
                 pending.discard(case_id)
