@@ -24,6 +24,7 @@ from temporalio.worker import Worker
 from activities.deadline import Deadlines
 from activities.notify import Notifier
 from activities.projection import Projector
+from activities.recount import Recounter
 from api.app import create_app
 from api.context import AppContext
 from banjian.settings import Settings
@@ -32,6 +33,7 @@ from ops.archive import run_archiver
 from projections.center import load_directory
 from projections.db import LazyPool, create_pool
 from workflows.case import CaseWorkflow
+from workflows.recount import RecountWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -54,14 +56,15 @@ def build_worker(
     max_cached_workflows: int = 1000,
     deadlines: Deadlines | None = None,
 ) -> Worker:
-    """A worker for case workflows and every activity they call, writing through ``db``;
-    ``deadlines`` counts limits in another way (a test's)."""
+    """A worker for every workflow (cases, recounts) and every activity they call, writing
+    through ``db``; ``deadlines`` counts limits in another way (a test's)."""
     deadlines = deadlines or Deadlines(db)
+    recounter = Recounter(db, timezone)
     return Worker(
         client,
         task_queue=task_queue,
         max_cached_workflows=max_cached_workflows,
-        workflows=[CaseWorkflow],
+        workflows=[CaseWorkflow, RecountWorkflow],
         activities=[
             deadlines.compute_deadline,
             deadlines.compute_clocks,
@@ -70,6 +73,8 @@ def build_worker(
             deadlines.next_office_instant,
             Projector(db).project_events,
             Notifier(db, ZoneInfo(timezone)).deliver_alert,
+            recounter.affected_cases,
+            recounter.recount_case,
         ],
     )
 
