@@ -21,6 +21,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.archive import Archivist
 from activities.deadline import Deadlines
 from activities.notify import Notifier
 from activities.projection import Projector
@@ -29,9 +30,10 @@ from api.app import create_app
 from api.context import AppContext
 from banjian.settings import Settings
 from centers.leave import run_leave_keeper, system_clock
-from ops.archive import run_archiver
+from ops.archive import ensure_archive_schedule
 from projections.center import load_directory
 from projections.db import LazyPool, create_pool
+from workflows.archive import ArchiveWorkflow
 from workflows.case import CaseWorkflow
 from workflows.recount import RecountWorkflow
 
@@ -56,15 +58,15 @@ def build_worker(
     max_cached_workflows: int = 1000,
     deadlines: Deadlines | None = None,
 ) -> Worker:
-    """A worker for every workflow (cases, recounts) and every activity they call, writing
-    through ``db``; ``deadlines`` counts limits in another way (a test's)."""
+    """A worker for every workflow (cases, recounts, archive rounds) and every activity they
+    call, writing through ``db``; ``deadlines`` counts limits in another way (a test's)."""
     deadlines = deadlines or Deadlines(db)
     recounter = Recounter(db, timezone)
     return Worker(
         client,
         task_queue=task_queue,
         max_cached_workflows=max_cached_workflows,
-        workflows=[CaseWorkflow, RecountWorkflow],
+        workflows=[CaseWorkflow, RecountWorkflow, ArchiveWorkflow],
         activities=[
             deadlines.compute_deadline,
             deadlines.compute_clocks,
@@ -75,6 +77,7 @@ def build_worker(
             Notifier(db, ZoneInfo(timezone)).deliver_alert,
             recounter.affected_cases,
             recounter.recount_case,
+            Archivist(db).archive_page,
         ],
     )
 
@@ -104,11 +107,13 @@ async def _worker(
     # Leaves start and end on the center's days; in the sandbox, on the sandbox's clock.
     now = sandbox.get_current_time if sandbox is not None else system_clock
     background = [
-        asyncio.create_task(run_archiver(client, db)),
         asyncio.create_task(run_leave_keeper(client, db, ZoneInfo(settings.timezone), now)),
     ]
     try:
         async with build_worker(client, settings.task_queue, db, settings.timezone):
+            # The sandbox's test server has no Schedules: there the clock starts each round.
+            if sandbox is None:
+                await ensure_archive_schedule(client, settings.task_queue)
             log.info("worker.started", task_queue=settings.task_queue)
             yield
     finally:

@@ -3,7 +3,7 @@
 Mounted only by ``banjian run --sandbox``, where Temporal is the time-skipping
 test server. Moving the clock fires every timer due in between, starts and ends
 the leaves whose days came, and answers only once the events raised are in the
-read model.
+read model; it then starts an archive round (the test server has no Schedules).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from api.deps import Context
 from api.errors import ApiError, not_found, validation_error
 from api.routers.leave import keeper
 from api.schemas import StaffOut, Strict
+from ops.archive import start_archive_round
 from projections.center import create_token
 from workflows.client import CaseClient
 from workflows.model import Role
@@ -109,6 +110,8 @@ async def advance(body: Advance, ctx: Context) -> ClockOut:
     await keeper(ctx).run_due()  # leaves whose day came start or end before the answer
     now = await ctx.sandbox.get_current_time()
     await _settle(ctx, now)
+    # The test server has no Schedules: each move of the clock starts an archive round.
+    await start_archive_round(ctx.client, ctx.task_queue, f"archive-sandbox-{now:%Y%m%dT%H%M%S}")
     return ClockOut(now=now.astimezone(ctx.directory_tz))
 
 
