@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import structlog
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from centers.leave import handback_reason, takeover_reason
 from projections import leave as store
@@ -40,8 +41,8 @@ class LeaveActivities:
 
     async def _leave(self, leave_id: int) -> Leave:
         leave = await store.get_leave(await self._db.get(), leave_id)
-        if leave is None:
-            raise LookupError(f"leave {leave_id} is not recorded")
+        if leave is None:  # nothing to take over or hand back, now or on a retry
+            raise ApplicationError(f"leave {leave_id} is not recorded", non_retryable=True)
         return leave
 
     @activity.defn(name="leave_cases")

@@ -129,6 +129,8 @@ async def recount_progress(client: Client, change_id: str) -> RecountProgress | 
     handle = client.get_workflow_handle_for(RecountWorkflow.run, change_id)
     try:
         described = await handle.describe()
+        if described.workflow_type != "RecountWorkflow":
+            return None  # the id of another workflow (a case's, a leave's)
         if described.status is WorkflowExecutionStatus.COMPLETED:
             return await handle.result()
         return await handle.query(RecountWorkflow.progress)

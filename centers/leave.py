@@ -10,13 +10,14 @@ any leave left without one (``LeaveClient.resume``).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import structlog
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -29,6 +30,9 @@ from workflows.leave import LeaveInput, LeaveProgress, LeaveWorkflow
 from workflows.model import Role
 
 log = structlog.get_logger(__name__)
+
+# How long an answer waits for the takeovers or hand-backs it started; they go on after it.
+SETTLE_WAIT = timedelta(seconds=30)
 
 
 class LeaveRefused(ValueError):
@@ -131,9 +135,14 @@ class LeaveClient:
         return True
 
     async def settled(self, leave_id: int) -> LeaveProgress | None:
-        """Wait until no takeover or hand-back is under way; None once the leave has ended."""
+        """Wait until no takeover or hand-back is under way, for ``SETTLE_WAIT`` at most; None
+        once the leave has ended, or when the wait ran out (its workflow goes on)."""
         try:
-            return await self._handle(leave_id).execute_update(LeaveWorkflow.settled, id="settled")
+            async with asyncio.timeout(SETTLE_WAIT.total_seconds()):
+                return await self._handle(leave_id).execute_update(LeaveWorkflow.settled)
+        except (TimeoutError, RPCTimeoutOrCancelledError):
+            log.warning("leave.still_busy", leave_id=leave_id)
+            return None
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 return None  # ended: its workflow is closed
@@ -152,14 +161,18 @@ class LeaveClient:
         """A is back early: hand back now, and return once that is done (safe to run again)."""
         handle = self._handle(leave.id)
         try:
-            await handle.execute_update(LeaveWorkflow.end, id="end")
+            async with asyncio.timeout(SETTLE_WAIT.total_seconds()):
+                await handle.execute_update(LeaveWorkflow.end, id="end")
+            return
+        except (TimeoutError, RPCTimeoutOrCancelledError):
+            log.warning("leave.still_busy", leave_id=leave.id)  # it hands back all the same
             return
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:
                 raise
         # No workflow takes the update: it has ended already, or it never started.
         if await self.start(_input(leave, tz, back=True)):
-            await handle.execute_update(LeaveWorkflow.end, id="end")
+            await self.settled(leave.id)
 
     async def resume(self, pool: asyncpg.Pool, tz: ZoneInfo) -> int:
         """Start the workflow of every leave not ended that has none (one registered while

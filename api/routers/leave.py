@@ -63,7 +63,8 @@ class LeaveOut(BaseModel):
 
 async def today(ctx: AppContext) -> dt.date:
     """The center's day: in the sandbox, the sandbox clock's."""
-    now = await ctx.sandbox.get_current_time() if ctx.sandbox is not None else dt.datetime.now()
+    sandbox = ctx.sandbox
+    now = await sandbox.get_current_time() if sandbox is not None else dt.datetime.now(dt.UTC)
     return now.astimezone(ctx.directory_tz).date()
 
 
