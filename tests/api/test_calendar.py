@@ -136,3 +136,6 @@ async def test_a_notice_answers_at_once_with_its_recount_to_follow(
     assert (progress["first"], progress["last"]) == (r.json()["first"], r.json()["last"])
     unknown = await api.http.get("/calendar/recounts/calendar-0-none", headers=api.auth("mz-a"))
     assert_error(unknown, 404, "recount_not_found")
+    case_id = (await receive(api))["case_id"]  # the id of a workflow that is no recount
+    not_a_recount = await api.http.get(f"/calendar/recounts/{case_id}", headers=api.auth("mz-a"))
+    assert_error(not_a_recount, 404, "recount_not_found")
