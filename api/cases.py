@@ -12,21 +12,17 @@ import hashlib
 import json
 import secrets
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from prometheus_client import Counter, Histogram
 from pydantic import BaseModel
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from api.context import AppContext
 from api.errors import ApiError, not_found
 from projections.center import StaffMember
 from workflows.actions import ActionMeta
-from workflows.case import CaseWorkflow
+from workflows.client import ActionRejected, CaseClient, CaseClosed, CaseNotFound, Update
 from workflows.model import (
     Actor,
     Applicant,
@@ -38,6 +34,8 @@ from workflows.model import (
 )
 
 log = structlog.get_logger(__name__)
+
+Arg = TypeVar("Arg")
 
 ACTIONS = Counter("banjian_actions", "Staff actions on cases", ["action", "outcome"])
 ACTION_SECONDS = Histogram("banjian_action_seconds", "Time to decide a staff action", ["action"])
@@ -94,19 +92,17 @@ def counted(action: str) -> Iterator[None]:
             ACTIONS.labels(action, outcome).inc()
 
 
-def _rejection(err: WorkflowUpdateFailedError) -> ApiError:
-    cause = err.cause
-    if isinstance(cause, ApplicationError) and cause.type in _STATUS_FOR_CODE:
-        return ApiError(_STATUS_FOR_CODE[cause.type], cause.type, cause.message)
-    raise err
+def _refused(err: ActionRejected) -> Exception:
+    """The contract's error for a refusal the workflow named; any other code is a fault."""
+    if err.code in _STATUS_FOR_CODE:
+        return ApiError(_STATUS_FOR_CODE[err.code], err.code, err.message)
+    return err
 
 
 class CaseGateway:
     def __init__(self, ctx: AppContext) -> None:
         self._ctx = ctx
-
-    def _handle(self, case_id: str) -> WorkflowHandle[Any, Any]:
-        return self._ctx.client.get_workflow_handle(case_id)
+        self._cases = CaseClient(ctx.client)
 
     async def receive(
         self,
@@ -135,20 +131,10 @@ class CaseGateway:
             return await self._receive(case_id, inp, body_hash)
 
     async def _receive(self, case_id: str, inp: CaseInput, body_hash: str) -> CaseState:
-        created = True
+        created = await self._cases.start(inp, self._ctx.task_queue)
         try:
-            await self._ctx.client.start_workflow(
-                CaseWorkflow.run,
-                inp,
-                id=case_id,
-                task_queue=self._ctx.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            )
-        except WorkflowAlreadyStartedError:
-            created = False
-        try:
-            state = await self.received(case_id)
-        except RPCError:
+            state = await self._cases.intake(case_id)
+        except (CaseClosed, CaseNotFound):
             if created:
                 raise
             state = await self.live_state(case_id)  # a retry after the case was closed
@@ -161,58 +147,38 @@ class CaseGateway:
             )
         return state
 
-    async def received(self, case_id: str) -> CaseState:
-        """The state once intake is done (the due date computed)."""
-        state: CaseState = await self._handle(case_id).execute_update(
-            "intake", id="intake", result_type=CaseState
-        )
-        return state
-
-    async def act(self, case_id: str, action: str, arg: Any, meta: ActionMeta) -> CaseState:
+    async def act(
+        self, case_id: str, action: str, update: Update[Arg], arg: Arg, meta: ActionMeta
+    ) -> CaseState:
+        """Send ``update`` (the action named ``action`` in routes and metrics) to the case."""
         structlog.contextvars.bind_contextvars(case_id=case_id, workflow_id=case_id)
         update_id = None
         if meta.idempotency_key is not None:
             update_id = f"{action}:{meta.idempotency_key}:{meta.request_hash}"
         with counted(action):
             try:
-                state: CaseState = await self._handle(case_id).execute_update(
-                    action, arg, id=update_id, result_type=CaseState
-                )
-            except WorkflowUpdateFailedError as err:
-                raise _rejection(err) from None
-            except RPCError as err:
-                raise await self._closed_or_missing(case_id, action, err) from None
+                state = await self._cases.act(case_id, update, arg, update_id=update_id)
+            except ActionRejected as err:
+                raise _refused(err) from None
+            except CaseNotFound:
+                raise not_found("case", case_id) from None
+            except CaseClosed:
+                raise ApiError(
+                    409,
+                    "invalid_transition",
+                    f"action {action!r} is not allowed while case {case_id} is completed",
+                ) from None
         log.info("case.action", action=action, seq=state.last_seq, status=state.status.value)
         return state
 
     async def live_state(self, case_id: str) -> CaseState:
         try:
-            state: CaseState = await self._handle(case_id).query("state", result_type=CaseState)
-        except RPCError as err:
-            if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
-                raise not_found("case", case_id) from None
-            raise
-        return state
+            return await self._cases.state(case_id)
+        except CaseNotFound:
+            raise not_found("case", case_id) from None
 
     async def live_events(self, case_id: str) -> list[Event]:
         try:
-            events: list[Event] = await self._handle(case_id).query(
-                "events", result_type=list[Event]
-            )
-        except RPCError as err:
-            if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
-                raise not_found("case", case_id) from None
-            raise
-        return events
-
-    async def _closed_or_missing(self, case_id: str, action: str, err: RPCError) -> Exception:
-        if err.status == RPCStatusCode.UNAVAILABLE:
-            return err  # Temporal is down: nothing to ask it (a 503, see api.errors)
-        state = await self.live_state(case_id)  # raises case_not_found when there is no case
-        if state.status.value == "completed":
-            return ApiError(
-                409,
-                "invalid_transition",
-                f"action {action!r} is not allowed while case {case_id} is completed",
-            )
-        return err
+            return await self._cases.events(case_id)
+        except CaseNotFound:
+            raise not_found("case", case_id) from None

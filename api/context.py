@@ -43,8 +43,10 @@ class AppContext:
     directory: Directory
     task_queue: str
     sandbox: WorkflowEnvironment | None = None
-    # In the sandbox, every case this process received: the clock waits for them to settle.
+    # In the sandbox, every case received and leave registered by this process: the clock
+    # waits for them to settle.
     sandbox_cases: set[str] = field(default_factory=set)
+    sandbox_leaves: set[int] = field(default_factory=set)
     _tokens: dict[str, tuple[StaffMember, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -160,13 +160,20 @@ class _CalendarRefused(Exception):
 async def _change_calendar(
     settings: Settings, staff: str, notice: HolidayNotice | None, closure: tuple[date, str] | None
 ) -> str:
-    """Record a notice or a closure as ``staff``, then recount the open cases it may touch.
+    """Record a notice or a closure as ``staff``, then wait for the recount of the open cases it
+    may touch (the worker runs it).
 
     ``staff`` must be an active member of the center allowed to make the change through the API
     too: the director or ops for a notice, the director for a closure.
     """
     from banjian.runtime import connect as temporal_connect
-    from centers.calendar import CLOSURE_ROLES, NOTICE_ROLES, apply_closure, apply_notice
+    from centers.calendar import (
+        CLOSURE_ROLES,
+        NOTICE_ROLES,
+        apply_closure,
+        apply_notice,
+        recounted,
+    )
     from projections.center import load_directory
     from projections.db import create_pool
     from workflows.model import Actor
@@ -187,16 +194,19 @@ async def _change_calendar(
             )
         actor = Actor(member.id, member.role, member.window)
         client = await temporal_connect(temporal_address(settings), settings.temporal_namespace)
+        queue = settings.task_queue
         if notice is not None:
-            change = await apply_notice(client, pool, notice, actor)
+            change = await apply_notice(client, pool, queue, notice, actor)
         else:
             assert closure is not None
-            change = await apply_closure(client, pool, closure[0], closure[1], actor)
+            change = await apply_closure(client, pool, queue, closure[0], closure[1], actor)
     finally:
         await pool.close()
+    done = await recounted(client, change.id)
     return (
         f"calendar changed for {change.first}..{change.last};"
-        f" {change.recalculated} open cases recounted"
+        f" {done.cases} open cases recounted, {done.recalculated} limits moved"
+        f" (recount {change.id})"
     )
 
 

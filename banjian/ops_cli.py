@@ -139,7 +139,8 @@ def archive_verify() -> None:
 
 @archive_app.command("now")
 def archive_now() -> None:
-    """Archive every completed case whose workflow has closed (the worker does it each minute)."""
+    """Archive every completed case whose workflow has closed (the worker's Schedule does it each
+    minute); say how many."""
     from ops.archive import archive_pending
 
     settings = command_settings()

@@ -14,6 +14,7 @@ import signal
 from collections.abc import AsyncIterator, Callable, Iterator
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import prometheus_client
 import structlog
 import uvicorn
@@ -23,16 +24,21 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.deadline import Deadlines
+from activities.leave import LeaveActivities
 from activities.notify import Notifier
 from activities.projection import Projector
+from activities.recount import Recounter
 from api.app import create_app
 from api.context import AppContext
 from banjian.settings import Settings
-from centers.leave import run_leave_keeper, system_clock
-from ops.archive import run_archiver
+from centers.leave import LeaveClient
+from ops.archive import Archivist, ensure_archive_schedule
 from projections.center import load_directory
 from projections.db import LazyPool, create_pool
+from workflows.archive import ArchiveWorkflow
 from workflows.case import CaseWorkflow
+from workflows.leave import LeaveWorkflow
+from workflows.recount import RecountWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -56,15 +62,17 @@ def build_worker(
     deadlines: Deadlines | None = None,
     pages_url: str | None = None,
 ) -> Worker:
-    """A worker for case workflows and every activity they call, writing through ``db``;
-    ``deadlines`` counts limits in another way (a test's); alerts link to a case's page under
-    ``pages_url``."""
+    """A worker for every workflow (cases, leaves, recounts, archive rounds) and every activity
+    they call, writing through ``db``; ``deadlines`` counts limits in another way (a test's);
+    alerts link to a case's page under ``pages_url``."""
     deadlines = deadlines or Deadlines(db)
+    recounter = Recounter(db, timezone)
+    leave = LeaveActivities(db)
     return Worker(
         client,
         task_queue=task_queue,
         max_cached_workflows=max_cached_workflows,
-        workflows=[CaseWorkflow],
+        workflows=[CaseWorkflow, LeaveWorkflow, RecountWorkflow, ArchiveWorkflow],
         activities=[
             deadlines.compute_deadline,
             deadlines.compute_clocks,
@@ -73,6 +81,15 @@ def build_worker(
             deadlines.next_office_instant,
             Projector(db).project_events,
             Notifier(db, ZoneInfo(timezone), pages_url).deliver_alert,
+            leave.leave_cases,
+            leave.take_over_case,
+            leave.mark_leave_started,
+            leave.held_cases,
+            leave.hand_back_case,
+            leave.mark_leave_ended,
+            recounter.affected_cases,
+            recounter.recount_case,
+            Archivist(db).archive_page,
         ],
     )
 
@@ -99,23 +116,28 @@ async def _worker(
     settings: Settings, client: Client, dsn: str, sandbox: WorkflowEnvironment | None
 ) -> AsyncIterator[None]:
     db = LazyPool(dsn)
-    # Leaves start and end on the center's days; in the sandbox, on the sandbox's clock.
-    now = sandbox.get_current_time if sandbox is not None else system_clock
-    background = [
-        asyncio.create_task(run_archiver(client, db)),
-        asyncio.create_task(run_leave_keeper(client, db, ZoneInfo(settings.timezone), now)),
-    ]
     try:
         async with build_worker(
             client, settings.task_queue, db, settings.timezone, pages_url=settings.pages_url()
         ):
+            # The sandbox's test server has no Schedules: there the clock starts each round.
+            if sandbox is None:
+                await ensure_archive_schedule(client, settings.task_queue)
+            await _resume_leaves(settings, client, db)
             log.info("worker.started", task_queue=settings.task_queue)
             yield
     finally:
-        for task in background:
-            task.cancel()
         await db.close()
     log.info("worker.stopped")
+
+
+async def _resume_leaves(settings: Settings, client: Client, db: LazyPool) -> None:
+    try:
+        leaves = LeaveClient(client, settings.task_queue)
+        await leaves.resume(await db.get(), ZoneInfo(settings.timezone))
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+        # PostgreSQL is down: the leaves left without a workflow wait for the next start.
+        log.warning("leave.resume_failed", error=type(err).__name__)
 
 
 @contextlib.asynccontextmanager

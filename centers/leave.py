@@ -1,51 +1,38 @@
 """Staff leave and the AB post (AB岗): the B post takes over the absent A post's open cases.
 
-When a leave starts (at registration if its first day has come, else when the
-day comes), each open case assigned to A gets one ``reassign`` update of kind
-``takeover`` to the window's B post. When A is back (the last day passed, or
-the window head ends the leave early), each case still with B goes back to A
-with a ``handback``; the workflow refuses it when B has acted on the case since
-the takeover, and the case stays with B (kept). Closed cases are skipped.
-
-Every update has a deterministic id and idempotency key per (leave, case), so
-a retried start or end adds no event. "Now" is a clock passed in: the system
-clock in production, the time-skipping server's clock in the sandbox.
+A leave is recorded here (who is absent, who covers, which days), then runs as
+a workflow of its own (``workflows.leave``): it takes the cases over when its
+first day comes, and hands back those B has not acted on when A is back, on
+its last day's end or when the window head ends it early. Registration starts
+the workflow once the leave is committed (``LeaveClient``); the worker starts
+any leave left without one (``LeaveClient.resume``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from datetime import UTC, date, datetime
-from typing import Any
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import structlog
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowHandle
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from projections import leave as store
 from projections.center import Directory, StaffMember
-from projections.db import Conn, LazyPool
+from projections.db import Conn
 from projections.leave import Leave
-from workflows.actions import ActionMeta, Reassign
-from workflows.model import CaseState, Event, Role, Status
+from workflows.leave import LeaveInput, LeaveProgress, LeaveWorkflow
+from workflows.model import Role
 
 log = structlog.get_logger(__name__)
 
-Clock = Callable[[], Awaitable[datetime]]
-
-PARALLEL = 8
-KEEPER_INTERVAL_SECONDS = 60.0
-_LOCK_SPACE = 0x6C656176  # "leav": one advisory lock per leave, so starts and ends never overlap
-_HASH = "ab-post"
-
-
-async def system_clock() -> datetime:
-    return datetime.now(UTC)
+# How long an answer waits for the takeovers or hand-backs it started; they go on after it.
+SETTLE_WAIT = timedelta(seconds=30)
 
 
 class LeaveRefused(ValueError):
@@ -76,240 +63,122 @@ def check_dates(first: date, last: date, today: date) -> None:
         raise LeaveRefused("a leave is at most a year long")
 
 
-def takeover_reason(leave: Leave) -> str:
-    return f"AB岗顶岗：{leave.staff_name} 请假 {leave.from_day}–{leave.to_day}"
+async def record_leave(
+    conn: Conn,
+    directory: Directory,
+    staff_id: str,
+    first: date,
+    last: date,
+    reason: str,
+    by: StaffMember,
+    today: date,
+) -> int:
+    """Record the leave on ``conn`` (in the caller's transaction); its id. Start its workflow
+    (``LeaveClient.start``) once that is committed."""
+    absent, cover = cover_for(directory, staff_id)
+    check_dates(first, last, today)
+    clash = await store.overlapping(conn, staff_id, first, last)
+    if clash is not None:
+        raise LeaveRefused(f"{staff_id} is already on leave {clash} during those days")
+    leave_id = await store.insert_leave(
+        conn,
+        staff_id=absent.id,
+        window=cover.window or "",
+        cover_staff=cover.id,
+        first=first,
+        last=last,
+        reason=reason,
+        registered_by=by.id,
+    )
+    log.info("leave.registered", leave_id=leave_id, staff_id=staff_id, cover=cover.id)
+    return leave_id
 
 
-def handback_reason(leave: Leave) -> str:
-    return f"AB岗交回：{leave.staff_name} 返岗"
+def leave_input(leave_id: int, first: date, last: date, tz: ZoneInfo) -> LeaveInput:
+    """The leave runs from its first day's start to its last day's end, in the center's days."""
+    starts = datetime.combine(first, time(0), tz)
+    ends = datetime.combine(last + timedelta(days=1), time(0), tz)
+    return LeaveInput(leave_id, starts, ends)
 
 
-class LeaveKeeper:
-    """Starts and ends leaves: the takeovers and the hand-backs, each exactly once per case."""
+class LeaveClient:
+    """The leaves' workflows on one deployment's task queue."""
 
-    def __init__(self, client: Client, pool: asyncpg.Pool, tz: ZoneInfo, now: Clock) -> None:
-        self._client, self._pool, self._tz, self._now = client, pool, tz, now
+    def __init__(self, client: Client, task_queue: str) -> None:
+        self._client, self._task_queue = client, task_queue
 
-    async def today(self) -> date:
-        return (await self._now()).astimezone(self._tz).date()
+    def _handle(self, leave_id: int) -> WorkflowHandle[LeaveWorkflow, LeaveProgress]:
+        # Leave ids are a database's: the task queue tells two deployments' leaves apart.
+        workflow_id = f"leave-{self._task_queue}-{leave_id}"
+        return self._client.get_workflow_handle_for(LeaveWorkflow.run, workflow_id)
 
-    async def record(
-        self,
-        conn: Conn,
-        directory: Directory,
-        staff_id: str,
-        first: date,
-        last: date,
-        reason: str,
-        by: StaffMember,
-    ) -> int:
-        """Record the leave on ``conn`` (in the caller's transaction); its id. ``start`` it once
-        that is committed."""
-        absent, cover = cover_for(directory, staff_id)
-        check_dates(first, last, await self.today())
-        clash = await store.overlapping(conn, staff_id, first, last)
-        if clash is not None:
-            raise LeaveRefused(f"{staff_id} is already on leave {clash} during those days")
-        leave_id = await store.insert_leave(
-            conn,
-            staff_id=absent.id,
-            window=cover.window or "",
-            cover_staff=cover.id,
-            first=first,
-            last=last,
-            reason=reason,
-            registered_by=by.id,
-        )
-        log.info("leave.registered", leave_id=leave_id, staff_id=staff_id, cover=cover.id)
-        return leave_id
-
-    async def run_due(self) -> None:
-        """Start every leave whose first day has come, end every leave whose A is back."""
-        today = await self.today()
-        for leave_id in await store.due_to_end(self._pool, today):
-            await self.end(leave_id)
-        for leave_id in await store.due_to_start(self._pool, today):
-            await self.start(leave_id)
-
-    async def start(self, leave_id: int) -> Leave | None:
-        async with self._locked(leave_id):
-            leave = await store.get_leave(self._pool, leave_id)
-            today = await self.today()
-            if leave is None or leave.started_at is not None or leave.ends_by(today):
-                return leave
-            if leave.from_day > today:
-                return leave
-            unknown = [t.case_id for t in leave.takeovers if t.takeover_seq is None]
-            assigned = await store.open_cases_of(self._pool, leave.staff_id)
-            cases = list(dict.fromkeys([*unknown, *assigned]))
-            await self._each(cases, lambda case_id: self._take_over(leave, case_id))
-            await store.mark_started(self._pool, leave_id, await self._now())
-            log.info("leave.started", leave_id=leave_id, staff_id=leave.staff_id, cases=len(cases))
-            return await store.get_leave(self._pool, leave_id)
-
-    async def end(self, leave_id: int) -> Leave | None:
-        async with self._locked(leave_id):
-            leave = await store.get_leave(self._pool, leave_id)
-            if leave is None or leave.ended_at is not None or not leave.ends_by(await self.today()):
-                return leave
-            held = [t for t in leave.takeovers if t.outcome is None]
-            for t in held:
-                if t.takeover_seq is None:  # interrupted after the update was sent
-                    await self._take_over(leave, t.case_id)
-            leave = await store.get_leave(self._pool, leave_id)
-            assert leave is not None
-            seqs = {t.case_id: t.takeover_seq for t in leave.takeovers if t.outcome is None}
-            await self._each(seqs, lambda case_id: self._hand_back(leave, case_id, seqs[case_id]))
-            await store.mark_ended(self._pool, leave_id, await self._now())
-            log.info("leave.ended", leave_id=leave_id, staff_id=leave.staff_id, cases=len(seqs))
-            return await store.get_leave(self._pool, leave_id)
-
-    @contextlib.asynccontextmanager
-    async def _locked(self, leave_id: int) -> AsyncIterator[None]:
-        async with self._pool.acquire() as conn:
-            await conn.execute("select pg_advisory_lock($1, $2::int)", _LOCK_SPACE, leave_id)
-            try:
-                yield
-            finally:
-                await conn.execute("select pg_advisory_unlock($1, $2::int)", _LOCK_SPACE, leave_id)
-
-    @staticmethod
-    async def _each(case_ids: Iterable[str], step: Callable[[str], Awaitable[None]]) -> None:
-        gate = asyncio.Semaphore(PARALLEL)
-
-        async def one(case_id: str) -> None:
-            async with gate:
-                await step(case_id)
-
-        await asyncio.gather(*(one(c) for c in case_ids))
-
-    async def _reassign(
-        self, handle: WorkflowHandle[Any, Any], update_id: str, a: Reassign
-    ) -> CaseState:
-        state: CaseState = await handle.execute_update(
-            "reassign", a, id=update_id, result_type=CaseState
-        )
-        return state
-
-    async def _take_over(self, leave: Leave, case_id: str) -> None:
-        log_ = log.bind(leave_id=leave.id, case_id=case_id)
-        await store.add_takeover(self._pool, leave.id, case_id)
-        handle = self._client.get_workflow_handle(case_id)
-        update_id = f"leave:{leave.id}:takeover:{case_id}"
-        a = Reassign(
-            ActionMeta(leave.registrar, update_id, _HASH),
-            leave.cover_staff,
-            leave.window,
-            takeover_reason(leave),
-            kind="takeover",
-        )
+    async def start(self, inp: LeaveInput) -> bool:
+        """Start the leave's workflow; False when it was started before."""
         try:
-            await self._reassign(handle, update_id, a)
-        except WorkflowUpdateFailedError as err:
-            await self._settle(leave, case_id, "not_taken", _message(err))
-            log_.warning("leave.takeover_refused", reason=_message(err))
-            return
+            await self._client.start_workflow(
+                LeaveWorkflow.run,
+                inp,
+                id=self._handle(inp.leave_id).id,
+                task_queue=self._task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            return False
+        return True
+
+    async def settled(self, leave_id: int) -> LeaveProgress | None:
+        """Wait until no takeover or hand-back is under way, for ``SETTLE_WAIT`` at most; None
+        once the leave has ended, or when the wait ran out (its workflow goes on)."""
+        try:
+            async with asyncio.timeout(SETTLE_WAIT.total_seconds()):
+                return await self._handle(leave_id).execute_update(LeaveWorkflow.settled)
+        except (TimeoutError, RPCTimeoutOrCancelledError):
+            log.warning("leave.still_busy", leave_id=leave_id)
+            return None
         except RPCError as err:
-            closed = await self._closed(handle, err)
-            await self._settle(leave, case_id, "closed", closed)
-            return
-        seq = await _last_reassignment(handle, "takeover", leave.cover_staff)
-        if seq is not None:
-            await store.record_takeover_seq(self._pool, leave.id, case_id, seq)
-        log_.info("leave.case_taken_over", seq=seq, to_staff=leave.cover_staff)
-
-    async def _hand_back(self, leave: Leave, case_id: str, since_seq: int | None) -> None:
-        handle = self._client.get_workflow_handle(case_id)
-        try:
-            state: CaseState = await handle.query("state", result_type=CaseState)
-        except RPCError as err:
-            await self._settle(leave, case_id, "closed", await self._closed(handle, err))
-            return
-        if state.status is Status.COMPLETED:
-            await self._settle(leave, case_id, "closed", "the case was completed meanwhile")
-            return
-        if since_seq is None or state.assignee not in (leave.cover_staff, leave.staff_id):
-            await self._settle(leave, case_id, "moved", f"reassigned to {state.assignee} meanwhile")
-            return
-        update_id = f"leave:{leave.id}:handback:{case_id}"
-        a = Reassign(
-            ActionMeta(leave.registrar, update_id, _HASH),
-            leave.staff_id,
-            leave.window,
-            handback_reason(leave),
-            kind="handback",
-            since_seq=since_seq,
-        )
-        try:
-            await self._reassign(handle, update_id, a)
-        except WorkflowUpdateFailedError as err:
-            kept = _code(err) == "invalid_transition" and state.assignee == leave.cover_staff
-            await self._settle(leave, case_id, "kept" if kept else "moved", _message(err))
-            return
-        except RPCError as err:
-            await self._settle(leave, case_id, "closed", await self._closed(handle, err))
-            return
-        seq = await _last_reassignment(handle, "handback", leave.staff_id)
-        await self._settle(leave, case_id, "handed_back", handback_reason(leave), seq)
-        log.info("leave.case_handed_back", leave_id=leave.id, case_id=case_id, seq=seq)
-
-    async def _settle(
-        self, leave: Leave, case_id: str, outcome: str, why: str, seq: int | None = None
-    ) -> None:
-        await store.settle_takeover(
-            self._pool, leave.id, case_id, outcome, why, await self._now(), seq
-        )
-
-    @staticmethod
-    async def _closed(handle: WorkflowHandle[Any, Any], err: RPCError) -> str:
-        """Why an update found no running workflow; re-raises when the case is still open."""
-        try:
-            state: CaseState = await handle.query("state", result_type=CaseState)
-        except RPCError as missing:
-            if missing.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
-                return "the case's workflow was not found"
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return None  # ended: its workflow is closed
             raise
-        if state.status is Status.COMPLETED:
-            return "the case was completed meanwhile"
-        raise err
 
-
-def _code(err: WorkflowUpdateFailedError) -> str | None:
-    return err.cause.type if isinstance(err.cause, ApplicationError) else None
-
-
-def _message(err: WorkflowUpdateFailedError) -> str:
-    return err.cause.message if isinstance(err.cause, ApplicationError) else str(err)
-
-
-async def _last_reassignment(
-    handle: WorkflowHandle[Any, Any], kind: str, to_staff: str
-) -> int | None:
-    """The seq of the case's latest ``case.reassigned`` of this kind to this staff member."""
-    events: list[Event] = await handle.query("events", result_type=list[Event])
-    found = [
-        e.seq
-        for e in events
-        if e.type == "case.reassigned"
-        and e.data.get("kind") == kind
-        and e.data.get("to_staff") == to_staff
-    ]
-    return found[-1] if found else None
-
-
-async def run_leave_keeper(
-    client: Client,
-    db: LazyPool,
-    tz: ZoneInfo,
-    now: Clock = system_clock,
-    interval: float = KEEPER_INTERVAL_SECONDS,
-) -> None:
-    """Start and end leaves on their days, every ``interval`` seconds until cancelled."""
-    while True:
+    async def progress(self, leave_id: int) -> LeaveProgress | None:
+        """Where the leave's workflow stands; None when there is none."""
         try:
-            await LeaveKeeper(client, await db.get(), tz, now).run_due()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, RPCError) as err:
-            log.warning("leave.round_failed", error=type(err).__name__)
-        except Exception:  # a background loop: the next round may succeed
-            log.exception("leave.round_failed")
-        await asyncio.sleep(interval)
+            return await self._handle(leave_id).query(LeaveWorkflow.progress)
+        except RPCError as err:
+            if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+                return None
+            raise
+
+    async def end_early(self, leave: Leave, tz: ZoneInfo) -> None:
+        """A is back early: hand back now, and return once that is done (safe to run again)."""
+        handle = self._handle(leave.id)
+        try:
+            async with asyncio.timeout(SETTLE_WAIT.total_seconds()):
+                await handle.execute_update(LeaveWorkflow.end, id="end")
+            return
+        except (TimeoutError, RPCTimeoutOrCancelledError):
+            log.warning("leave.still_busy", leave_id=leave.id)  # it hands back all the same
+            return
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+        # No workflow takes the update: it has ended already, or it never started.
+        if await self.start(_input(leave, tz, back=True)):
+            await self.settled(leave.id)
+
+    async def resume(self, pool: asyncpg.Pool, tz: ZoneInfo) -> int:
+        """Start the workflow of every leave not ended that has none (one registered while
+        Temporal was down, or before leave ran as a workflow); how many were started."""
+        started = 0
+        for leave_id in await store.not_ended(pool):
+            leave = await store.get_leave(pool, leave_id)
+            if leave is not None and await self.start(_input(leave, tz)):
+                started += 1
+        if started:
+            log.info("leave.resumed", leaves=started)
+        return started
+
+
+def _input(leave: Leave, tz: ZoneInfo, back: bool = False) -> LeaveInput:
+    inp = leave_input(leave.id, leave.from_day, leave.to_day, tz)
+    return replace(inp, back=back or leave.returned_on is not None)

@@ -21,6 +21,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 
 from projections.archive import ArchiveEntry, archive_entry
+from workflows.client import CaseClient
+from workflows.client import CaseNotFound as NoCaseWorkflow
 from workflows.model import DEFAULT_CALENDAR, CaseState, Event, ProjectionBatch
 
 PROJECT_ACTIVITY = "project_events"
@@ -152,11 +154,11 @@ async def with_live_tail(client: Client, record: DecidedRecord) -> DecidedRecord
     """Add the events an open case decided after its last batch (needs a running worker)."""
     if record.closed:
         return record
-    handle = client.get_workflow_handle(record.case_id)
+    cases = CaseClient(client)
     try:
-        events = await handle.query("events", result_type=list[Event], rpc_timeout=QUERY_TIMEOUT)
-        state = await handle.query("state", result_type=CaseState, rpc_timeout=QUERY_TIMEOUT)
-    except (RPCError, WorkflowQueryFailedError):
+        events = await cases.events(record.case_id, rpc_timeout=QUERY_TIMEOUT)
+        state = await cases.state(record.case_id, rpc_timeout=QUERY_TIMEOUT)
+    except (NoCaseWorkflow, RPCError, WorkflowQueryFailedError):
         return record  # no worker answers: the history alone, without the newest events
     return DecidedRecord(record.case_id, record.batches, False, events, state)
 

@@ -172,21 +172,9 @@ async def mark_ended(conn: Pool, leave_id: int, at: datetime) -> None:
     )
 
 
-async def due_to_start(conn: Pool, today: date) -> list[int]:
-    rows = await conn.fetch(
-        "select id from staff_leave where started_at is null and ended_at is null"
-        " and returned_on is null and from_day <= $1 and to_day >= $1 order by id",
-        today,
-    )
-    return [r["id"] for r in rows]
-
-
-async def due_to_end(conn: Pool, today: date) -> list[int]:
-    rows = await conn.fetch(
-        "select id from staff_leave where ended_at is null"
-        " and (returned_on is not null or to_day < $1) order by id",
-        today,
-    )
+async def not_ended(conn: Pool) -> list[int]:
+    """Every leave still to run, running, or still to hand back: its workflow has work left."""
+    rows = await conn.fetch("select id from staff_leave where ended_at is null order by id")
     return [r["id"] for r in rows]
 
 

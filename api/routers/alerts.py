@@ -27,6 +27,7 @@ from projections.center import StaffMember
 from projections.db import Conn
 from projections.notifications import active_channels, add_channel, deactivate_channel
 from workflows.actions import AcknowledgeAlert, ActionMeta
+from workflows.case import CaseWorkflow
 from workflows.model import Role
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -72,7 +73,11 @@ async def acknowledge(
     gateway = CaseGateway(ctx)
     try:
         state = await gateway.act(
-            case_id, "acknowledge-alert", AcknowledgeAlert(meta, alert_id), meta
+            case_id,
+            "acknowledge-alert",
+            CaseWorkflow.acknowledge_alert,
+            AcknowledgeAlert(meta, alert_id),
+            meta,
         )
     except ApiError as err:
         # The workflow names an alert its case lacks as a validation error, after checking the

@@ -42,6 +42,8 @@ from projections.cases import CaseFilter, case_events, get_case, list_cases
 from projections.center import StaffMember
 from workflows import actions, model
 from workflows.actions import ActionMeta
+from workflows.case import CaseWorkflow
+from workflows.client import Update
 from workflows.model import Applicant, Role
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -157,7 +159,7 @@ def _decode_cursor(cursor: str) -> tuple[bool, datetime, str]:
 Builder = Callable[[Any, ActionMeta, Any], object]
 
 
-def _action(name: str, body_type: type[BaseModel], build: Builder) -> None:
+def _action(name: str, update: Update[Any], body_type: type[BaseModel], build: Builder) -> None:
     async def handler(
         *,
         case_id: str,
@@ -168,7 +170,7 @@ def _action(name: str, body_type: type[BaseModel], build: Builder) -> None:
     ) -> CaseOut:
         body = body if body is not None else Empty()
         meta = ActionMeta(actor_of(staff), idempotency_key, action_hash(staff.id, name, body))
-        state = await CaseGateway(ctx).act(case_id, name, build(body, meta, ctx), meta)
+        state = await CaseGateway(ctx).act(case_id, name, update, build(body, meta, ctx), meta)
         return case_from_state(state, ctx.directory_tz)
 
     # The body's model is the action's; actions without fields accept an empty body or none.
@@ -210,40 +212,80 @@ def _reassign(body: ReassignIn, meta: ActionMeta, ctx: Any) -> actions.Reassign:
 
 _action(
     "request-materials",
+    CaseWorkflow.request_materials,
     RequestMaterialsIn,
     lambda b, m, _: actions.RequestMaterials(m, b.missing, b.note, b.defective),
 )
 _action(
-    "supply-materials", SupplyMaterialsIn, lambda b, m, _: actions.SupplyMaterials(m, b.materials)
+    "supply-materials",
+    CaseWorkflow.supply_materials,
+    SupplyMaterialsIn,
+    lambda b, m, _: actions.SupplyMaterials(m, b.materials),
 )
-_action("start-review", Empty, lambda b, m, _: actions.StartReview(m))
+_action("start-review", CaseWorkflow.start_review, Empty, lambda b, m, _: actions.StartReview(m))
 _action(
-    "request-signoff", RequestSignoffIn, lambda b, m, _: actions.RequestSignoff(m, b.departments)
+    "request-signoff",
+    CaseWorkflow.request_signoff,
+    RequestSignoffIn,
+    lambda b, m, _: actions.RequestSignoff(m, b.departments),
 )
 _action(
     "signoff",
+    CaseWorkflow.signoff,
     SignoffIn,
     lambda b, m, _: actions.RecordSignoff(m, b.department, b.decision, b.comment),
 )
 _action(
-    "complete", CompleteIn, lambda b, m, _: actions.Complete(m, model.Outcome(b.outcome), b.note)
+    "complete",
+    CaseWorkflow.complete,
+    CompleteIn,
+    lambda b, m, _: actions.Complete(m, model.Outcome(b.outcome), b.note),
 )
-_action("return", ReturnIn, lambda b, m, _: actions.Return(m, b.reason))
-_action("reassign", ReassignIn, _reassign)
-_action("extend", ExtendIn, lambda b, m, _: actions.Extend(m, b.days, b.reason, b.clock))
-_action("suspend", SuspendIn, lambda b, m, _: actions.Suspend(m, b.reason, b.expected_days))
-_action("resume", Empty, lambda b, m, _: actions.Resume(m))
-_action("withdraw", ReasonIn, lambda b, m, _: actions.Withdraw(m, b.reason))
-_action("designate-urgent", ReasonIn, lambda b, m, _: actions.DesignateUrgent(m, b.reason))
-_action("assign", AssignIn, _assign)
-_action("forward", ForwardIn, lambda b, m, _: actions.Forward(m, b.authority, b.reference, b.days))
-_action("chase", ChaseIn, lambda b, m, _: actions.Chase(m, b.note))
+_action("return", CaseWorkflow.return_case, ReturnIn, lambda b, m, _: actions.Return(m, b.reason))
+_action("reassign", CaseWorkflow.reassign, ReassignIn, _reassign)
+_action(
+    "extend",
+    CaseWorkflow.extend,
+    ExtendIn,
+    lambda b, m, _: actions.Extend(m, b.days, b.reason, b.clock),
+)
+_action(
+    "suspend",
+    CaseWorkflow.suspend,
+    SuspendIn,
+    lambda b, m, _: actions.Suspend(m, b.reason, b.expected_days),
+)
+_action("resume", CaseWorkflow.resume, Empty, lambda b, m, _: actions.Resume(m))
+_action("withdraw", CaseWorkflow.withdraw, ReasonIn, lambda b, m, _: actions.Withdraw(m, b.reason))
+_action(
+    "designate-urgent",
+    CaseWorkflow.designate_urgent,
+    ReasonIn,
+    lambda b, m, _: actions.DesignateUrgent(m, b.reason),
+)
+_action("assign", CaseWorkflow.assign, AssignIn, _assign)
+_action(
+    "forward",
+    CaseWorkflow.forward,
+    ForwardIn,
+    lambda b, m, _: actions.Forward(m, b.authority, b.reference, b.days),
+)
+_action("chase", CaseWorkflow.chase, ChaseIn, lambda b, m, _: actions.Chase(m, b.note))
 _action(
     "record-decision",
+    CaseWorkflow.record_decision,
     DecisionIn,
     lambda b, m, _: actions.RecordDecision(m, b.decision, b.reference, b.note),
 )
-_action("request-review", ReasonIn, lambda b, m, _: actions.RequestReview(m, b.reason))
 _action(
-    "decide-review", ReviewDecisionIn, lambda b, m, _: actions.DecideReview(m, b.decision, b.note)
+    "request-review",
+    CaseWorkflow.request_review,
+    ReasonIn,
+    lambda b, m, _: actions.RequestReview(m, b.reason),
+)
+_action(
+    "decide-review",
+    CaseWorkflow.decide_review,
+    ReviewDecisionIn,
+    lambda b, m, _: actions.DecideReview(m, b.decision, b.note),
 )

@@ -13,7 +13,7 @@ from api.deps import BigId, Context, CurrentStaff
 from api.errors import ApiError, forbidden, not_found, validation_error
 from api.idempotency import IdempotentWrite
 from api.schemas import NotBlank, Strict
-from centers.leave import LeaveKeeper, LeaveRefused, system_clock
+from centers.leave import LeaveClient, LeaveRefused, leave_input, record_leave
 from projections import leave as store
 from projections.center import StaffMember
 from projections.db import Conn
@@ -61,9 +61,11 @@ class LeaveOut(BaseModel):
     takeovers: list[TakeoverOut]
 
 
-def keeper(ctx: AppContext) -> LeaveKeeper:
-    now = ctx.sandbox.get_current_time if ctx.sandbox is not None else system_clock
-    return LeaveKeeper(ctx.client, ctx.pool, ctx.directory_tz, now)
+async def today(ctx: AppContext) -> dt.date:
+    """The center's day: in the sandbox, the sandbox clock's."""
+    sandbox = ctx.sandbox
+    now = await sandbox.get_current_time() if sandbox is not None else dt.datetime.now(dt.UTC)
+    return now.astimezone(ctx.directory_tz).date()
 
 
 def _out(leave: Leave, ctx: AppContext) -> LeaveOut:
@@ -124,18 +126,23 @@ async def register_leave(
     staff_id: str, body: LeaveIn, ctx: Context, staff: CurrentStaff, once: IdempotentWrite
 ) -> LeaveOut | Response:
     _may_manage(staff, _staff(ctx, staff_id))
-    k = keeper(ctx)
+    day = await today(ctx)
 
     async def record(conn: Conn) -> int:
         try:
-            return await k.record(
-                conn, ctx.directory, staff_id, body.first, body.last, body.reason, staff
+            return await record_leave(
+                conn, ctx.directory, staff_id, body.first, body.last, body.reason, staff, day
             )
         except LeaveRefused as err:
             raise validation_error(str(err)) from None
 
     async def start(leave_id: int) -> LeaveOut:
-        leave = await k.start(leave_id)
+        leaves = LeaveClient(ctx.client, ctx.task_queue)
+        await leaves.start(leave_input(leave_id, body.first, body.last, ctx.directory_tz))
+        if ctx.sandbox is not None:
+            ctx.sandbox_leaves.add(leave_id)
+        await leaves.settled(leave_id)  # the takeovers, when its first day has come
+        leave = await store.get_leave(ctx.pool, leave_id)
         assert leave is not None
         return _out(leave, ctx)
 
@@ -151,8 +158,8 @@ async def leave_of(staff_id: str, ctx: Context, _: CurrentStaff) -> list[LeaveOu
 @router.get("/leave", response_model=list[LeaveOut])
 async def current_leave(ctx: Context, _: CurrentStaff, window: str | None = None) -> list[LeaveOut]:
     """Leave running now or to come, for one window or every one."""
-    today = await keeper(ctx).today()
-    return [_out(x, ctx) for x in await store.current_and_upcoming(ctx.pool, window, today)]
+    day = await today(ctx)
+    return [_out(x, ctx) for x in await store.current_and_upcoming(ctx.pool, window, day)]
 
 
 @router.post("/staff/{staff_id}/leave/{leave_id}/end", response_model=LeaveOut)
@@ -164,15 +171,17 @@ async def end_leave(
     leave = await store.get_leave(ctx.pool, leave_id)
     if leave is None or leave.staff_id != staff_id:
         raise not_found("leave", str(leave_id))
-    k = keeper(ctx)
-    today = await k.today()
+    day = await today(ctx)
 
     async def mark(conn: Conn) -> None:
-        if not await store.mark_returned(conn, leave_id, today, staff.id):
+        if not await store.mark_returned(conn, leave_id, day, staff.id):
             raise ApiError(409, "invalid_transition", f"leave {leave_id} has already ended")
 
     async def end(_: None) -> LeaveOut:
-        ended = await k.end(leave_id)
+        back = await store.get_leave(ctx.pool, leave_id)
+        assert back is not None
+        await LeaveClient(ctx.client, ctx.task_queue).end_early(back, ctx.directory_tz)
+        ended = await store.get_leave(ctx.pool, leave_id)
         assert ended is not None
         return _out(ended, ctx)
 

@@ -3,7 +3,7 @@
 Mounted only by ``banjian run --sandbox``, where Temporal is the time-skipping
 test server. Moving the clock fires every timer due in between, starts and ends
 the leaves whose days came, and answers only once the events raised are in the
-read model.
+read model; it then starts an archive round (the test server has no Schedules).
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ from pydantic import BaseModel, Field, model_validator
 from api.context import AppContext
 from api.deps import Context
 from api.errors import ApiError, not_found, validation_error
-from api.routers.leave import keeper
 from api.schemas import StaffOut, Strict
+from centers.leave import LeaveClient
+from ops.archive import start_archive_round
 from projections.center import create_token
-from workflows.model import Pending, Role
+from workflows.client import CaseClient
+from workflows.leave import LeavePhase
+from workflows.model import Role
 
 router = APIRouter(prefix="/sandbox", tags=["sandbox"])
 
@@ -105,30 +108,54 @@ async def advance(body: Advance, ctx: Context) -> ClockOut:
     assert ctx.sandbox is not None
     delta = timedelta(hours=body.hours) if body.hours else timedelta(days=body.days or 0)
     await ctx.sandbox.sleep(delta)
-    await keeper(ctx).run_due()  # leaves whose day came start or end before the answer
     now = await ctx.sandbox.get_current_time()
-    await _settle(ctx, now)
+    deadline = asyncio.get_running_loop().time() + SETTLE_TIMEOUT_SECONDS
+    await _settle_leaves(ctx, now, deadline)  # their takeovers and hand-backs raise case events
+    await _settle(ctx, now, deadline)
+    # The test server has no Schedules: each move of the clock starts an archive round.
+    await start_archive_round(ctx.client, ctx.task_queue, f"archive-sandbox-{now:%Y%m%dT%H%M%S}")
     return ClockOut(now=now.astimezone(ctx.directory_tz))
 
 
-async def _settle(ctx: AppContext, now: datetime) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + SETTLE_TIMEOUT_SECONDS
+def _not_settled(deadline: float, pending: set[str] | set[int], what: str) -> None:
+    """Past the deadline, the 503 that says how many did not settle."""
+    if asyncio.get_running_loop().time() > deadline:
+        raise ApiError(
+            503,
+            "sandbox_not_settled",
+            f"{len(pending)} {what} did not settle after the clock moved",
+        )
+
+
+async def _settle_leaves(ctx: AppContext, now: datetime, deadline: float) -> None:
+    """Wait for every leave whose day came by ``now`` to have taken over or handed back."""
+    pending = set(ctx.sandbox_leaves)
+    leaves = LeaveClient(ctx.client, ctx.task_queue)
+    while pending:
+        for leave_id in list(pending):
+            p = await leaves.progress(leave_id)
+            if p is None or p.phase is LeavePhase.ENDED:
+                pending.discard(leave_id)
+                ctx.sandbox_leaves.discard(leave_id)  # nothing left to do
+            elif p.wakes_at is not None and p.wakes_at > now:
+                pending.discard(leave_id)
+        if pending:
+            _not_settled(deadline, pending, "leaves")
+            await asyncio.sleep(0.05)
+
+
+async def _settle(ctx: AppContext, now: datetime, deadline: float) -> None:
+    """Wait for every case to have raised what was due by ``now`` and projected it."""
     pending = set(ctx.sandbox_cases)
+    cases = CaseClient(ctx.client)
     while pending:
         for case_id in list(pending):
-            handle = ctx.client.get_workflow_handle(case_id)
-            p = await handle.query("pending", result_type=Pending)
+            p = await cases.pending(case_id)
             upcoming = p.next_threshold_at
             if p.projection_lag == 0 and (upcoming is None or upcoming > now):
                 pending.discard(case_id)
                 if p.closed:
                     ctx.sandbox_cases.discard(case_id)  # nothing left to fire
         if pending:
-            if loop.time() > deadline:
-                raise ApiError(
-                    503,
-                    "sandbox_not_settled",
-                    f"{len(pending)} cases did not settle after the clock moved",
-                )
+            _not_settled(deadline, pending, "cases")
             await asyncio.sleep(0.05)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,7 +13,8 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.deadline import Deadlines
 from banjian.embedded import EmbeddedPostgres, TemporalDevServer
-from centers.calendar import apply_notice
+from banjian.runtime import build_worker
+from centers.calendar import apply_notice, recounted
 from projections.db import LazyPool, create_pool
 from tests.databases import new_database
 from workdays.notice import parse_notice
@@ -53,7 +55,10 @@ async def test_a_missing_notice_is_alerted_once_and_settled_by_its_import(
         ] == [("CAL-2027-NOTICE", "ops", None, None)]
         _, client, _ = dev_server
         notice = parse_notice(NOTICE.read_text(encoding="utf-8"), NOTICE.name)
-        await apply_notice(client, pool, notice, Actor("ops", Role.OPS, None))
+        queue = "notice-" + uuid.uuid4().hex[:8]  # a worker on this test's database
+        async with build_worker(client, queue, db, "Asia/Shanghai"):
+            change = await apply_notice(client, pool, queue, notice, Actor("ops", Role.OPS, None))
+            await recounted(client, change.id)
         (row,) = await _notice_alerts(pool)
         assert row["acked_by"] == "ops" and row["acked_at"] is not None
         counted = await env.run(Deadlines(db).compute_clocks, into_2027)

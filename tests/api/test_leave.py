@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.routers.leave import keeper
-from centers.leave import LeaveKeeper, LeaveRefused, cover_for
+from centers.leave import LeaveClient, LeaveRefused, cover_for, leave_input
+from projections import leave as store
 from projections.center import Directory, StaffMember
 from tests.api.conftest import Api
 from tests.api.test_cases import ID_NUMBER, PHONE, assert_error, projected
@@ -60,6 +60,46 @@ def leave_body(first: date, last: date) -> dict[str, str]:
     return {"from": first.isoformat(), "to": last.isoformat(), "reason": "病假"}
 
 
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TZ)
+
+
+async def sandbox_auth(sandbox: httpx.AsyncClient, staff: str) -> dict[str, str]:
+    r = await sandbox.post("/sandbox/tokens", json={"staff_id": staff})
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+async def sandbox_now(sandbox: httpx.AsyncClient) -> datetime:
+    return datetime.fromisoformat((await sandbox.get("/sandbox/clock")).json()["now"])
+
+
+async def advance_to(sandbox: httpx.AsyncClient, instant: datetime) -> None:
+    """Move the sandbox's clock on to ``instant`` (it must lie ahead)."""
+    hours = (instant - await sandbox_now(sandbox)).total_seconds() / 3600
+    assert hours > 0, f"{instant} has passed on the sandbox's clock"
+    r = await sandbox.post("/sandbox/clock/advance", json={"hours": hours})
+    assert r.status_code == 200, r.text
+
+
+async def sandbox_receive(
+    sandbox: httpx.AsyncClient, app: FastAPI, service: str, clerk: dict[str, str]
+) -> str:
+    materials = [m.code for m in app.state.context.directory.services[service].materials]
+    body = {
+        "service_code": service,
+        "applicant": {"name": "赵小红", "id_number": ID_NUMBER, "phone": PHONE},
+        "materials": materials,
+    }
+    r = await sandbox.post("/cases", json=body, headers=clerk)
+    assert r.status_code == 201, r.text
+    return str(r.json()["case_id"])
+
+
+async def sandbox_assignee(sandbox: httpx.AsyncClient, case_id: str, h: dict[str, str]) -> str:
+    case = (await sandbox.get(f"/cases/{case_id}?consistent=true", headers=h)).json()
+    return str(case["assignee"])
+
+
 async def test_the_b_post_takes_over_and_hands_back_what_it_has_not_acted_on(api: Api) -> None:
     cases = [await receive(api, "WJ-002", "wj-a") for _ in range(3)]
     head = api.auth("wj-head") | {"Idempotency-Key": "leave-wj-a-1"}
@@ -81,11 +121,14 @@ async def test_the_b_post_takes_over_and_hands_back_what_it_has_not_acted_on(api
         case = await live(api, case_id)
         assert (case["assignee"], case["first_receiver"]) == ("wj-b", "wj-a")
 
-    # A retried registration, and the keeper running again, add nothing.
+    # A retried registration, and its workflow started again, add nothing.
     again = await api.http.post("/staff/wj-a/leave", json=body, headers=head)
     assert again.status_code == 201 and again.json()["id"] == leave["id"]
-    await keeper(api.ctx).start(leave["id"])
-    await keeper(api.ctx).run_due()
+    leaves = LeaveClient(api.ctx.client, api.ctx.task_queue)
+    assert not await leaves.start(
+        leave_input(leave["id"], today(), today() + timedelta(days=2), TZ)
+    )
+    await leaves.settled(leave["id"])
     assert [len(await reassignments(api, c)) for c in cases] == [1, 1, 1]
 
     acted = await api.http.post(
@@ -108,11 +151,12 @@ async def test_the_b_post_takes_over_and_hands_back_what_it_has_not_acted_on(api
         case = await live(api, case_id)
         assert (case["assignee"], case["first_receiver"]) == ("wj-a", "wj-a")
 
-    # Ending twice, or the keeper running again, changes nothing more.
+    # Ending twice, or its workflow told again that A is back, changes nothing more.
     twice = await api.http.post(f"/staff/wj-a/leave/{leave['id']}/end", headers=api.auth("wj-head"))
     assert_error(twice, 409, "invalid_transition")
-    await keeper(api.ctx).end(leave["id"])
-    await keeper(api.ctx).run_due()
+    recorded = await store.get_leave(api.ctx.pool, leave["id"])
+    assert recorded is not None
+    await leaves.end_early(recorded, TZ)
     assert [len(await reassignments(api, c)) for c in cases] == [1, 2, 2]
 
     history = await api.http.get("/staff/wj-a/leave", headers=api.auth("wj-a"))
@@ -122,35 +166,73 @@ async def test_the_b_post_takes_over_and_hands_back_what_it_has_not_acted_on(api
 
 
 async def test_a_future_leave_starts_when_its_day_comes_and_ends_after_its_last(
-    api: Api,
+    sandbox_app: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
-    case_id = await receive(api, "CL-002", "cl-a")
-    tomorrow = today() + timedelta(days=1)
-    r = await api.http.post(
-        "/staff/cl-a/leave", json=leave_body(tomorrow, tomorrow), headers=api.auth("cl-head")
-    )
+    app, sandbox = sandbox_app
+    clerk, head = await sandbox_auth(sandbox, "cl-a"), await sandbox_auth(sandbox, "cl-head")
+    case_id = await sandbox_receive(sandbox, app, "CL-002", clerk)
+    now = await sandbox_now(sandbox)
+    # Tomorrow, unless tomorrow is less than an hour away.
+    tomorrow = now.date() + timedelta(days=1 if now.hour < 23 else 2)
+    r = await sandbox.post("/staff/cl-a/leave", json=leave_body(tomorrow, tomorrow), headers=head)
     assert r.status_code == 201, r.text
     leave = r.json()
     assert leave["status"] == "upcoming" and leave["takeovers"] == []
-    upcoming = await api.http.get("/leave", params={"window": "canlian"}, headers=api.auth("cl-a"))
+    upcoming = await sandbox.get("/leave", params={"window": "canlian"}, headers=clerk)
     assert leave["id"] in [x["id"] for x in upcoming.json()]
-    assert (await live(api, case_id))["assignee"] == "cl-a"
+    assert await sandbox_assignee(sandbox, case_id, clerk) == "cl-a"
 
-    def at(day: date) -> LeaveKeeper:
-        async def now() -> datetime:
-            return datetime(day.year, day.month, day.day, 9, tzinfo=TZ)
-
-        return LeaveKeeper(api.ctx.client, api.ctx.pool, TZ, now)
-
-    await at(today()).run_due()
-    assert (await live(api, case_id))["assignee"] == "cl-a"
-    await at(tomorrow).run_due()
-    assert (await live(api, case_id))["assignee"] == "cl-b"
-    await at(tomorrow + timedelta(days=1)).run_due()
-    assert (await live(api, case_id))["assignee"] == "cl-a"
-    [after] = (await api.http.get("/staff/cl-a/leave", headers=api.auth("cl-head"))).json()
+    await advance_to(sandbox, at(tomorrow, 0) - timedelta(minutes=5))  # the evening before
+    assert await sandbox_assignee(sandbox, case_id, clerk) == "cl-a"
+    await advance_to(sandbox, at(tomorrow, 9))
+    assert await sandbox_assignee(sandbox, case_id, clerk) == "cl-b"
+    await advance_to(sandbox, at(tomorrow + timedelta(days=1), 9))
+    assert await sandbox_assignee(sandbox, case_id, clerk) == "cl-a"
+    [after] = (await sandbox.get("/staff/cl-a/leave", headers=head)).json()
     assert after["status"] == "ended"
     assert [(t["case_id"], t["outcome"]) for t in after["takeovers"]] == [(case_id, "handed_back")]
+
+
+async def test_a_leave_registered_for_next_monday_takes_over_on_monday_and_hands_back_on_return(
+    sandbox_app: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, sandbox = sandbox_app
+    clerk, head = await sandbox_auth(sandbox, "ld-a"), await sandbox_auth(sandbox, "ld-head")
+    case_id = await sandbox_receive(sandbox, app, "LD-004", clerk)
+    today_ = (await sandbox_now(sandbox)).date()
+    days = 7 - today_.weekday()  # next Monday, or the one after when that is tomorrow
+    monday = today_ + timedelta(days=days if days > 1 else days + 7)
+    tuesday, wednesday = monday + timedelta(days=1), monday + timedelta(days=2)
+    r = await sandbox.post("/staff/ld-a/leave", json=leave_body(monday, tuesday), headers=head)
+    assert r.status_code == 201, r.text
+    leave_id = r.json()["id"]
+    assert r.json()["status"] == "upcoming"
+
+    await advance_to(sandbox, at(monday, 0) - timedelta(hours=1))  # Sunday night
+    assert await sandbox_assignee(sandbox, case_id, clerk) == "ld-a"
+    await advance_to(sandbox, at(monday, 8, 30))
+    assert await sandbox_assignee(sandbox, case_id, clerk) == "ld-b"
+    [current] = [
+        x for x in (await sandbox.get("/leave", headers=clerk)).json() if x["id"] == leave_id
+    ]
+    assert current["status"] == "current"
+    assert datetime.fromisoformat(current["started_at"]).date() == monday
+    [taken] = [t for t in current["takeovers"] if t["case_id"] == case_id]
+    assert taken["takeover_seq"] is not None and taken["outcome"] is None
+
+    await advance_to(sandbox, at(tuesday, 17, 30))  # still the leave's last day
+    assert await sandbox_assignee(sandbox, case_id, clerk) == "ld-b"
+    await advance_to(sandbox, at(wednesday, 8, 30))
+    assert await sandbox_assignee(sandbox, case_id, clerk) == "ld-a"
+    [ended] = [
+        x
+        for x in (await sandbox.get("/staff/ld-a/leave", headers=head)).json()
+        if x["id"] == leave_id
+    ]
+    assert ended["status"] == "ended"
+    assert datetime.fromisoformat(ended["ended_at"]).date() == wednesday
+    [back] = [t for t in ended["takeovers"] if t["case_id"] == case_id]
+    assert back["outcome"] == "handed_back" and back["handback_seq"] > taken["takeover_seq"]
 
 
 async def test_only_the_window_head_or_the_director_registers_leave(api: Api) -> None:
