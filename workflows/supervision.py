@@ -7,6 +7,7 @@ from temporalio import workflow
 
 from workflows import rules
 from workflows.actions import AcknowledgeAlert, Recalculate
+from workflows.events import AlertAcknowledged
 from workflows.loops import CaseLoops
 from workflows.model import CaseState
 from workflows.record import Acting
@@ -28,13 +29,7 @@ class Supervision(CaseLoops):
             if alert.kind != "warning" or not workflow.patched(WARNING_ACK_PATCH):
                 self._ladder = [r for r in self._ladder if r[2] != alert.clock]
                 self._timers_changed = True
-            self._emit_by(
-                a.meta,
-                "alert.acknowledged",
-                alert_id=alert.id,
-                kind=alert.kind,
-                level=alert.level.value,
-            )
+            self._emit_by(a.meta, AlertAcknowledged(alert.id, alert.kind, alert.level))
         return self._state
 
     @acknowledge_alert.validator
