@@ -32,6 +32,8 @@ from projections.center import Directory, StaffMember
 from projections.db import Conn, LazyPool
 from projections.leave import Leave
 from workflows.actions import ActionMeta, Reassign
+from workflows.event_log import parse
+from workflows.events import CaseReassigned
 from workflows.model import CaseState, Event, Role, Status
 
 log = structlog.get_logger(__name__)
@@ -290,9 +292,7 @@ async def _last_reassignment(
     found = [
         e.seq
         for e in events
-        if e.type == "case.reassigned"
-        and e.data.get("kind") == kind
-        and e.data.get("to_staff") == to_staff
+        if isinstance(r := parse(e), CaseReassigned) and (r.kind, r.to_staff) == (kind, to_staff)
     ]
     return found[-1] if found else None
 

@@ -98,13 +98,14 @@ def recorded(seq: int, at: datetime, actor: str, event: DomainEvent) -> Event:
     return Event(seq, event.TYPE, at, actor, event.to_data(), event.VERSION)
 
 
-def parse(event: Stored) -> DomainEvent | None:
+def parse(event: Stored, *only: type[DomainEvent]) -> DomainEvent | None:
     """The recorded event as its class, upcast from an older version; None for a type or a
-    version this code does not know (another release's). Raises ``MalformedEvent`` when
+    version this code does not know (another release's). A reader that names the classes
+    it reads gets None for any other, its data left unread. Raises ``MalformedEvent`` when
     the data does not read as its type."""
     cls = EVENT_TYPES.get(event.type)
     version = event.schema_version
-    if cls is None or version > cls.VERSION:
+    if cls is None or version > cls.VERSION or (only and not issubclass(cls, only)):
         return None
     data = dict(event.data)
     while version < cls.VERSION:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from workflows.event_data import LEFT_OUT, DomainEvent
 from workflows.model import AlertLevel, ClockPolicy, Kind, Outcome
@@ -192,6 +192,7 @@ class DeadlineRecalculated(DomainEvent):
 class AlertRaised(DomainEvent):
     """A threshold reached: one alert, named by ``alert_id``, for whoever ``level`` names."""
 
+    ALERT_KIND: ClassVar[str]  # warning | overdue | escalation
     alert_id: str
     level: AlertLevel
     due_at: datetime | None  # the limit of the clock it concerns
@@ -203,18 +204,21 @@ class AlertRaised(DomainEvent):
 class DeadlineWarning(AlertRaised):
     TYPE = "deadline.warning"
     VERSION = 2
+    ALERT_KIND = "warning"
 
 
 @dataclass(frozen=True)
 class DeadlineOverdue(AlertRaised):
     TYPE = "deadline.overdue"
     VERSION = 2
+    ALERT_KIND = "overdue"
 
 
 @dataclass(frozen=True)
 class CaseEscalated(AlertRaised):
     TYPE = "case.escalated"
     VERSION = 2
+    ALERT_KIND = "escalation"
 
 
 @dataclass(frozen=True)

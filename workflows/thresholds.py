@@ -29,12 +29,6 @@ from workflows.record import SYSTEM
 # Who is alerted first when a clock runs out; the ladder climbs from there.
 FIRST_ALERTED = {PROMISED: AlertLevel.WINDOW_HEAD, LEGAL: AlertLevel.DIRECTOR}
 RANK = {AlertLevel.WINDOW_HEAD: 0, AlertLevel.DIRECTOR: 1, AlertLevel.DISCIPLINE: 2}
-# The kind of alert each raising event opens.
-ALERT_KINDS: dict[type[AlertRaised], str] = {
-    DeadlineWarning: "warning",
-    DeadlineOverdue: "overdue",
-    CaseEscalated: "escalation",
-}
 
 Threshold = tuple[Callable[[], Awaitable[None]], datetime]
 
@@ -148,8 +142,7 @@ class CaseThresholds(CaseClocks):
     ) -> Alert:
         """One event and one alert, named after the event that raised it."""
         alert_id = f"{self._inp.case_id}-A{len(self._events) + 1}"
-        kind = ALERT_KINDS[event]
-        alert = Alert(alert_id, kind, level, workflow.now(), clock=clock, window=window)
+        alert = Alert(alert_id, event.ALERT_KIND, level, workflow.now(), clock=clock, window=window)
         self._state.alerts.append(alert)
         self._to_notify.append(alert)
         self._emit(event(alert_id, level, self._due_of(clock), clock, window), SYSTEM)
