@@ -46,8 +46,8 @@ from workflows.model import CaseInput, CaseState, Event, Kind, Outcome, Pending,
 from workflows.record import Acting
 from workflows.supervision import Supervision
 
-# A returned case stays open for the applicant's review request. Retired: a case returned
-# before it closed at its return, so no open history lacks it.
+# A returned case stays open for the applicant's review request. Deprecated: a case returned
+# before it closed at the return, so every open history has passed it.
 REVIEW_PATCH = "return-review"
 
 

@@ -25,15 +25,19 @@ from workflows.model import ClockPolicy, Rung, Status
 from workflows.record import CaseRecord
 
 # Limits counted from their record (receipt, days, extensions, pauses) instead of shifted.
+# Kept: the recorded promised-pause-extend resumed and was extended before it.
 LEDGER_PATCH = "deadline-ledger"
 # The legal limit and each department's sign-off limit beside the promised one, the center's
-# thresholds and ladder, and the restart-on-supply policy.
+# thresholds and ladder, and the restart-on-supply policy. Kept: the recorded
+# promised-pause-extend was received before it.
 CLOCKS_PATCH = "clocks"
 COMPUTE_TIMEOUT = timedelta(seconds=30)
 
 PROMISED, LEGAL, UPWARD, RETURN = "promised", "legal", "upward", "return"
 # A return after intake comes within 3 working days of receipt (退回件, 篇11).
 RETURN_DAYS = 3
+# Kept: cases counted before it (recorded: immediate, joint, restart-on-supply) have one
+# clock fewer in each count's answer.
 RETURN_PATCH = "return-limit"
 
 

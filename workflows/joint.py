@@ -18,7 +18,8 @@ from workflows.loops import CaseLoops
 from workflows.model import CaseState, Signoff, Status
 from workflows.record import Acting
 
-# A department's rejection returns a joint case to the lead window at once.
+# A department's rejection returns a joint case to the lead window at once. Deprecated: no
+# recorded history has a rejection before it.
 REJECT_PATCH = "rejection-returns-to-lead"
 
 
@@ -55,8 +56,9 @@ class JointSignoff(CaseLoops):
             if entry.due_at is not None:  # its own clock stops (only cases counting one)
                 self._timers_changed = True
             done = all(x.decision is not None for x in self._state.signoffs)
-            back = a.decision == "reject" and workflow.patched(REJECT_PATCH)
+            back = a.decision == "reject"
             if back:
+                workflow.deprecate_patch(REJECT_PATCH)
                 # A rejection returns the case to the lead window at once; the departments
                 # still to sign are no longer waited for.
                 for x in self._state.signoffs:

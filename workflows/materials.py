@@ -19,6 +19,7 @@ from workflows.record import Acting
 
 # Missing materials are named in one notice within 5 working days (行政许可法 Art. 32).
 NOTICE_DAYS = 5
+# Kept: the recorded promised-pause-extend was received with materials missing before it.
 NOTICE_PATCH = "notice-clock"
 
 

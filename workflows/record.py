@@ -30,7 +30,8 @@ from workflows.model import (
 )
 
 SYSTEM = "system"
-# Closing a case settles its open alerts (``_settle_alerts``).
+# Closing a case settles its open alerts (``_settle_alerts``). Kept: the recorded joint and
+# upward cases closed with open alerts before it.
 CLOSE_SETTLES_PATCH = "close-settles-alerts"
 
 

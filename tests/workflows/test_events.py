@@ -10,6 +10,7 @@ from workflows.event_data import MalformedEvent
 from workflows.event_log import EVENT_TYPES, parse, recorded
 from workflows.events import (
     AlertAcknowledged,
+    AlertRaised,
     CaseReassigned,
     CaseReceived,
     DeadlineOverdue,
@@ -120,3 +121,11 @@ def test_data_that_does_not_read_as_its_type_is_refused_without_echoing_it() -> 
 def test_keys_this_code_does_not_know_are_ignored() -> None:
     e = Event(1, "case.chased", AT, "x", {"note": "n", "times": 2, "later": True})
     assert parse(e) is not None
+
+
+def test_a_reader_naming_its_classes_reads_no_other_event() -> None:
+    overdue = recorded(2, AT, "system", DeadlineOverdue("A2", AlertLevel.DIRECTOR, DUE, "legal"))
+    assert isinstance(parse(overdue, AlertRaised), DeadlineOverdue)
+    assert parse(overdue, AlertAcknowledged) is None
+    unread = Event(1, "case.chased", AT, "x", {})  # malformed, but not this reader's
+    assert parse(unread, AlertRaised, AlertAcknowledged) is None
