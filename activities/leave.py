@@ -20,6 +20,8 @@ from projections.leave import Leave
 from workflows.actions import ActionMeta, Reassign
 from workflows.case import CaseWorkflow
 from workflows.client import ActionRejected, CaseClient, CaseClosed, CaseNotFound
+from workflows.event_log import parse
+from workflows.events import CaseReassigned
 from workflows.leave import HandBack, HeldCase, LeaveCase, LeaveMark
 from workflows.model import Status
 
@@ -160,8 +162,6 @@ async def _last_reassignment(
     found = [
         e.seq
         for e in events
-        if e.type == "case.reassigned"
-        and e.data.get("kind") == kind
-        and e.data.get("to_staff") == to_staff
+        if isinstance(r := parse(e), CaseReassigned) and (r.kind, r.to_staff) == (kind, to_staff)
     ]
     return found[-1] if found else None

@@ -1,4 +1,9 @@
-"""Turning live workflow state and read-model rows into API bodies, with personal data masked."""
+"""Turning live workflow state and read-model rows into API bodies, with personal data masked.
+
+An event is answered as its type's current version: one recorded in an older shape is
+upcast (``workflows.event_log.parse``); one of a type this release does not know, as
+recorded.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import asyncpg
 
 from api.schemas import ApplicantOut, CaseOut, EventOut, SignoffOut
 from documents.masking import mask
+from workflows.event_log import parse
 from workflows.model import (
     Applicant,
     CaseState,
@@ -147,22 +153,17 @@ def case_from_row(r: asyncpg.Record, tz: ZoneInfo) -> CaseOut:
 
 
 def event_from_live(e: Event, tz: ZoneInfo) -> EventOut:
+    event = parse(e)
     return EventOut(
         seq=e.seq,
         type=e.type,
         at=e.at.astimezone(tz),
         actor=e.actor,
-        data=e.data,
-        schema_version=e.schema_version,
+        data=e.data if event is None else event.to_data(),
+        schema_version=e.schema_version if event is None else event.VERSION,
     )
 
 
 def event_from_row(r: asyncpg.Record, tz: ZoneInfo) -> EventOut:
-    return EventOut(
-        seq=r["seq"],
-        type=r["type"],
-        at=r["at"].astimezone(tz),
-        actor=r["actor"],
-        data=r["data"],
-        schema_version=r["schema_version"],
-    )
+    stored = Event(r["seq"], r["type"], r["at"], r["actor"], r["data"], r["schema_version"])
+    return event_from_live(stored, tz)

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from documents.masking import mask
-from projections.notices import (
-    EXTENSION,
-    MATERIALS,
-    RECEIPT,
-    RETURN,
-    SUSPENSION,
-    Notice,
-    NoticeCase,
+from projections.notices import Notice, NoticeCase
+from workflows.events import (
+    CaseReceived,
+    CaseReturned,
+    ClockPaused,
+    DeadlineExtended,
+    MaterialsRequested,
 )
+from workflows.model import Kind
 
-# Days to ask the director to review a return when its event names none (篇11: 申请复核).
+# Days to ask the director to review a return when its event names none (篇11: 申请复核): a
+# return recorded before returns could be reviewed.
 REVIEW_DAYS = 15
 _CLOCKS = {"promised": "承诺办理时限", "legal": "法定办理时限"}
 _STYLE = """
@@ -48,7 +48,7 @@ def chinese_date(at: datetime) -> str:
 
 
 def render_notice(case: NoticeCase, notice: Notice, tz: ZoneInfo) -> str:
-    body = _BODIES[notice.kind](case, notice, tz)
+    body = _body(case, notice, tz)
     issued = chinese_date(notice.issued_at.astimezone(tz))
     clerk = case.staff_names.get(notice.actor, notice.actor)
     particulars = [
@@ -79,21 +79,35 @@ def render_notice(case: NoticeCase, notice: Notice, tz: ZoneInfo) -> str:
     )
 
 
-def _receipt(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
-    d = n.data
-    received = chinese_date(n.issued_at.astimezone(tz))
+def _body(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
+    issued = chinese_date(n.issued_at.astimezone(tz))
+    match n.event:
+        case CaseReceived() as e:
+            return _receipt(case, e, issued, tz)
+        case MaterialsRequested() as e:
+            return _materials(case, e, tz)
+        case CaseReturned() as e:
+            return _return(case, e, issued, tz)
+        case DeadlineExtended() as e:
+            return _extension(case, e, tz)
+        case ClockPaused() as e:
+            return _suspension(case, e, issued)
+    raise ValueError(f"{n.event.TYPE} gives no notice")
+
+
+def _receipt(case: NoticeCase, e: CaseReceived, received: str, tz: ZoneInfo) -> list[str]:
     parts = [
         _p(
             f"您于{received}提交的“{case.service_name}”申请，经审查，本中心已予受理，"
             f"办件编号为{case.case_id}。"
         ),
     ]
-    promised, due = _int(d.get("promised_days")), _date(d.get("due_at"), tz)
-    if d.get("kind") == "immediate" or promised == 0:
+    promised, due = e.promised_days, _date(e.due_at, tz)
+    if e.kind is Kind.IMMEDIATE or promised == 0:
         parts.append(_p("本事项为即办件，当场办结。"))
     elif due is not None:
         parts.append(_p(f"本中心承诺在{promised}个工作日内办结，即于{due}前办结。"))
-    legal, legal_due = _int(d.get("legal_days")), _date(d.get("legal_due_at"), tz)
+    legal, legal_due = e.legal_days, _date(e.legal_due_at, tz)
     if legal and legal_due is not None:
         parts.append(_p(f"本事项法定办理时限为{legal}个工作日，至{legal_due}止。"))
     if promised or legal:
@@ -103,23 +117,20 @@ def _receipt(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
                 "补正材料和依法中止的期间不计入办理时限。"
             )
         )
-    if d.get("provisional") is True:
+    if e.provisional:
         parts.append(
             _p("该期限所涉年度的节假日安排尚未公布，上述日期为暂定，公布后如有变动将另行告知。")
         )
-    missing = _names(case, d.get("materials_missing"))
+    missing = [_name(case, code) for code in e.materials_missing]
     if missing:
         parts.append(_p(f"尚需补正的材料：{'、'.join(missing)}，本中心将一次性书面告知。"))
-    first = d.get("first_receiver", n.actor)
-    name = case.staff_names.get(str(first), str(first))
+    name = case.staff_names.get(e.first_receiver, e.first_receiver)
     parts.append(_p(f"首问责任人：{name}。办理过程中如有疑问，可向首问责任人咨询。"))
     return parts
 
 
-def _materials(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
-    d = n.data
-    codes = [str(c) for c in d.get("missing") or [] if isinstance(c, str)]
-    flawed = set(codes) if d.get("defective") is True else set()
+def _materials(case: NoticeCase, e: MaterialsRequested, tz: ZoneInfo) -> list[str]:
+    flawed = set(e.missing) if e.defective else set()
     received = chinese_date(case.received_at.astimezone(tz))
     parts = [
         _p(
@@ -132,30 +143,27 @@ def _materials(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
     rows = "".join(
         f"<tr><td>{i}</td><td>{escape(_name(case, code))}</td>"
         f"<td>{escape(_material_note(case, code, code in flawed))}</td></tr>"
-        for i, code in enumerate(codes, 1)
+        for i, code in enumerate(e.missing, 1)
     )
     parts.append(
         "<table><thead><tr><th>序号</th><th>材料名称</th><th>说明</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
     )
-    note = d.get("note")
-    if isinstance(note, str) and note.strip():
-        parts.append(_p(f"补正说明：{note.strip()}"))
+    if e.note.strip():
+        parts.append(_p(f"补正说明：{e.note.strip()}"))
     parts.append(_p("请一次性补齐上述材料后到原窗口提交。补正材料期间不计入办理时限。"))
     return parts
 
 
-def _return(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
-    d = n.data
+def _return(case: NoticeCase, e: CaseReturned, issued: str, tz: ZoneInfo) -> list[str]:
     received = chinese_date(case.received_at.astimezone(tz))
-    issued = chinese_date(n.issued_at.astimezone(tz))
-    days = _int(d.get("review_days")) or REVIEW_DAYS
+    days = e.review_days or REVIEW_DAYS
     return [
         _p(
             f"您于{received}申请办理的“{case.service_name}”（办件编号{case.case_id}），"
             "经审查，本中心决定予以退回。"
         ),
-        _p(f"退回理由：{str(d.get('reason') or '').strip()}"),
+        _p(f"退回理由：{e.reason.strip()}"),
         _p(
             f"如对退回决定有异议，可自本通知书出具之日（{issued}）起{days}日内，"
             "持本通知书向本中心主任申请复核。"
@@ -163,47 +171,33 @@ def _return(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
     ]
 
 
-def _extension(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
-    d = n.data
-    clock = _CLOCKS.get(str(d.get("clock") or "promised"), "办理时限")
-    days = _int(d.get("days"))
-    before, after = _date(d.get("due_at_before"), tz), _date(d.get("due_at"), tz)
+def _extension(case: NoticeCase, e: DeadlineExtended, tz: ZoneInfo) -> list[str]:
+    clock = _CLOCKS.get(e.clock, "办理时限")
+    before, after = _date(e.due_at_before, tz), _date(e.due_at, tz)
     moved = f"，办结期限延至{after}" if after else ""
     if before and after:
         moved = f"，办结期限由{before}延至{after}"
     return [
         _p(
             f"您申请办理的“{case.service_name}”（办件编号{case.case_id}），"
-            f"因{str(d.get('reason') or '').strip()}，不能在原定期限内办结。"
+            f"因{e.reason.strip()}，不能在原定期限内办结。"
         ),
-        _p(f"经本中心主任批准，该事项{clock}延长{days}个工作日{moved}。"),
+        _p(f"经本中心主任批准，该事项{clock}延长{e.days}个工作日{moved}。"),
         _p("特此告知。"),
     ]
 
 
-def _suspension(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
-    d = n.data
-    since = chinese_date(n.issued_at.astimezone(tz))
-    expected = _int(d.get("expected_days"))
+def _suspension(case: NoticeCase, e: ClockPaused, since: str) -> list[str]:
     parts = [
         _p(
             f"您申请办理的“{case.service_name}”（办件编号{case.case_id}），"
-            f"因{str(d.get('note') or '').strip()}，自{since}起中止计时。"
+            f"因{(e.note or '').strip()}，自{since}起中止计时。"
         ),
     ]
-    if expected:
-        parts.append(_p(f"预计中止{expected}日。"))
+    if e.expected_days:
+        parts.append(_p(f"预计中止{e.expected_days}日。"))
     parts.append(_p("中止期间不计入办理时限；恢复计时后，本中心将继续办理并告知办结期限。"))
     return parts
-
-
-_BODIES = {
-    RECEIPT: _receipt,
-    MATERIALS: _materials,
-    RETURN: _return,
-    EXTENSION: _extension,
-    SUSPENSION: _suspension,
-}
 
 
 def _p(text: str) -> str:
@@ -220,10 +214,6 @@ def _name(case: NoticeCase, code: str) -> str:
     return m.name if m is not None else code
 
 
-def _names(case: NoticeCase, codes: Any) -> list[str]:
-    return [_name(case, str(c)) for c in _list(codes)]
-
-
 def _material_note(case: NoticeCase, code: str, flawed: bool) -> str:
     if flawed:
         return "已提交但经审查不符合要求，请重新提交"
@@ -233,21 +223,6 @@ def _material_note(case: NoticeCase, code: str, flawed: bool) -> str:
     return "必要材料" if m.required else "非必要材料"
 
 
-def _list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else []
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _date(value: Any, tz: ZoneInfo) -> str | None:
-    """An event's instant (ISO text) as the center's date; None when absent or unreadable."""
-    if isinstance(value, datetime):
-        return chinese_date(value.astimezone(tz))
-    if not isinstance(value, str):
-        return None
-    try:
-        return chinese_date(datetime.fromisoformat(value).astimezone(tz))
-    except ValueError:
-        return None
+def _date(at: datetime | None, tz: ZoneInfo) -> str | None:
+    """An event's instant as the center's date; None when the event names none."""
+    return chinese_date(at.astimezone(tz)) if at is not None else None

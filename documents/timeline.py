@@ -2,10 +2,11 @@
 
 The labels are a table: a new event type needs one row here, and an event
 type without a row is shown by its raw name. Clocks are followed through the
-events' data: an event's ``due_at`` is the limit of the clock it names
-(``data.clock``: ``promised``, ``legal``, ``signoff:<department>``…, by default
-the type's own clock or the promised one), ``notice_due_at`` and
-``legal_due_at`` the one-time notice's and the legal limit's.
+events read as their classes (``workflows.event_log.parse``): an event's ``due_at``
+is the limit of the clock it names (its ``clock``: ``promised``, ``legal``,
+``signoff:<department>``…, by default the type's own clock or the promised one),
+``notice_due_at`` and ``legal_due_at`` the one-time notice's and the legal limit's.
+Each step keeps the event's data as recorded.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from workflows.event_data import DomainEvent
+from workflows.event_log import parse
 from workflows.model import Event
 
 # type: (中文, English)
@@ -60,8 +63,8 @@ CLOCKS: dict[str, tuple[str, str]] = {
 }
 # The clock of an event's ``due_at`` when its data names none.
 CLOCK_OF_TYPE: dict[str, str] = {"notice.overdue": "notice", "case.forwarded": "upward"}
-# Other data keys that carry a clock's new limit.
-CLOCK_KEYS: dict[str, str] = {"notice_due_at": "notice", "legal_due_at": "legal"}
+# Other fields that carry a clock's new limit.
+CLOCK_FIELDS: dict[str, str] = {"notice_due_at": "notice", "legal_due_at": "legal"}
 PROMISED = "promised"
 
 
@@ -90,6 +93,7 @@ class Step:
     due_after: datetime | None
     data: dict[str, Any]
     projected: bool
+    schema_version: int = 1  # of the data as recorded
 
     def as_json(self) -> dict[str, Any]:
         zh, en = clock_label(self.clock)
@@ -114,12 +118,10 @@ def build_timeline(events: list[Event], projected_seq: int, tz: ZoneInfo) -> lis
     clocks: dict[str, datetime | None] = {}
     steps = []
     for e in events:
-        clock = str(e.data.get("clock") or CLOCK_OF_TYPE.get(e.type, PROMISED))
+        event = parse(e)
+        clock = _clock(event)
         before = clocks.get(clock)
-        for key, value in e.data.items():
-            named = clock if key == "due_at" else CLOCK_KEYS.get(key)
-            if named is not None and isinstance(value, str):
-                clocks[named] = datetime.fromisoformat(value)
+        clocks.update(_limits(event, clock))
         zh, en = label(e.type)
         steps.append(
             Step(
@@ -133,10 +135,29 @@ def build_timeline(events: list[Event], projected_seq: int, tz: ZoneInfo) -> lis
                 due_before=_local(before, tz),
                 due_after=_local(clocks.get(clock), tz),
                 data=e.data,
+                schema_version=e.schema_version,
                 projected=e.seq <= projected_seq,
             )
         )
     return steps
+
+
+def _clock(event: DomainEvent | None) -> str:
+    named = getattr(event, "clock", None)
+    if isinstance(named, str):
+        return named
+    return CLOCK_OF_TYPE.get(event.TYPE, PROMISED) if event is not None else PROMISED
+
+
+def _limits(event: DomainEvent | None, clock: str) -> dict[str, datetime]:
+    """The limits the event sets, by clock: its ``due_at`` is its clock's."""
+    fields = {"due_at": clock, **CLOCK_FIELDS}
+    limits = {}
+    for name, named in fields.items():
+        value = getattr(event, name, None)
+        if isinstance(value, datetime):
+            limits[named] = value
+    return limits
 
 
 def format_step(step: Step) -> str:

@@ -14,14 +14,11 @@ from typing import Any
 import asyncpg
 
 from projections.db import Conn
+from workflows.event_log import parse
+from workflows.events import AlertAcknowledged, AlertRaised
 from workflows.model import Event
 
 CHANNEL = "banjian_alerts"
-RAISING = {
-    "deadline.warning": "warning",
-    "deadline.overdue": "overdue",
-    "case.escalated": "escalation",
-}
 
 _INSERT = """
 insert into alerts (alert_id, case_id, seq, kind, level, window_code, raised_at, clock)
@@ -38,22 +35,23 @@ update alerts set acked_at = $2, acked_by = $3 where alert_id = $1 and acked_at 
 async def apply_alert_events(conn: Conn, case_id: str, window: str, events: list[Event]) -> None:
     """Inside the batch's transaction: raise and acknowledge alerts as the events say."""
     for e in events:
-        if e.type in RAISING:
-            row = await conn.fetchval(
-                _INSERT,
-                e.data["alert_id"],
-                case_id,
-                e.seq,
-                RAISING[e.type],
-                e.data["level"],
-                e.data.get("window") or window,  # a late department's own window
-                e.at,
-                e.data.get("clock", "promised"),
-            )
-            if row is not None:
-                await conn.execute("select pg_notify($1, $2)", CHANNEL, row)
-        elif e.type == "alert.acknowledged":
-            await conn.execute(_ACK, e.data["alert_id"], e.at, e.actor)
+        match parse(e, AlertRaised, AlertAcknowledged):
+            case AlertRaised() as raised:
+                row = await conn.fetchval(
+                    _INSERT,
+                    raised.alert_id,
+                    case_id,
+                    e.seq,
+                    raised.ALERT_KIND,
+                    raised.level.value,
+                    raised.window or window,  # a late department's own window
+                    e.at,
+                    raised.clock,
+                )
+                if row is not None:
+                    await conn.execute("select pg_notify($1, $2)", CHANNEL, row)
+            case AlertAcknowledged(alert_id=alert_id):
+                await conn.execute(_ACK, alert_id, e.at, e.actor)
 
 
 def notice_alert_id(year: int) -> str:

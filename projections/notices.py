@@ -2,8 +2,8 @@
 
 A notice is a deterministic function of one event of the case's log, numbered
 by that event (``<case>-N<seq>``), so it never changes once issued and a
-rebuilt read model issues the same ones. Event types without a notice, and
-data fields a notice does not use, are ignored.
+rebuilt read model issues the same ones. Each is drawn from the event read as its
+class (``workflows.event_log.parse``); event types without a notice are ignored.
 """
 
 from __future__ import annotations
@@ -16,6 +16,15 @@ from typing import Any, Protocol
 import asyncpg
 
 from projections.cases import case_events, get_case
+from workflows.event_data import DomainEvent
+from workflows.event_log import parse
+from workflows.events import (
+    CaseReceived,
+    CaseReturned,
+    ClockPaused,
+    DeadlineExtended,
+    MaterialsRequested,
+)
 from workflows.model import Event
 
 # kind: title (the forms the seeds name: 受理通知书, 补正通知书 / 一次性告知, 退回件通知书 …)
@@ -33,12 +42,6 @@ TITLES: dict[str, str] = {
     EXTENSION: "延期通知书",
     SUSPENSION: "中止计时通知书",
 }
-_BY_TYPE = {
-    "case.received": RECEIPT,
-    "materials.requested": MATERIALS,
-    "case.returned": RETURN,
-    "deadline.extended": EXTENSION,
-}
 
 
 class LoggedEvent(Protocol):
@@ -53,7 +56,9 @@ class LoggedEvent(Protocol):
     @property
     def actor(self) -> str: ...
     @property
-    def data(self) -> dict[str, Any]: ...
+    def data(self) -> Mapping[str, Any]: ...
+    @property
+    def schema_version(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,7 @@ class Notice:
     kind: str
     issued_at: datetime
     actor: str
-    data: Mapping[str, Any]
+    event: DomainEvent  # of the class its kind names
 
     @property
     def id(self) -> str:
@@ -74,20 +79,34 @@ class Notice:
         return TITLES[self.kind]
 
 
-def notice_kind(event_type: str, data: Mapping[str, Any]) -> str | None:
-    if event_type == "clock.paused":
-        # Only a suspension is told in writing; a pause for materials has its materials notice.
-        return SUSPENSION if data.get("reason") == "suspended" else None
-    return _BY_TYPE.get(event_type)
+# The events that may give a notice.
+_NOTICED = (CaseReceived, MaterialsRequested, CaseReturned, DeadlineExtended, ClockPaused)
+
+
+def notice_kind(event: DomainEvent | None) -> str | None:
+    match event:
+        case CaseReceived():
+            return RECEIPT
+        case MaterialsRequested():
+            return MATERIALS
+        case CaseReturned():
+            return RETURN
+        case DeadlineExtended():
+            return EXTENSION
+        case ClockPaused(reason=reason):
+            # Only a suspension is told in writing; a pause for materials has its materials
+            # notice.
+            return SUSPENSION if reason == "suspended" else None
+    return None
 
 
 def collect_notices(case_id: str, events: Iterable[LoggedEvent]) -> list[Notice]:
     notices = []
     for e in events:
-        data = e.data if isinstance(e.data, Mapping) else {}
-        kind = notice_kind(e.type, data)
-        if kind is not None:
-            notices.append(Notice(case_id, e.seq, kind, e.at, e.actor, data))
+        event = parse(e, *_NOTICED)
+        kind = notice_kind(event)
+        if event is not None and kind is not None:
+            notices.append(Notice(case_id, e.seq, kind, e.at, e.actor, event))
     return notices
 
 

@@ -23,6 +23,9 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from projections.db import Conn
+from workflows.event_data import DomainEvent
+from workflows.event_log import parse
+from workflows.events import CaseReturned, DeadlineOverdue, MaterialsRequested, NoticeOverdue
 from workflows.model import Event
 
 FULL_MARKS = 100
@@ -46,20 +49,26 @@ AUTOMATIC = ("case_overdue", "notice_breach", "signoff_overdue", "late_return")
 MANUAL = tuple(k for k in DEDUCTIONS if k not in AUTOMATIC)
 
 
+# The events that may raise a deduction.
+_DEDUCTING = (DeadlineOverdue, CaseReturned, NoticeOverdue, MaterialsRequested)
+
+
 def deduction_of(event: Event) -> str | None:
     """The deduction an event of a case raises, if any. A late higher authority (an upward
     case's own clock) is not the center's to answer for."""
-    if event.type == "deadline.overdue":
-        clock = str(event.data.get("clock", "promised"))
-        if clock.startswith("signoff:"):
+    return _deduction(parse(event, *_DEDUCTING))
+
+
+def _deduction(event: DomainEvent | None) -> str | None:
+    match event:
+        case DeadlineOverdue(clock=clock) if clock.startswith("signoff:"):
             return "signoff_overdue"
-        return None if clock == "upward" else "case_overdue"
-    if event.type == "case.returned" and event.data.get("late_return"):
-        return "late_return"
-    if event.type == "notice.overdue" or (
-        event.type == "materials.requested" and event.data.get("late_notice")
-    ):
-        return "notice_breach"
+        case DeadlineOverdue(clock=clock):
+            return None if clock == "upward" else "case_overdue"
+        case CaseReturned(late_return=True):
+            return "late_return"
+        case NoticeOverdue() | MaterialsRequested(late_notice=True):
+            return "notice_breach"
     return None
 
 
@@ -76,12 +85,14 @@ async def record_case_deductions(
 ) -> None:
     """The deductions the events raise, once per case and kind however often they arrive."""
     for e in events:
-        kind = deduction_of(e)
+        event = parse(e, *_DEDUCTING)
+        kind = _deduction(event)
         if kind is not None:
             day = e.at.astimezone(tz).date()
+            late = event.window if isinstance(event, DeadlineOverdue) else None
             await conn.execute(
                 _INSERT,
-                e.data.get("window") or window,  # a late department answers for itself
+                late or window,  # a late department answers for itself
                 day.replace(day=1),
                 day,
                 kind,

@@ -15,7 +15,6 @@ do: ``materials`` (one-time notice and supply), ``joint`` (departments' sign-off
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from temporalio import workflow
 
@@ -32,13 +31,23 @@ from workflows.actions import (
 )
 from workflows.center import REVIEW_PERIOD, CenterRules
 from workflows.clocks import CLOCKS_PATCH, LEDGER_PATCH, LEGAL
+from workflows.events import (
+    CaseCompleted,
+    CaseReassigned,
+    CaseReceived,
+    CaseReturned,
+    ClockPaused,
+    DeadlineExtended,
+    ReviewStarted,
+)
 from workflows.joint import JointSignoff
 from workflows.materials import NOTICE_DAYS, NOTICE_PATCH, Materials
 from workflows.model import CaseInput, CaseState, Event, Kind, Outcome, Pending, Review, Status
-from workflows.record import Acting, iso
+from workflows.record import Acting
 from workflows.supervision import Supervision
 
-# A returned case stays open for the applicant's review request.
+# A returned case stays open for the applicant's review request. Deprecated: a case returned
+# before it closed at the return, so every open history has passed it.
 REVIEW_PATCH = "return-review"
 
 
@@ -63,28 +72,26 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
         if self._state.materials_missing and workflow.patched(NOTICE_PATCH):
             notice = await self._deadline(self._state.received_at, NOTICE_DAYS)
             self._state.notice_due_at = notice.due_at
+        s = self._state
         self._emit(
-            "case.received",
+            CaseReceived(
+                service_code=inp.service.code,
+                kind=inp.service.kind,
+                window=inp.service.window,
+                urgent=inp.urgent,
+                materials=s.materials,
+                materials_missing=s.materials_missing,
+                promised_days=inp.service.promised_days,
+                legal_days=inp.service.legal_days,
+                due_at=s.due_at,
+                legal_due_at=s.legal_due_at,
+                provisional=s.provisional,
+                clock_policy=inp.policy,
+                notice_due_at=s.notice_due_at,
+                first_receiver=inp.actor.staff_id,
+                catalog_version=inp.service.version,
+            ),
             inp.actor.staff_id,
-            service_code=inp.service.code,
-            kind=inp.service.kind.value,
-            window=inp.service.window,
-            urgent=inp.urgent,
-            materials=self._state.materials,
-            materials_missing=self._state.materials_missing,
-            promised_days=inp.service.promised_days,
-            legal_days=inp.service.legal_days,
-            due_at=iso(self._state.due_at),
-            legal_due_at=iso(self._state.legal_due_at),
-            provisional=self._state.provisional,
-            clock_policy={
-                "warn_days": inp.policy.warn_days,
-                "ladder": [[r.level.value, r.after_days] for r in inp.policy.ladder],
-                "on_supply": inp.policy.on_supply.value,
-                "signoff_days": inp.policy.signoff_days,
-            },
-            notice_due_at=iso(self._state.notice_due_at),
-            first_receiver=inp.actor.staff_id,
         )
         self._ready = True
         await asyncio.gather(self._project_loop(), self._timer_loop(), self._notify_loop())
@@ -128,7 +135,7 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
             if not act:
                 return self._state
             self._state.status = Status.UNDER_REVIEW
-            self._emit_by(a.meta, "review.started")
+            self._emit_by(a.meta, ReviewStarted())
         return self._state
 
     @start_review.validator
@@ -140,7 +147,8 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
         async with Acting(self, a.meta, lambda: self._v_complete(a)) as act:
             if not act:
                 return self._state
-            self._close(a.meta, a.outcome, "case.completed", outcome=a.outcome.value, note=a.note)
+            done = CaseCompleted(self._on_time(), a.outcome, a.note, self._legal_on_time())
+            self._close(a.meta, a.outcome, done)
         return self._state
 
     @complete.validator
@@ -153,17 +161,19 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
         async with Acting(self, a.meta, lambda: self._v_return(a)) as act:
             if not act:
                 return self._state
-            review: dict[str, Any] = {}
-            if workflow.patched(REVIEW_PATCH):
-                s, now = self._state, workflow.now()
-                s.review = Review(until=now + REVIEW_PERIOD)
-                self._review_open = True
-                review = {
-                    "late_return": s.return_by is not None and now > s.return_by,
-                    "review_days": REVIEW_PERIOD.days,
-                    "review_until": iso(s.review.until),
-                }
-            self._close(a.meta, Outcome.RETURNED, "case.returned", reason=a.reason, **review)
+            workflow.deprecate_patch(REVIEW_PATCH)
+            s, now = self._state, workflow.now()
+            s.review = Review(until=now + REVIEW_PERIOD)
+            self._review_open = True
+            returned = CaseReturned(
+                on_time=self._on_time(),
+                reason=a.reason,
+                late_return=s.return_by is not None and now > s.return_by,
+                review_days=REVIEW_PERIOD.days,
+                review_until=s.review.until,
+                legal_on_time=self._legal_on_time(),
+            )
+            self._close(a.meta, Outcome.RETURNED, returned)
         return self._state
 
     @return_case.validator
@@ -180,16 +190,8 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
             self._state.assignee = a.to_staff
             if a.to_window is not None:
                 self._state.window = a.to_window
-            extra: dict[str, Any] = {}
-            if a.kind != "manual" or a.reason:
-                extra = {"kind": a.kind, "reason": a.reason}
             self._emit_by(
-                a.meta,
-                "case.reassigned",
-                from_staff=before,
-                to_staff=a.to_staff,
-                window=self._state.window,
-                **extra,
+                a.meta, CaseReassigned(before, a.to_staff, self._state.window, a.kind, a.reason)
             )
         return self._state
 
@@ -218,15 +220,7 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
                 else:  # cases received before the limit's record was kept
                     self._set_deadline(await self._deadline(before, a.days))
                 after = self._state.due_at
-            self._emit_by(
-                a.meta,
-                "deadline.extended",
-                clock=a.clock,
-                days=a.days,
-                reason=a.reason,
-                due_at_before=iso(before),
-                due_at=iso(after),
-            )
+            self._emit_by(a.meta, DeadlineExtended(a.clock, a.days, a.reason, before, after))
         return self._state
 
     @extend.validator
@@ -240,7 +234,7 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
             if not act:
                 return self._state
             self._state.suspended = True
-            self._pause(a.meta, "suspended", note=a.reason, expected_days=a.expected_days)
+            self._pause(a.meta, ClockPaused("suspended", a.reason, a.expected_days))
         return self._state
 
     @suspend.validator

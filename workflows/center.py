@@ -26,9 +26,20 @@ from workflows.actions import (
 )
 from workflows.clocks import COMPUTE_TIMEOUT, UPWARD
 from workflows.counting import ClockSpec, ClocksRequest
+from workflows.events import (
+    CaseAssigned,
+    CaseChased,
+    CaseForwarded,
+    CaseReopened,
+    CaseUrgent,
+    CaseWithdrawn,
+    ReturnConfirmed,
+    ReturnReviewRequested,
+    UpwardDecided,
+)
 from workflows.loops import CaseLoops
 from workflows.model import CaseState, Kind, Outcome, Status, Upward
-from workflows.record import Acting, iso
+from workflows.record import Acting
 from workflows.rules import invalid_transition, validation_error, written_reason
 
 # A reopened case's limits do not count the time it stood returned (after this patch).
@@ -43,7 +54,8 @@ class CenterRules(CaseLoops):
         """The applicant withdraws (through staff): the case closes with its reason."""
         async with Acting(self, a.meta, lambda: self._v_withdraw(a)) as act:
             if act:
-                self._close(a.meta, Outcome.WITHDRAWN, "case.withdrawn", reason=a.reason)
+                withdrawn = CaseWithdrawn(self._on_time(), a.reason, self._legal_on_time())
+                self._close(a.meta, Outcome.WITHDRAWN, withdrawn)
         return self._state
 
     @withdraw.validator
@@ -60,13 +72,9 @@ class CenterRules(CaseLoops):
             self._state.urgent = True
             if self._state.due_at is not None and not self._state.paused:
                 self._set_deadline(await self._recount())
+            s = self._state
             self._emit_by(
-                a.meta,
-                "case.urgent",
-                reason=a.reason,
-                warn_days=self._policy().warn_days,
-                due_at=iso(self._state.due_at),
-                warn_at=iso(self._state.warn_at),
+                a.meta, CaseUrgent(a.reason, self._policy().warn_days, s.due_at, s.warn_at)
             )
         return self._state
 
@@ -88,14 +96,7 @@ class CenterRules(CaseLoops):
             self._promised_days, self._start = a.days, workflow.now()
             self._set_deadline(await self._recount())
             self._emit_by(
-                a.meta,
-                "case.assigned",
-                from_staff=before,
-                to_staff=a.to_staff,
-                window=a.to_window,
-                days=a.days,
-                reason=a.reason,
-                due_at=iso(s.due_at),
+                a.meta, CaseAssigned(before, a.to_staff, a.to_window, a.days, a.reason, s.due_at)
             )
         return self._state
 
@@ -120,12 +121,7 @@ class CenterRules(CaseLoops):
             self._state.upward = Upward(a.authority, a.reference, now, counted[0].due_at)
             self._timers_changed = True
             self._emit_by(
-                a.meta,
-                "case.forwarded",
-                authority=a.authority,
-                reference=a.reference,
-                days=a.days,
-                due_at=iso(counted[0].due_at),
+                a.meta, CaseForwarded(a.authority, a.reference, a.days, counted[0].due_at)
             )
         return self._state
 
@@ -140,7 +136,7 @@ class CenterRules(CaseLoops):
             if act:
                 assert self._state.upward is not None
                 self._state.upward.chased += 1
-                self._emit_by(a.meta, "case.chased", note=a.note, times=self._state.upward.chased)
+                self._emit_by(a.meta, CaseChased(a.note, self._state.upward.chased))
         return self._state
 
     @chase.validator
@@ -158,14 +154,8 @@ class CenterRules(CaseLoops):
             assert up is not None
             up.decision, up.decided_at = a.decision, workflow.now()
             self._timers_changed = True
-            self._emit_by(
-                a.meta,
-                "upward.decided",
-                decision=a.decision,
-                reference=a.reference,
-                note=a.note,
-                on_time=up.due_at is None or workflow.now() <= up.due_at,
-            )
+            on_time = up.due_at is None or workflow.now() <= up.due_at
+            self._emit_by(a.meta, UpwardDecided(a.decision, a.reference, a.note, on_time))
         return self._state
 
     @record_decision.validator
@@ -183,7 +173,7 @@ class CenterRules(CaseLoops):
             assert review is not None
             review.requested_at, review.reason = workflow.now(), a.reason
             self._timers_changed = True
-            self._emit_by(a.meta, "return.review_requested", reason=a.reason)
+            self._emit_by(a.meta, ReturnReviewRequested(a.reason))
         return self._state
 
     @request_review.validator
@@ -213,11 +203,11 @@ class CenterRules(CaseLoops):
                 paused = await self._not_counted_since(s.completed_at)
             self._review_open = False
             if not reopen:
-                self._emit_by(a.meta, "return.confirmed", note=a.note)
+                self._emit_by(a.meta, ReturnConfirmed(a.note))
             else:
                 s.status, s.outcome, s.completed_at = Status.UNDER_REVIEW, None, None
                 self._timers_changed = True
-                self._emit_by(a.meta, "case.reopened", note=a.note, due_at=iso(s.due_at), **paused)
+                self._emit_by(a.meta, CaseReopened(a.note, s.due_at, **paused))
         return self._state
 
     async def _not_counted_since(self, returned_at: datetime) -> dict[str, Any]:
@@ -231,9 +221,9 @@ class CenterRules(CaseLoops):
         before = self._paused_seconds
         self._set_deadline(await self._recount())
         return {
-            "paused_from": paused_from.isoformat(),
+            "paused_from": paused_from,
             "paused_office_seconds": self._paused_seconds - before,
-            "legal_due_at": iso(self._state.legal_due_at),
+            "legal_due_at": self._state.legal_due_at,
         }
 
     @decide_review.validator

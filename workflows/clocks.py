@@ -8,26 +8,30 @@ activity's answer, kept in the workflow's history.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from temporalio import workflow
 
 from workdays.deadline import Deadline, Pause
 from workflows.actions import ActionMeta
 from workflows.counting import ClockSpec, ClocksRequest, DeadlineRequest, ShiftRequest
+from workflows.events import ClockPaused, ClockRestarted, ClockResumed, DeadlineRecalculated
 from workflows.model import ClockPolicy, Rung, Status
-from workflows.record import CaseRecord, iso
+from workflows.record import CaseRecord
 
 # Limits counted from their record (receipt, days, extensions, pauses) instead of shifted.
+# Kept: the recorded promised-pause-extend resumed and was extended before it.
 LEDGER_PATCH = "deadline-ledger"
 # The legal limit and each department's sign-off limit beside the promised one, the center's
-# thresholds and ladder, and the restart-on-supply policy.
+# thresholds and ladder, and the restart-on-supply policy. Kept: the recorded
+# promised-pause-extend was received before it.
 CLOCKS_PATCH = "clocks"
 COMPUTE_TIMEOUT = timedelta(seconds=30)
 
 PROMISED, LEGAL, UPWARD, RETURN = "promised", "legal", "upward", "return"
 # A return after intake comes within 3 working days of receipt (退回件, 篇11).
 RETURN_DAYS = 3
+# Kept: cases counted before it (recorded: immediate, joint, restart-on-supply) have one
+# clock fewer in each count's answer.
 RETURN_PATCH = "return-limit"
 
 
@@ -36,11 +40,11 @@ def signoff_clock(department: str) -> str:
 
 
 class CaseClocks(CaseRecord):
-    def _pause(self, meta: ActionMeta, reason: str, **data: Any) -> None:
+    def _pause(self, meta: ActionMeta, event: ClockPaused) -> None:
         self._state.paused = True
         self._paused_since = workflow.now()
         self._timers_changed = True
-        self._emit_by(meta, "clock.paused", reason=reason, **data)
+        self._emit_by(meta, event)
 
     async def _resume(self, meta: ActionMeta) -> None:
         s = self._state
@@ -64,15 +68,8 @@ class CaseClocks(CaseRecord):
         self._paused_since = None
         s.paused = False
         self._set_deadline(shifted)
-        self._emit_by(
-            meta,
-            "clock.resumed",
-            paused_from=paused_from.isoformat(),
-            paused_to=paused_to.isoformat(),
-            paused_office_seconds=this_pause,
-            due_at=iso(s.due_at),
-            **({"legal_due_at": iso(s.legal_due_at)} if self._legal is not None else {}),
-        )
+        legal = s.legal_due_at if self._legal is not None else None
+        self._emit_by(meta, ClockResumed(paused_from, paused_to, this_pause, s.due_at, legal))
 
     async def _recount(self) -> Deadline:
         """The limits counted again from their record: start, days, extensions, pauses.
@@ -162,26 +159,22 @@ class CaseClocks(CaseRecord):
         if any(x.due_at is not None for x in s.signoffs):
             await self._count_signoffs()
         signoffs = {
-            x.department: iso(x.due_at)
-            for x in s.signoffs
-            if x.due_at != signoffs_before[x.department]
+            x.department: x.due_at for x in s.signoffs if x.due_at != signoffs_before[x.department]
         }
         if deadline.due_at != before or legal != legal_before or signoffs:
             self._set_deadline(deadline)
-            clocks: dict[str, Any] = {}
-            if legal is not None:
-                clocks = {"legal_due_at_before": iso(legal_before), "legal_due_at": iso(legal)}
-            if signoffs:
-                clocks["signoff_due_at"] = signoffs
             self._emit_by(
                 meta,
-                "deadline.recalculated",
-                reason=reason,
-                due_at_before=iso(before),
-                due_at=iso(deadline.due_at),
-                paused_office_seconds=deadline.paused_office_seconds,
-                provisional=s.provisional,
-                **clocks,
+                DeadlineRecalculated(
+                    reason=reason,
+                    due_at_before=before,
+                    due_at=deadline.due_at,
+                    paused_office_seconds=deadline.paused_office_seconds,
+                    provisional=s.provisional,
+                    legal_due_at_before=legal_before if legal is not None else None,
+                    legal_due_at=legal,
+                    signoff_due_at=signoffs or None,
+                ),
             )
 
     async def _restart(self, meta: ActionMeta) -> None:
@@ -193,14 +186,7 @@ class CaseClocks(CaseRecord):
         self._start = workflow.now()
         self._pauses = []
         self._set_deadline(await self._recount())
-        self._emit_by(
-            meta,
-            "clock.restarted",
-            paused_from=iso(paused_from),
-            restarted_at=iso(self._start),
-            due_at=iso(s.due_at),
-            legal_due_at=iso(s.legal_due_at),
-        )
+        self._emit_by(meta, ClockRestarted(paused_from, self._start, s.due_at, s.legal_due_at))
 
     async def _deadline(self, start: datetime, days: int) -> Deadline:
         result: Deadline = await workflow.execute_activity(

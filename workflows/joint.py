@@ -6,16 +6,20 @@ Staff actions like those in ``workflows.case``; each department signs as its own
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from temporalio import workflow
 
 from workflows import rules
 from workflows.actions import RecordSignoff, RequestSignoff
 from workflows.clocks import CLOCKS_PATCH
+from workflows.events import SignoffRecorded, SignoffRequested
 from workflows.loops import CaseLoops
 from workflows.model import CaseState, Signoff, Status
-from workflows.record import Acting, iso
+from workflows.record import Acting
 
-# A department's rejection returns a joint case to the lead window at once.
+# A department's rejection returns a joint case to the lead window at once. Deprecated: no
+# recorded history has a rejection before it.
 REJECT_PATCH = "rejection-returns-to-lead"
 
 
@@ -29,11 +33,11 @@ class JointSignoff(CaseLoops):
             now = workflow.now()
             self._state.signoffs = [Signoff(department=d, asked_at=now) for d in departments]
             self._state.status = Status.JOINT_SIGNOFF
-            limits = {}
+            limits: dict[str, datetime | None] | None = None
             if workflow.patched(CLOCKS_PATCH):
                 await self._count_signoffs()
-                limits = {"due_at": {x.department: iso(x.due_at) for x in self._state.signoffs}}
-            self._emit_by(a.meta, "signoff.requested", departments=departments, **limits)
+                limits = {x.department: x.due_at for x in self._state.signoffs}
+            self._emit_by(a.meta, SignoffRequested(departments, limits))
         return self._state
 
     @request_signoff.validator
@@ -52,8 +56,9 @@ class JointSignoff(CaseLoops):
             if entry.due_at is not None:  # its own clock stops (only cases counting one)
                 self._timers_changed = True
             done = all(x.decision is not None for x in self._state.signoffs)
-            back = a.decision == "reject" and workflow.patched(REJECT_PATCH)
+            back = a.decision == "reject"
             if back:
+                workflow.deprecate_patch(REJECT_PATCH)
                 # A rejection returns the case to the lead window at once; the departments
                 # still to sign are no longer waited for.
                 for x in self._state.signoffs:
@@ -62,15 +67,7 @@ class JointSignoff(CaseLoops):
                 self._timers_changed = True
             if done or back:
                 self._state.status = Status.UNDER_REVIEW
-            self._emit_by(
-                a.meta,
-                "signoff.recorded",
-                department=a.department,
-                decision=a.decision,
-                comment=a.comment,
-                all_signed=done,
-                **({"returned_to_lead": True} if back else {}),
-            )
+            self._emit_by(a.meta, SignoffRecorded(a.department, a.decision, a.comment, done, back))
         return self._state
 
     @signoff.validator

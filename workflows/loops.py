@@ -36,7 +36,8 @@ _PROJECT_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     maximum_attempts=0,
 )
-# A calendar change that landed while the case was received recounts it (after this patch).
+# A calendar change that landed while the case was received recounts it. Deprecated: a case
+# projected first before it got no calendar version back, so the check does nothing there.
 INTAKE_CALENDAR_PATCH = "intake-calendar-check"
 # Alerts are delivered each on its own (before this patch, one after another).
 PARALLEL_NOTIFY_PATCH = "parallel-notify"
@@ -61,7 +62,8 @@ class CaseLoops(CaseThresholds):
                 retry_policy=_PROJECT_RETRY,
             )
             self._projected = batch.events[-1].seq
-            if batch.events[0].seq == 1 and workflow.patched(INTAKE_CALENDAR_PATCH):
+            if batch.events[0].seq == 1:
+                workflow.deprecate_patch(INTAKE_CALENDAR_PATCH)
                 await self._recount_if_calendar_changed(answer if type(answer) is int else None)
 
     async def _recount_if_calendar_changed(self, version: int | None) -> None:

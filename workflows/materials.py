@@ -12,12 +12,14 @@ from temporalio import workflow
 from workflows import rules
 from workflows.actions import RequestMaterials, SupplyMaterials
 from workflows.clocks import CLOCKS_PATCH
+from workflows.events import ClockPaused, MaterialsRequested, MaterialsSupplied
 from workflows.loops import CaseLoops
 from workflows.model import CaseState, Status, Supply
 from workflows.record import Acting
 
 # Missing materials are named in one notice within 5 working days (行政许可法 Art. 32).
 NOTICE_DAYS = 5
+# Kept: the recorded promised-pause-extend was received with materials missing before it.
 NOTICE_PATCH = "notice-clock"
 # A request no longer drops the materials still missing that it does not name.
 MISSING_KEPT_PATCH = "missing-kept"
@@ -30,7 +32,7 @@ class Materials(CaseLoops):
             if not act:
                 return self._state
             s = self._state
-            first = not any(e.type == "materials.requested" for e in self._events)
+            first = not any(e.type == MaterialsRequested.TYPE for e in self._events)
             late = first and s.notice_due_at is not None and workflow.now() > s.notice_due_at
             self._resume_to = s.status
             s.status = Status.NEEDS_MATERIALS
@@ -40,22 +42,17 @@ class Materials(CaseLoops):
             else:
                 s.materials_missing = sorted(set(a.missing))
             self._emit_by(
-                a.meta,
-                "materials.requested",
-                missing=s.materials_missing,
-                note=a.note,
-                late_notice=late,
-                defective=a.defective,
+                a.meta, MaterialsRequested(s.materials_missing, a.note, late, a.defective)
             )
             self._notice_given()
-            self._pause(a.meta, "materials")
+            self._pause(a.meta, ClockPaused("materials"))
         return self._state
 
     @request_materials.validator
     def _v_request(self, a: RequestMaterials) -> None:
         if self._precheck("request-materials", a.meta):
             rules.known_materials(a.missing, self._catalog, "a materials request")
-            asked = any(e.type == "materials.requested" for e in self._events)
+            asked = any(e.type == MaterialsRequested.TYPE for e in self._events)
             check_materials_request(a, self._state, asked)
 
     @workflow.update(name="supply-materials")
@@ -66,12 +63,7 @@ class Materials(CaseLoops):
             s = self._state
             s.materials = sorted(set(s.materials) | set(a.materials))
             s.materials_missing = sorted(set(s.materials_missing) - set(a.materials))
-            self._emit_by(
-                a.meta,
-                "materials.supplied",
-                materials=sorted(set(a.materials)),
-                still_missing=s.materials_missing,
-            )
+            self._emit_by(a.meta, MaterialsSupplied(sorted(set(a.materials)), s.materials_missing))
             if not s.materials_missing:
                 self._notice_given()
                 s.status = self._resume_to

@@ -3,8 +3,9 @@ are asked and answer. The staff actions it accepts are in ``workflows.actions``.
 
 Every type here crosses the Temporal boundary (workflow input, activity
 arguments, query results), so each is a plain dataclass
-that the pydantic data converter serialises, and the event shape carries a
-``schema_version`` so that old histories can be upcast.
+that the pydantic data converter serialises. An ``Event`` is a domain event
+(``workflows.events``) as the case's log keeps it: its data, and the version of its
+type's data, so that older ones are upcast when read.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-
-EVENT_SCHEMA_VERSION = 1
 
 
 class Status(StrEnum):
@@ -151,12 +150,15 @@ class CaseInput:
 
 @dataclass(frozen=True)
 class Event:
+    """Made by ``workflows.events.recorded``, read by ``workflows.events.parse``."""
+
     seq: int
     type: str
     at: datetime
     actor: str
     data: dict[str, Any]
-    schema_version: int = EVENT_SCHEMA_VERSION
+    # The version of the type's data; 1 for everything recorded before types had their own.
+    schema_version: int = 1
 
 
 @dataclass

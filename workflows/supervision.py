@@ -7,11 +7,13 @@ from temporalio import workflow
 
 from workflows import rules
 from workflows.actions import AcknowledgeAlert, Recalculate
+from workflows.events import AlertAcknowledged
 from workflows.loops import CaseLoops
 from workflows.model import CaseState
 from workflows.record import Acting
 
-# Acknowledging only the warning leaves the climb of a later breach to go on.
+# Acknowledging only the warning leaves the climb of a later breach to go on. Deprecated: no
+# recorded history acknowledged a warning before it.
 WARNING_ACK_PATCH = "warning-ack-keeps-climb"
 
 
@@ -23,18 +25,13 @@ class Supervision(CaseLoops):
                 return self._state
             alert = next(x for x in self._state.alerts if x.id == a.alert_id)
             alert.acked_at, alert.acked_by = workflow.now(), a.meta.actor.staff_id
-            # Acknowledging the breach stops the climb; a warning's acknowledgement did too
-            # before WARNING_ACK_PATCH, and still does in those cases' histories.
-            if alert.kind != "warning" or not workflow.patched(WARNING_ACK_PATCH):
+            # Acknowledging the breach stops the climb; acknowledging the warning does not.
+            if alert.kind == "warning":
+                workflow.deprecate_patch(WARNING_ACK_PATCH)
+            else:
                 self._ladder = [r for r in self._ladder if r[2] != alert.clock]
                 self._timers_changed = True
-            self._emit_by(
-                a.meta,
-                "alert.acknowledged",
-                alert_id=alert.id,
-                kind=alert.kind,
-                level=alert.level.value,
-            )
+            self._emit_by(a.meta, AlertAcknowledged(alert.id, alert.kind, alert.level))
         return self._state
 
     @acknowledge_alert.validator

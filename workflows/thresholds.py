@@ -15,8 +15,16 @@ from temporalio import workflow
 
 from workflows.clocks import COMPUTE_TIMEOUT, LEGAL, PROMISED, UPWARD, CaseClocks, signoff_clock
 from workflows.counting import LadderRequest
+from workflows.events import (
+    AlertRaised,
+    CaseEscalated,
+    DeadlineOverdue,
+    DeadlineWarning,
+    NoticeOverdue,
+    ReturnFinal,
+)
 from workflows.model import Alert, AlertLevel
-from workflows.record import SYSTEM, iso
+from workflows.record import SYSTEM
 
 # Who is alerted first when a clock runs out; the ladder climbs from there.
 FIRST_ALERTED = {PROMISED: AlertLevel.WINDOW_HEAD, LEGAL: AlertLevel.DIRECTOR}
@@ -62,44 +70,40 @@ class CaseThresholds(CaseClocks):
         """The higher authority is late: the window head is alerted to chase it."""
         assert self._state.upward is not None
         self._state.upward.overdue = True
-        self._raise("deadline.overdue", "overdue", AlertLevel.WINDOW_HEAD, UPWARD)
+        self._raise(DeadlineOverdue, AlertLevel.WINDOW_HEAD, UPWARD)
 
     async def _review_lapse(self) -> None:
         """No review was asked for within its period: the return is final."""
         self._review_open = False
         review = self._state.review
         assert review is not None
-        self._emit("return.final", SYSTEM, review_until=iso(review.until))
+        self._emit(ReturnFinal(review.until), SYSTEM)
 
     async def _notice_breach(self) -> None:
         """No one-time notice within its limit (一次性告知, 5 working days): a recorded breach."""
         self._notice_settled = True
-        self._emit(
-            "notice.overdue",
-            SYSTEM,
-            missing=self._state.materials_missing,
-            due_at=iso(self._state.notice_due_at),
-        )
+        s = self._state
+        self._emit(NoticeOverdue(s.materials_missing, s.notice_due_at), SYSTEM)
 
     async def _warn(self) -> None:
         self._state.warned = True
-        self._raise("deadline.warning", "warning", AlertLevel.WINDOW_HEAD)
+        self._raise(DeadlineWarning, AlertLevel.WINDOW_HEAD)
 
     async def _breach(self) -> None:
         """Overdue: alert the window head, and climb the ladder while nobody acknowledges."""
         self._state.overdue = True
         self._state.warned = True
-        await self._climb(self._raise("deadline.overdue", "overdue", AlertLevel.WINDOW_HEAD))
+        await self._climb(self._raise(DeadlineOverdue, AlertLevel.WINDOW_HEAD))
 
     async def _legal_warn(self) -> None:
         self._legal_warned = True
-        self._raise("deadline.warning", "warning", AlertLevel.WINDOW_HEAD, LEGAL)
+        self._raise(DeadlineWarning, AlertLevel.WINDOW_HEAD, LEGAL)
 
     async def _legal_breach(self) -> None:
         """Past the legal limit: the director is alerted at once, and the ladder climbs on."""
         self._state.legal_overdue = True
         self._legal_warned = True
-        await self._climb(self._raise("deadline.overdue", "overdue", FIRST_ALERTED[LEGAL], LEGAL))
+        await self._climb(self._raise(DeadlineOverdue, FIRST_ALERTED[LEGAL], LEGAL))
 
     async def _signoff_breach(self, department: str) -> None:
         """A department late with its sign-off: its own window head is alerted."""
@@ -108,7 +112,7 @@ class CaseThresholds(CaseClocks):
             return  # signed in time: nothing to raise
         entry.overdue = True
         clock = signoff_clock(department)
-        self._raise("deadline.overdue", "overdue", AlertLevel.WINDOW_HEAD, clock, department)
+        self._raise(DeadlineOverdue, AlertLevel.WINDOW_HEAD, clock, department)
 
     async def _climb(self, alert: Alert) -> None:
         """Schedule the ladder's rungs above the alert's level, in the center's working days."""
@@ -127,31 +131,21 @@ class CaseThresholds(CaseClocks):
 
     async def _escalate(self) -> None:
         level, _, clock = self._ladder.pop(0)
-        self._raise("case.escalated", "escalation", level, clock)
+        self._raise(CaseEscalated, level, clock)
 
     def _raise(
         self,
-        event: str,
-        kind: str,
+        event: type[AlertRaised],
         level: AlertLevel,
         clock: str = PROMISED,
         window: str | None = None,
     ) -> Alert:
         """One event and one alert, named after the event that raised it."""
         alert_id = f"{self._inp.case_id}-A{len(self._events) + 1}"
-        alert = Alert(alert_id, kind, level, workflow.now(), clock=clock, window=window)
+        alert = Alert(alert_id, event.ALERT_KIND, level, workflow.now(), clock=clock, window=window)
         self._state.alerts.append(alert)
         self._to_notify.append(alert)
-        extra = {"window": window} if window is not None else {}
-        self._emit(
-            event,
-            SYSTEM,
-            alert_id=alert_id,
-            level=level.value,
-            due_at=iso(self._due_of(clock)),
-            clock=clock,
-            **extra,
-        )
+        self._emit(event(alert_id, level, self._due_of(clock), clock, window), SYSTEM)
         return alert
 
     def _due_of(self, clock: str) -> datetime | None:

@@ -9,8 +9,8 @@ how it looks depends on the reader's Song font.
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +21,10 @@ from documents.dossier import render_dossier
 from documents.pdf import FONT, html_to_pdf
 from documents.replay_report import Finding, ReplayReport
 from documents.timeline import Step
-from tests.documents.test_notices import ID_NUMBER, _render
+from tests.documents.test_notices import ID_NUMBER, RECEIVED, _render
+from workflows.event_data import DomainEvent
+from workflows.event_log import recorded
+from workflows.events import CaseReturned, ClockPaused, DeadlineExtended, MaterialsRequested
 
 TZ = ZoneInfo("Asia/Shanghai")
 CASE = "BJ-20261127-0001"
@@ -36,14 +39,7 @@ def _read(pdf: bytes) -> tuple[int, list[str]]:
 
 
 def _receipt() -> str:
-    return _render(
-        "receipt",
-        promised_days=5,
-        due_at="2026-12-04T17:30:00+08:00",
-        legal_days=20,
-        legal_due_at="2026-12-25T09:30:00+00:00",
-        first_receiver="mz-a",
-    )
+    return _render(RECEIVED)
 
 
 def test_a_notice_is_one_a4_page_that_states_its_chinese_text() -> None:
@@ -73,20 +69,23 @@ def _dict(value: PdfObject) -> DictionaryObject:
 
 
 @pytest.mark.parametrize(
-    ("kind", "data", "says"),
+    ("event", "says"),
     [
-        ("materials", {"missing": ["hukou_book", "id_card"], "note": "请带原件"}, "户口簿"),
-        ("return", {"reason": "不符合临时救助条件"}, "退回理由：不符合临时救助条件"),
-        ("extension", {"days": 10, "reason": "需组织专家评审"}, "延长10个工作日"),
-        ("suspension", {"reason": "suspended", "note": "需现场勘查"}, "中止计时"),
+        (MaterialsRequested(["hukou_book", "id_card"], "请带原件", False, False), "户口簿"),
+        (CaseReturned(True, "不符合临时救助条件", False, 15, None), "退回理由：不符合临时救助条件"),
+        (DeadlineExtended("promised", 10, "需组织专家评审", None, None), "延长10个工作日"),
+        (ClockPaused("suspended", "需现场勘查", 0), "中止计时"),
     ],
 )
-def test_every_kind_of_notice_converts(kind: str, data: dict[str, Any], says: str) -> None:
-    pages, texts = _read(html_to_pdf(_render(kind, **data)))
+def test_every_kind_of_notice_converts(event: DomainEvent, says: str) -> None:
+    pages, texts = _read(html_to_pdf(_render(event)))
     assert pages == 1 and says in texts[0] and "经办人：王秀兰" in texts[0]
 
 
 def _report(events: int) -> ReplayReport:
+    # The receipt that gives the dossier its one notice, stating little.
+    brief = replace(RECEIVED, materials=[], materials_missing=[], due_at=None, legal_due_at=None)
+    received = recorded(1, AT, "mz-a", brief)
     steps = [
         Step(
             seq=i,
@@ -98,8 +97,9 @@ def _report(events: int) -> ReplayReport:
             clock="promised",
             due_before=None,
             due_after=AT + timedelta(days=5),
-            data={"note": "需要补充说明的内容" * (1 + i % 4)},
+            data=received.data if i == 1 else {"note": "需要补充说明的内容" * (1 + i % 4)},
             projected=True,
+            schema_version=received.schema_version if i == 1 else 1,
         )
         for i in range(1, events + 1)
     ]

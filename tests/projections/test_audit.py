@@ -7,8 +7,9 @@ from dataclasses import replace
 from banjian.embedded import EmbeddedPostgres
 from projections.audit import compare_case
 from projections.db import connect
-from tests.projections.test_dashboard import at, case, done, event
-from workflows.model import ProjectionBatch
+from tests.projections.test_dashboard import at, case, done, event, raised
+from workflows.events import DeadlineOverdue
+from workflows.model import AlertLevel, ProjectionBatch
 
 _WRITTEN = """
 select relname from pg_stat_xact_user_tables
@@ -23,7 +24,7 @@ async def test_auditing_a_case_the_read_model_lacks_writes_no_live_table(
     s = replace(case("audit"), overdue=True, warned=True, last_seq=2)
     events = [
         event(1, "case.received", s.received_at),
-        event(2, "deadline.overdue", at(9, 17, 30), alert_id=f"{s.case_id}-A2", level="director"),
+        raised(2, DeadlineOverdue, at(9, 17, 30), s, AlertLevel.DIRECTOR),
     ]
     batches = [
         ProjectionBatch(s.case_id, events, s),

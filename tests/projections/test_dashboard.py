@@ -33,7 +33,18 @@ from projections.figures import (
 from projections.scores import ManualDeduction, deductions, ranking, record_deduction
 from tests.conftest import new_case_id
 from tests.databases import new_database
+from workflows.event_log import recorded
+from workflows.events import (
+    AlertAcknowledged,
+    AlertRaised,
+    CaseEscalated,
+    DeadlineOverdue,
+    DeadlineWarning,
+    MaterialsRequested,
+    NoticeOverdue,
+)
 from workflows.model import (
+    AlertLevel,
     Applicant,
     CaseState,
     Event,
@@ -82,6 +93,13 @@ def case(window: str, **changes: object) -> CaseState:
 
 def event(seq: int, type_: str, when: datetime, **data: object) -> Event:
     return Event(seq=seq, type=type_, at=when, actor="system", data=dict(data))
+
+
+def raised(
+    seq: int, cls: type[AlertRaised], when: datetime, s: CaseState, level: AlertLevel
+) -> Event:
+    """An alert the workflow raised as event ``seq`` of the case (its id: ``<case>-A<seq>``)."""
+    return recorded(seq, when, "system", cls(f"{s.case_id}-A{seq}", level, None, "promised"))
 
 
 async def project(conn: asyncpg.Connection, s: CaseState, *events: Event) -> CaseState:
@@ -211,24 +229,13 @@ async def test_open_alerts_by_level_and_daily_figures(
         conn,
         s,
         event(1, "case.received", at(2, 9)),
-        event(
-            2, "deadline.warning", at(6, 17, 30), alert_id=f"{s.case_id}-A2", level="window_head"
-        ),
-        event(
-            3, "deadline.overdue", at(9, 17, 30), alert_id=f"{s.case_id}-A3", level="window_head"
-        ),
+        raised(2, DeadlineWarning, at(6, 17, 30), s, AlertLevel.WINDOW_HEAD),
+        raised(3, DeadlineOverdue, at(9, 17, 30), s, AlertLevel.WINDOW_HEAD),
     )
     s = replace(s, last_seq=4)
-    await project(
-        conn,
-        s,
-        event(4, "case.escalated", at(10, 17, 30), alert_id=f"{s.case_id}-A4", level="director"),
-    )
-    await project(
-        conn,
-        replace(s, last_seq=5),
-        Event(5, "alert.acknowledged", at(11, 9), "head", {"alert_id": f"{s.case_id}-A2"}),
-    )
+    await project(conn, s, raised(4, CaseEscalated, at(10, 17, 30), s, AlertLevel.DIRECTOR))
+    ack = AlertAcknowledged(f"{s.case_id}-A2", "warning", AlertLevel.WINDOW_HEAD)
+    await project(conn, replace(s, last_seq=5), recorded(5, at(11, 9), "head", ack))
     assert await open_alerts(conn, Span(), window) == {"window_head": 1, "director": 1}
     assert await open_alerts(conn, Span(date(2026, 3, 10), None), window) == {"director": 1}
     await project(conn, done(case(window), at(3, 9), 2))
@@ -246,12 +253,8 @@ async def test_open_alerts_of_the_whole_center_are_the_cases_and_the_center_s_ow
             conn,
             s,
             event(1, "case.received", at(2, 9)),
-            event(
-                2, "deadline.warning", at(6, 17), alert_id=f"{s.case_id}-A2", level="window_head"
-            ),
-            event(
-                3, "deadline.overdue", at(9, 17), alert_id=f"{s.case_id}-A3", level="window_head"
-            ),
+            raised(2, DeadlineWarning, at(6, 17), s, AlertLevel.WINDOW_HEAD),
+            raised(3, DeadlineOverdue, at(9, 17), s, AlertLevel.WINDOW_HEAD),
         )
         await raise_notice_missing(conn, 2027, at(3, 9))  # open
         await raise_notice_missing(conn, 2028, at(3, 9))
@@ -271,13 +274,12 @@ async def test_window_scores_deduct_late_cases_breaches_and_entered_findings(
 ) -> None:
     w1, w2, w3 = ("s-" + uuid.uuid4().hex[:8] for _ in range(3))
     s = case(w1, overdue=True, warned=True, last_seq=3)
-    overdue = event(
-        3, "deadline.overdue", at(9, 17, 30), alert_id=f"{s.case_id}-A3", level="window_head"
-    )
-    notice = event(2, "notice.overdue", at(9, 17, 30))
+    overdue = raised(3, DeadlineOverdue, at(9, 17, 30), s, AlertLevel.WINDOW_HEAD)
+    notice = recorded(2, at(9, 17, 30), "system", NoticeOverdue(["photo"], None))
     await project(conn, s, event(1, "case.received", at(2, 9)), notice, overdue)
     await project(conn, s, notice, overdue)  # delivered twice: deducted once
-    late = event(4, "materials.requested", at(10, 9), late_notice=True)
+    late_notice = MaterialsRequested(["photo"], "", late_notice=True, defective=False)
+    late = recorded(4, at(10, 9), "system", late_notice)
     await project(conn, replace(s, last_seq=4), late)  # the same breach: still once
     await record_deduction(
         conn,

@@ -3,32 +3,64 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
 from projections.scores import deduction_of
-from workflows.model import Event
+from workflows.event_data import DomainEvent
+from workflows.event_log import recorded
+from workflows.events import (
+    CaseReturned,
+    DeadlineOverdue,
+    DeadlineWarning,
+    MaterialsRequested,
+    NoticeOverdue,
+)
+from workflows.model import AlertLevel, Event
+
+AT = datetime(2026, 12, 1, tzinfo=UTC)
 
 
-def event(type_: str, **data: Any) -> Event:
-    return Event(1, type_, datetime(2026, 12, 1, tzinfo=UTC), "system", data)
+def event(e: DomainEvent) -> Event:
+    return recorded(1, AT, "system", e)
+
+
+def overdue(clock: str, window: str | None = None) -> Event:
+    return event(DeadlineOverdue("BJ-1-A1", AlertLevel.WINDOW_HEAD, None, clock, window))
+
+
+UNNAMED = Event(
+    1,
+    "deadline.overdue",
+    AT,
+    "system",
+    {"alert_id": "BJ-1-A1", "level": "window_head", "due_at": None},
+)
 
 
 @pytest.mark.parametrize(
     ("e", "kind"),
     [
-        (event("deadline.overdue"), "case_overdue"),  # recorded before clocks were named
-        (event("deadline.overdue", clock="promised"), "case_overdue"),
-        (event("deadline.overdue", clock="legal"), "case_overdue"),
-        (event("deadline.overdue", clock="signoff:laodong", window="laodong"), "signoff_overdue"),
-        (event("deadline.overdue", clock="upward"), None),  # the higher authority's delay
-        (event("notice.overdue"), "notice_breach"),
-        (event("materials.requested", late_notice=True), "notice_breach"),
-        (event("materials.requested", late_notice=False), None),
-        (event("case.returned", late_return=True), "late_return"),
-        (event("case.returned", late_return=False), None),
-        (event("deadline.warning", clock="promised"), None),
+        (UNNAMED, "case_overdue"),  # recorded before clocks were named
+        (overdue("promised"), "case_overdue"),
+        (overdue("legal"), "case_overdue"),
+        (overdue("signoff:laodong", "laodong"), "signoff_overdue"),
+        (overdue("upward"), None),  # the higher authority's delay
+        (event(NoticeOverdue(["photo"], None)), "notice_breach"),
+        (
+            event(MaterialsRequested(["photo"], "", late_notice=True, defective=False)),
+            "notice_breach",
+        ),
+        (event(MaterialsRequested(["photo"], "", late_notice=False, defective=False)), None),
+        (
+            event(CaseReturned(True, "x", late_return=True, review_days=15, review_until=None)),
+            "late_return",
+        ),
+        (
+            event(CaseReturned(True, "x", late_return=False, review_days=15, review_until=None)),
+            None,
+        ),
+        (event(DeadlineWarning("BJ-1-A1", AlertLevel.WINDOW_HEAD, None, "promised")), None),
     ],
 )
 def test_breaches_deduct_and_nothing_else_does(e: Event, kind: str | None) -> None:

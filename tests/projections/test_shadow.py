@@ -15,8 +15,9 @@ from projections.scores import ManualDeduction, record_deduction
 from projections.shadow import PREVIOUS, SEARCH_PATH, create_shadow, swap
 from tests.databases import new_database
 from tests.projections.read_models import read_models
-from tests.projections.test_dashboard import at, case, done, event, project
-from workflows.model import CaseState
+from tests.projections.test_dashboard import at, case, done, event, project, raised
+from workflows.events import DeadlineOverdue
+from workflows.model import AlertLevel, CaseState
 
 Conns = tuple[asyncpg.Connection, asyncpg.Connection]
 FINDING = ManualDeduction(
@@ -36,8 +37,7 @@ async def conns(postgres: EmbeddedPostgres) -> AsyncIterator[Conns]:
 
 async def _overdue_and_completed(conn: asyncpg.Connection, s: CaseState) -> None:
     s = replace(s, overdue=True, warned=True, last_seq=2)
-    alert = {"alert_id": f"{s.case_id}-A2", "level": "window_head"}
-    await project(conn, s, event(2, "deadline.overdue", at(9, 17, 30), **alert))
+    await project(conn, s, raised(2, DeadlineOverdue, at(9, 17, 30), s, AlertLevel.WINDOW_HEAD))
     await project(conn, done(s, at(12, 10), 3), event(3, "case.completed", at(12, 10)))
 
 

@@ -8,8 +8,10 @@ from datetime import datetime
 from banjian.embedded import EmbeddedPostgres
 from projections.db import connect
 from projections.tables import TABLES
-from tests.projections.test_dashboard import at, case, done, event, project
-from workflows.model import CaseState, Event
+from tests.projections.test_dashboard import at, case, done, event, project, raised
+from workflows.event_log import recorded
+from workflows.events import AlertAcknowledged, AlertRaised, DeadlineOverdue, DeadlineWarning
+from workflows.model import AlertLevel, CaseState, Event
 
 _WRITTEN = """
 select relname from pg_stat_xact_user_tables
@@ -17,8 +19,8 @@ where schemaname = 'public' and n_tup_ins + n_tup_upd + n_tup_del > 0
 """
 
 
-def _raised(s: CaseState, type_: str, when: datetime) -> Event:
-    return event(s.last_seq, type_, when, alert_id=f"{s.case_id}-A{s.last_seq}", level="director")
+def _raised(s: CaseState, cls: type[AlertRaised], when: datetime) -> Event:
+    return raised(s.last_seq, cls, when, s, AlertLevel.DIRECTOR)
 
 
 async def test_the_projection_tables_are_every_table_apply_batch_writes(
@@ -32,12 +34,12 @@ async def test_the_projection_tables_are_every_table_apply_batch_writes(
     try:
         s = await project(conn, case("tables"), event(1, "case.received", at(2, 9)))
         s = replace(s, warned=True, last_seq=2)
-        await project(conn, s, _raised(s, "deadline.warning", at(6, 17)))
+        await project(conn, s, _raised(s, DeadlineWarning, at(6, 17)))
         s = replace(s, overdue=True, last_seq=3)
-        await project(conn, s, _raised(s, "deadline.overdue", at(9, 17)))
+        await project(conn, s, _raised(s, DeadlineOverdue, at(9, 17)))
         s = replace(s, last_seq=4)
-        ack = Event(4, "alert.acknowledged", at(10, 9), "head", {"alert_id": f"{s.case_id}-A2"})
-        await project(conn, s, ack)
+        ack = AlertAcknowledged(f"{s.case_id}-A2", "warning", AlertLevel.DIRECTOR)
+        await project(conn, s, recorded(4, at(10, 9), "head", ack))
         await project(conn, done(s, at(11, 9), 5), event(5, "case.completed", at(11, 9)))
         written = {r["relname"] for r in await conn.fetch(_WRITTEN)}
     finally:

@@ -40,6 +40,7 @@ from workflows.actions import (
     SupplyMaterials,
     Suspend,
 )
+from workflows.event_log import EVENT_TYPES
 from workflows.model import Actor, Kind, Outcome, Role, Status
 
 
@@ -65,7 +66,7 @@ async def test_promised_case_runs_from_intake_to_completion_with_events_in_order
     ]
     events = await h.query("events", result_type=list[dict[str, Any]])
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
-    assert all(e["schema_version"] == 1 for e in events)
+    assert all(e["schema_version"] == EVENT_TYPES[e["type"]].VERSION for e in events)
     assert [e["actor"] for e in events] == ["mz-a"] * len(events)
 
 

@@ -32,6 +32,7 @@ from tests.workflows.harness import (
     start,
 )
 from workdays.deadline import Deadline
+from workdays.limits import paused_time
 from workflows.actions import Complete, Recalculate, RequestMaterials, StartReview, SupplyMaterials
 from workflows.counting import ClocksRequest
 from workflows.model import Outcome
@@ -83,11 +84,14 @@ async def test_a_closure_moves_the_limit_with_one_recalculated_event(
     # The paused time is kept: the pause is counted in the recount, not dropped.
     resumed = next(e for e in events if e["type"] == "clock.resumed")
     with_closure = replace(WORKING, closures=frozenset({closed}))
-    paused = with_closure.office_time_between(
+    paused = paused_time(
+        with_closure,
         datetime.fromisoformat(resumed["data"]["paused_from"]),
         datetime.fromisoformat(resumed["data"]["paused_to"]),
     )
-    expected = with_closure.add_office_time(with_closure.due_at(s.received_at, 5), paused)
+    # Whole minutes of pause, and the limit still ends at the close of the day it reaches.
+    moved = with_closure.add_office_time(with_closure.due_at(s.received_at, 5), paused)
+    expected = with_closure.close_of_day(moved)
     assert s2.due_at == expected
     assert (
         recalculated[0]["data"]["paused_office_seconds"]
