@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from banjian.embedded import (
@@ -29,9 +28,10 @@ from banjian.embedded import (
     free_port,
     test_server_path,
 )
-from banjian.runtime import connect, serve, stop_on_signals
+from banjian.runtime import connect, payload_keys, serve, stop_on_signals
 from banjian.settings import Settings
 from centers.demo import demo_center
+from privacy import KeyRing, encrypted_converter
 from projections.center import center_is_loaded, create_token, load_center
 from projections.db import connect as db_connect
 from projections.migrate import migrate
@@ -113,7 +113,7 @@ async def _servers(settings: Settings, sandbox: bool) -> AsyncIterator[tuple[str
             await pg.start()
             env = await WorkflowEnvironment.start_time_skipping(
                 test_server_existing_path=str(test_server_path()),
-                data_converter=pydantic_data_converter,
+                data_converter=encrypted_converter(KeyRing.generate()),  # throwaway, as the data
             )
             try:
                 yield pg.dsn, env, None
@@ -125,6 +125,7 @@ async def _servers(settings: Settings, sandbox: bool) -> AsyncIterator[tuple[str
         return
     data = settings.data_dir.resolve()
     data.mkdir(parents=True, exist_ok=True)
+    keys = payload_keys(settings)
     async with contextlib.AsyncExitStack() as stack:
         dsn = settings.database_url
         if dsn is None:
@@ -141,7 +142,7 @@ async def _servers(settings: Settings, sandbox: bool) -> AsyncIterator[tuple[str
             )
             await stack.enter_async_context(temporal)
             address, ui = temporal.address, f"http://127.0.0.1:{settings.temporal_ui_port}"
-        client = await connect(address, settings.temporal_namespace)
+        client = await connect(address, settings.temporal_namespace, keys)
         yield dsn, client, ui
 
 
