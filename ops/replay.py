@@ -120,15 +120,16 @@ class ReplayReport:
 async def replay_case(
     client: Client, pool: asyncpg.Pool, case_id: str, tz: ZoneInfo
 ) -> ReplayReport:
-    """Raises ``CaseNotFound`` when neither Temporal nor the archive has the case."""
+    """Raises ``CaseNotFound`` when neither Temporal nor the archive has the case, and
+    ``PayloadDecryptionError`` when the client's key ring lacks the key of its payloads."""
     history = await load_history(client, pool, case_id)
     findings = _archive_findings(history)
+    record = await decode(case_id, history.history, client.data_converter)
     replayer = Replayer(workflows=[CaseWorkflow], data_converter=client.data_converter)
     result = await replayer.replay_workflow(history.history, raise_on_replay_failure=False)
     if result.replay_failure is not None:
         failure = f"{type(result.replay_failure).__name__}: {result.replay_failure}"
         findings.append(Finding("replay_failed", case_id, None, failure, None))
-    record = await decode(case_id, history.history, client.data_converter)
     if history.source == "temporal":
         record = await with_live_tail(client, record)
     async with pool.acquire() as conn:

@@ -37,11 +37,14 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 class Running:
-    def __init__(self, env: dict[str, str]) -> None:
+    """``banjian run`` (with ``args``), its logs written to ``log`` when given."""
+
+    def __init__(self, env: dict[str, str], *args: str, log: Path | None = None) -> None:
         self.env = env
-        self.proc = subprocess.Popen(
-            [BANJIAN, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-        )
+        with open(log, "ab") if log is not None else open(os.devnull, "wb") as err:
+            self.proc = subprocess.Popen(
+                [BANJIAN, "run", *args], env=env, stdout=subprocess.PIPE, stderr=err, text=True
+            )
         self.banner: list[str] = []
         assert self.proc.stdout is not None
         deadline = time.monotonic() + 90
@@ -51,6 +54,15 @@ class Running:
                 break
         assert any("banjian is running" in x for x in self.banner), "".join(self.banner)
         self.url = f"http://127.0.0.1:{env['BANJIAN_API_PORT']}/api/v1"
+
+    @property
+    def tokens(self) -> dict[str, str]:
+        """The demo tokens the banner lists, by staff id."""
+        return dict(
+            line.split()
+            for line in self.banner
+            if line.startswith("    ") and len(line.split()) == 2
+        )
 
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGINT)
