@@ -18,6 +18,7 @@ COPY workdays ./workdays
 COPY documents ./documents
 COPY ops ./ops
 COPY centers ./centers
+COPY privacy ./privacy
 RUN pip install . && cd / && rm -rf /src
 
 RUN useradd --create-home --uid 10001 banjian

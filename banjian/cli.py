@@ -167,6 +167,7 @@ async def _change_calendar(
     too: the director or ops for a notice, the director for a closure.
     """
     from banjian.runtime import connect as temporal_connect
+    from banjian.runtime import payload_keys
     from centers.calendar import (
         CLOSURE_ROLES,
         NOTICE_ROLES,
@@ -193,7 +194,9 @@ async def _change_calendar(
                 f"{staff} has role {member.role.value}: only the {who} may {doing}"
             )
         actor = Actor(member.id, member.role, member.window)
-        client = await temporal_connect(temporal_address(settings), settings.temporal_namespace)
+        client = await temporal_connect(
+            temporal_address(settings), settings.temporal_namespace, payload_keys(settings)
+        )
         queue = settings.task_queue
         if notice is not None:
             change = await apply_notice(client, pool, queue, notice, actor)

@@ -12,6 +12,7 @@ from banjian.embedded import EmbeddedServerError
 from banjian.log import configure_logging
 from banjian.settings import Settings, get_settings
 from banjian.stack import StackNotRunning
+from privacy import KeyRingError, PayloadDecryptionError
 
 T = TypeVar("T")
 
@@ -30,6 +31,6 @@ def run_command(coro: Awaitable[T]) -> T:
 
     try:
         return asyncio.run(main())
-    except (StackNotRunning, EmbeddedServerError) as err:
+    except (StackNotRunning, EmbeddedServerError, KeyRingError, PayloadDecryptionError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from None

@@ -27,12 +27,13 @@ ops_app.add_typer(projections_app, name="projections")
 
 @contextlib.asynccontextmanager
 async def _connected(settings: Settings) -> AsyncIterator[tuple[Client, asyncpg.Pool]]:
-    from banjian.runtime import connect
+    from banjian.runtime import connect, payload_keys
     from projections.db import create_pool
 
     pool = await create_pool(database_url(settings), max_size=4)
     try:
-        yield await connect(temporal_address(settings), settings.temporal_namespace), pool
+        address, keys = temporal_address(settings), payload_keys(settings)
+        yield await connect(address, settings.temporal_namespace, keys), pool
     finally:
         await pool.close()
 

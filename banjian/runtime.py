@@ -19,7 +19,6 @@ import prometheus_client
 import structlog
 import uvicorn
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -33,6 +32,7 @@ from api.context import AppContext
 from banjian.settings import Settings
 from centers.leave import LeaveClient
 from ops.archive import Archivist, ensure_archive_schedule
+from privacy import KeyRing, KeyRingError, encrypted_converter, load_key_file
 from projections.center import load_directory
 from projections.db import LazyPool, create_pool
 from workflows.archive import ArchiveWorkflow
@@ -44,12 +44,27 @@ log = structlog.get_logger(__name__)
 
 # Alert streams never end by themselves: the API does not wait on them longer than this.
 SHUTDOWN_GRACE_SECONDS = 3
+PAYLOAD_KEYS_FILE = "payload-keys"
 
 
-async def connect(address: str, namespace: str) -> Client:
+async def connect(address: str, namespace: str, keys: KeyRing) -> Client:
+    """A client whose payloads are encrypted under ``keys`` (``privacy``)."""
     return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter
+        address, namespace=namespace, data_converter=encrypted_converter(keys)
     )
+
+
+def payload_keys(settings: Settings) -> KeyRing:
+    """The key ring of Temporal payloads: the setting's, else the embedded stack's key file
+    (generated at the first start, mode 0600), which every process on the data folder shares."""
+    if settings.payload_keys is not None:
+        return KeyRing.parse(settings.payload_keys.get_secret_value())
+    if settings.temporal_address is not None:
+        raise KeyRingError(
+            "BANJIAN_PAYLOAD_KEYS is not set: with BANJIAN_TEMPORAL_ADDRESS every worker, API and"
+            " CLI needs the same payload keys (see the README's configuration)"
+        )
+    return load_key_file(settings.data_dir.resolve() / PAYLOAD_KEYS_FILE)
 
 
 def build_worker(
@@ -203,7 +218,7 @@ async def serve(
 
 
 async def run_worker(settings: Settings, address: str, dsn: str) -> None:
-    client = await connect(address, settings.temporal_namespace)
+    client = await connect(address, settings.temporal_namespace, payload_keys(settings))
     if settings.worker_metrics_port is not None:
         # The projection lag and the delivery counters are the worker's own figures.
         prometheus_client.start_http_server(settings.worker_metrics_port)
@@ -211,5 +226,5 @@ async def run_worker(settings: Settings, address: str, dsn: str) -> None:
 
 
 async def run_api(settings: Settings, address: str, dsn: str) -> None:
-    client = await connect(address, settings.temporal_namespace)
+    client = await connect(address, settings.temporal_namespace, payload_keys(settings))
     await serve(settings, client, dsn, stop_on_signals(), worker=False)

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,6 +22,9 @@ class Settings(BaseSettings):
     temporal_address: str | None = None
     temporal_namespace: str = "default"
     task_queue: str = "banjian-cases"
+    # Keys of Temporal payloads, "id:base64key" items, the current one first (privacy.keys).
+    # Unset: the embedded stack's key file in the data folder; required with temporal_address.
+    payload_keys: SecretStr | None = None
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

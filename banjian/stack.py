@@ -2,8 +2,9 @@
 
 ``banjian run`` starts PostgreSQL and the Temporal dev server from their
 wheels (or, with ``--sandbox``, the time-skipping test server and a throwaway
-PostgreSQL), then serves the worker and the API until Ctrl-C or SIGTERM, and
-stops everything it started. It writes ``stack.json`` in the data folder so
+PostgreSQL), starting a server again whenever it dies (``Supervised``), then
+serves the worker and the API until Ctrl-C or SIGTERM, and stops everything it
+started. It writes ``stack.json`` in the data folder so
 that other CLI commands find the running stack.
 """
 
@@ -19,20 +20,21 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from banjian.embedded import (
     EmbeddedPostgres,
+    Supervised,
     TemporalDevServer,
     ensure_port_free,
     free_port,
     test_server_path,
 )
-from banjian.runtime import connect, serve, stop_on_signals
+from banjian.runtime import connect, payload_keys, serve, stop_on_signals
 from banjian.settings import Settings
 from centers.apply import apply_center_file
 from centers.demo import demo_center_file
+from privacy import KeyRing, encrypted_converter
 from projections.center import center_is_loaded, create_token
 from projections.db import connect as db_connect
 from projections.migrate import migrate
@@ -111,26 +113,28 @@ async def _servers(settings: Settings, sandbox: bool) -> AsyncIterator[tuple[str
         folder = Path(tempfile.mkdtemp(prefix="banjian-sandbox-"))
         pg = EmbeddedPostgres(folder / "postgres", free_port(), durable=False)
         try:
-            await pg.start()
-            env = await WorkflowEnvironment.start_time_skipping(
-                test_server_existing_path=str(test_server_path()),
-                data_converter=pydantic_data_converter,
-            )
-            try:
-                yield pg.dsn, env, None
-            finally:
-                await env.shutdown()
+            async with Supervised(pg):
+                env = await WorkflowEnvironment.start_time_skipping(
+                    test_server_existing_path=str(test_server_path()),
+                    data_converter=encrypted_converter(
+                        KeyRing.generate()
+                    ),  # throwaway, as the data
+                )
+                try:
+                    yield pg.dsn, env, None
+                finally:
+                    await env.shutdown()
         finally:
-            await pg.stop()
             shutil.rmtree(folder, ignore_errors=True)
         return
     data = settings.data_dir.resolve()
     data.mkdir(parents=True, exist_ok=True)
+    keys = payload_keys(settings)
     async with contextlib.AsyncExitStack() as stack:
         dsn = settings.database_url
         if dsn is None:
             pg = EmbeddedPostgres(data / "postgres", settings.postgres_port)
-            await stack.enter_async_context(pg)
+            await stack.enter_async_context(Supervised(pg))
             dsn = pg.dsn
         address, ui = settings.temporal_address, None
         if address is None:
@@ -140,9 +144,9 @@ async def _servers(settings: Settings, sandbox: bool) -> AsyncIterator[tuple[str
                 db_file=data / "temporal.db",
                 log_file=data / "temporal.log",
             )
-            await stack.enter_async_context(temporal)
+            await stack.enter_async_context(Supervised(temporal))
             address, ui = temporal.address, f"http://127.0.0.1:{settings.temporal_ui_port}"
-        client = await connect(address, settings.temporal_namespace)
+        client = await connect(address, settings.temporal_namespace, keys)
         yield dsn, client, ui
 
 

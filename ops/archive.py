@@ -70,7 +70,7 @@ async def archive_case(client: Client, pool: asyncpg.Pool, case_id: str) -> str 
     if description.status in (None, WorkflowExecutionStatus.RUNNING):
         return "its workflow is still running"
     history = await handle.fetch_history()
-    record = decode(case_id, history)
+    record = await decode(case_id, history, client.data_converter)
     state = record.state
     closed_at: datetime | None = state.completed_at if state is not None else None
     closed_at = closed_at or description.close_time

@@ -17,7 +17,7 @@ from typing import Literal
 import asyncpg
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory, WorkflowQueryFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
 from projections.archive import ArchiveEntry, archive_entry
@@ -106,8 +106,9 @@ class DecidedRecord:
         return batches
 
 
-def decode(case_id: str, history: WorkflowHistory) -> DecidedRecord:
-    converter = pydantic_data_converter.payload_converter
+async def decode(case_id: str, history: WorkflowHistory, converter: DataConverter) -> DecidedRecord:
+    """What the history says was decided, its payloads read with ``converter`` (a client's:
+    it holds the keys of encrypted payloads)."""
     scheduled: dict[int, ProjectionBatch] = {}
     completed: set[int] = set()
     closed = False
@@ -115,7 +116,7 @@ def decode(case_id: str, history: WorkflowHistory) -> DecidedRecord:
         if ev.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             attrs = ev.activity_task_scheduled_event_attributes
             if attrs.activity_type.name == PROJECT_ACTIVITY:
-                [batch] = converter.from_payloads(attrs.input.payloads, [ProjectionBatch])
+                [batch] = await converter.decode(attrs.input.payloads, [ProjectionBatch])
                 scheduled[ev.event_id] = batch
         elif ev.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
             completed.add(ev.activity_task_completed_event_attributes.scheduled_event_id)

@@ -91,7 +91,8 @@ async def rebuild_projections(
             assert entry is not None
             if entry_problems(entry):
                 summary.suspect_archive.append(case_id)
-            record = decode(case_id, WorkflowHistory.from_json(case_id, entry.history))
+            history = WorkflowHistory.from_json(case_id, entry.history)
+            record = await decode(case_id, history, client.data_converter)
             await _apply(shadow, record, summary)
             summary.from_archive += 1
             if progress is not None:
@@ -102,7 +103,8 @@ async def rebuild_projections(
             except RPCError:
                 summary.unreadable.append(case_id)
             else:
-                record = await with_live_tail(client, decode(case_id, history))
+                decided = await decode(case_id, history, client.data_converter)
+                record = await with_live_tail(client, decided)
                 await _apply(shadow, record, summary)
                 summary.from_temporal += 1
             if progress is not None:

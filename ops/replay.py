@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from documents.masking import mask
@@ -40,15 +39,16 @@ _PERSONAL = {"applicant_id_number", "applicant_phone"}
 async def replay_case(
     client: Client, pool: asyncpg.Pool, case_id: str, tz: ZoneInfo
 ) -> ReplayReport:
-    """Raises ``CaseNotFound`` when neither Temporal nor the archive has the case."""
+    """Raises ``CaseNotFound`` when neither Temporal nor the archive has the case, and
+    ``PayloadDecryptionError`` when the client's key ring lacks the key of its payloads."""
     history = await load_history(client, pool, case_id)
     findings = _archive_findings(history)
-    replayer = Replayer(workflows=[CaseWorkflow], data_converter=pydantic_data_converter)
+    record = await decode(case_id, history.history, client.data_converter)
+    replayer = Replayer(workflows=[CaseWorkflow], data_converter=client.data_converter)
     result = await replayer.replay_workflow(history.history, raise_on_replay_failure=False)
     if result.replay_failure is not None:
         failure = f"{type(result.replay_failure).__name__}: {result.replay_failure}"
         findings.append(Finding("replay_failed", case_id, None, failure, None))
-    record = decode(case_id, history.history)
     if history.source == "temporal":
         record = await with_live_tail(client, record)
     async with pool.acquire() as conn:

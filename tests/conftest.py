@@ -14,12 +14,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from banjian.embedded import EmbeddedPostgres, TemporalDevServer, free_port, test_server_path
 from banjian.runtime import build_worker, connect
+from privacy import KeyRing, encrypted_converter
 from projections.db import LazyPool
 from projections.db import connect as db_connect
 from projections.migrate import migrate
@@ -54,7 +54,7 @@ async def time_skipping(db: LazyPool) -> AsyncIterator[tuple[WorkflowEnvironment
     rather than skipping through the open cases of every module before it."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(test_server_path()),
-        data_converter=pydantic_data_converter,
+        data_converter=encrypted_converter(PAYLOAD_KEYS),
     )
     queue = "ts-cases"
     worker = build_worker(env.client, queue, db, TIMEZONE, pages_url=PAGES_URL)
@@ -73,7 +73,7 @@ async def dev_server(
         port=free_port(), ui_port=None, db_file=None, log_file=log_dir / "temporal.log"
     )
     await server.start()
-    client = await connect(server.address, "default")
+    client = await connect(server.address, "default", PAYLOAD_KEYS)
     queue = "dev-cases"
     worker: Worker = build_worker(client, queue, db, TIMEZONE, pages_url=PAGES_URL)
     async with worker:
@@ -84,6 +84,8 @@ async def dev_server(
 TIMEZONE = "Asia/Shanghai"
 # Where the test workers' alert messages link to.
 PAGES_URL = "https://banjian.test"
+# Every client and worker of the test session encrypts its payloads, as banjian's do.
+PAYLOAD_KEYS = KeyRing.generate()
 
 
 def new_case_id() -> str:

@@ -2,6 +2,7 @@
 
 from banjian.embedded.postgres import DATABASE, PG_SYSTEM_USER, EmbeddedPostgres
 from banjian.embedded.process import EmbeddedServerError, PortInUse, ensure_port_free, free_port
+from banjian.embedded.supervise import Supervised
 from banjian.embedded.temporal import (
     RETENTION_DAYS,
     TemporalDevServer,
@@ -16,6 +17,7 @@ __all__ = [
     "EmbeddedPostgres",
     "EmbeddedServerError",
     "PortInUse",
+    "Supervised",
     "TemporalDevServer",
     "ensure_port_free",
     "free_port",

@@ -80,6 +80,15 @@ class ChildServer:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def exit_code(self) -> int | None:
+        """How the last process exited (negative: the signal that killed it); None while it runs."""
+        return self._proc.poll() if self._proc is not None else None
+
     def _spawn(self, args: list[str], **kwargs: Any) -> None:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as out:

@@ -18,6 +18,7 @@ from banjian.runtime import connect
 from projections.center import create_token
 from tests.api.conftest import Api
 from tests.api.test_cases import projected, receive
+from tests.conftest import PAYLOAD_KEYS
 
 
 async def test_healthz_and_readyz_answer_when_everything_is_up(api: Api) -> None:
@@ -85,7 +86,7 @@ async def temporal_gone(api: Api, tmp_path: Path) -> AsyncIterator[httpx.AsyncCl
         port=free_port(), ui_port=None, db_file=None, log_file=tmp_path / "temporal.log"
     )
     await server.start()
-    client = await connect(server.address, "default")
+    client = await connect(server.address, "default", PAYLOAD_KEYS)
     await server.stop()
     ctx = replace(api.ctx, client=client, _tokens={})
     transport = httpx.ASGITransport(app=create_app(ctx))

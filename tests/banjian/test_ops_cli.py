@@ -12,6 +12,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from ops.archive import archive_pending
+from tests.conftest import PAYLOAD_KEYS
 from tests.ops.conftest import Center
 
 BANJIAN = str(Path(sys.executable).parent / "banjian")
@@ -24,6 +25,7 @@ async def banjian(center: Center, *args: str) -> tuple[int, str, str]:
         "BANJIAN_DATABASE_URL": center.dsn,
         "BANJIAN_TEMPORAL_ADDRESS": center.address,
         "BANJIAN_TASK_QUEUE": center.queue,
+        "BANJIAN_PAYLOAD_KEYS": PAYLOAD_KEYS.text(),
         "BANJIAN_LOG_LEVEL": "warning",
     }
     proc = await asyncio.create_subprocess_exec(

@@ -37,11 +37,14 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 class Running:
-    def __init__(self, env: dict[str, str]) -> None:
+    """``banjian run`` (with ``args``), its logs written to ``log`` when given."""
+
+    def __init__(self, env: dict[str, str], *args: str, log: Path | None = None) -> None:
         self.env = env
-        self.proc = subprocess.Popen(
-            [BANJIAN, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-        )
+        with open(log, "ab") if log is not None else open(os.devnull, "wb") as err:
+            self.proc = subprocess.Popen(
+                [BANJIAN, "run", *args], env=env, stdout=subprocess.PIPE, stderr=err, text=True
+            )
         self.banner: list[str] = []
         assert self.proc.stdout is not None
         deadline = time.monotonic() + 90
@@ -51,6 +54,15 @@ class Running:
                 break
         assert any("banjian is running" in x for x in self.banner), "".join(self.banner)
         self.url = f"http://127.0.0.1:{env['BANJIAN_API_PORT']}/api/v1"
+
+    @property
+    def tokens(self) -> dict[str, str]:
+        """The demo tokens the banner lists, by staff id."""
+        return dict(
+            line.split()
+            for line in self.banner
+            if line.startswith("    ") and len(line.split()) == 2
+        )
 
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGINT)
@@ -133,3 +145,59 @@ def test_cli_says_clearly_when_no_stack_is_running(stack_env: dict[str, str]) ->
     result = cli(stack_env, "staff", "list")
     assert result.returncode == 1
     assert "no running banjian stack" in result.stderr
+
+
+def children(pid: int) -> dict[int, str]:
+    """The processes whose parent is ``pid``, with their command lines."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rpartition(")")[2].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+        if ppid == pid:
+            found[int(stat.parent.name)] = cmdline
+    return found
+
+
+def test_a_killed_temporal_server_is_restarted_and_the_stack_serves_again(
+    stack_env: dict[str, str], tmp_path: Path
+) -> None:
+    log = tmp_path / "stack.log"
+    stack = Running({**stack_env, "BANJIAN_LOG_FORMAT": "json"}, log=log)
+    try:
+        h = {"Authorization": f"Bearer {stack.tokens['mz-a']}"}
+        body = {
+            "service_code": "MZ-003",
+            "applicant": {
+                "name": "赵六",
+                "id_number": "11010519491231002X",
+                "phone": "13912345678",
+            },
+            "materials": ["id_card", "hukou_book", "photo", "bank_card"],
+        }
+        earlier = httpx.post(f"{stack.url}/cases", json=body, headers=h, timeout=30)
+        assert earlier.status_code == 201, earlier.text
+        [temporal] = [p for p, cmd in children(stack.proc.pid).items() if "start-dev" in cmd]
+        os.kill(temporal, signal.SIGKILL)
+
+        readyz = stack.url.removesuffix("/api/v1") + "/readyz"
+        deadline = time.monotonic() + 120
+        while httpx.get(readyz, timeout=10).status_code != 200:
+            assert time.monotonic() < deadline, "the stack did not become ready again"
+            time.sleep(0.5)
+        [again] = [p for p, cmd in children(stack.proc.pid).items() if "start-dev" in cmd]
+        assert again != temporal
+
+        later = httpx.post(f"{stack.url}/cases", json=body, headers=h, timeout=60)
+        assert later.status_code == 201, later.text
+        case_id = earlier.json()["case_id"]
+        live = httpx.get(f"{stack.url}/cases/{case_id}?consistent=true", headers=h, timeout=60)
+        assert live.status_code == 200 and live.json()["status"] == "received"
+    finally:
+        assert stack.stop() == 0
+    events = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    died = [e for e in events if e["event"] == "embedded.died"]
+    assert [(e["server"], e["pid"]) for e in died] == [("temporal", temporal)]
+    assert [e["server"] for e in events if e["event"] == "embedded.restarted"] == ["temporal"]

@@ -44,7 +44,8 @@ async def test_closed_cases_are_archived_once_each_and_open_ones_wait(center: Ce
     assert later.prev_hash == earlier.chain_hash
     events = json.loads(a.events)
     assert [e["type"] for e in events][-1] == "case.completed"
-    record = decode(first.id, WorkflowHistory.from_json(first.id, a.history))
+    history = WorkflowHistory.from_json(first.id, a.history)
+    record = await decode(first.id, history, center.client.data_converter)
     assert [e.seq for e in record.events] == [e["seq"] for e in events]
 
     async with center.pool.acquire() as conn:
