@@ -80,6 +80,12 @@ class ChildServer:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs (for whoever measures it)."""
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
+
     def _spawn(self, args: list[str], **kwargs: Any) -> None:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as out:

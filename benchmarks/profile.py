@@ -1,0 +1,110 @@
+"""Where a process's time goes under load: py-spy samples it, and the hottest frames are listed.
+
+py-spy is a developer's tool, not a dependency of the project: ``pip install
+py-spy`` into the virtualenv, then run the full-stack benchmark with
+``--profile DIR``. Each profiled process leaves ``DIR/<name>.txt`` in py-spy's
+raw (collapsed stack) format, which speedscope or flamegraph.pl can draw.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+_RATE = 100  # samples a second
+_TOP = 12
+
+
+def py_spy() -> str:
+    # The virtualenv's own first: that is where ``pip install py-spy`` put it.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    found = shutil.which("py-spy", path=path)
+    if found is None:
+        raise RuntimeError("py-spy is not installed: pip install py-spy (into the virtualenv)")
+    return found
+
+
+@contextlib.contextmanager
+def sampling(pids: dict[str, int], folder: Path) -> Iterator[dict[str, Path]]:
+    """Sample each process while inside; the raw profiles, by process name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    outputs = {name: folder / f"{name}.txt" for name in pids}
+    tool = py_spy()
+    recorders = [
+        subprocess.Popen(
+            [
+                tool,
+                "record",
+                "--pid",
+                str(pid),
+                "--rate",
+                str(_RATE),
+                "--format",
+                "raw",
+                "--output",
+                str(outputs[name]),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=(folder / f"{name}.py-spy.log").open("wb"),
+        )
+        for name, pid in pids.items()
+    ]
+    try:
+        yield outputs
+    finally:
+        for r in recorders:
+            r.send_signal(signal.SIGINT)  # py-spy writes its profile when interrupted
+        for r in recorders:
+            r.wait(timeout=60)
+
+
+def _frame(text: str) -> str:
+    """``function (path/to/file.py:123)`` without the line number, and with a short path."""
+    name, _, where = text.rpartition(" (")
+    path = where.rstrip(")").rsplit(":", 1)[0]
+    for marker in ("site-packages/", "lib/python3."):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+            break
+    else:
+        path = Path(path).name if "/" in path else path
+    return f"{name} ({path})"
+
+
+def hottest(raw: Path) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]]]:
+    """(samples, frames by own samples, frames by samples spent in them or below)."""
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        frames = [_frame(f) for f in stack.split(";")[1:]]  # the first names the thread
+        if not frames:
+            continue
+        total += n
+        own[frames[-1]] += n
+        for f in set(frames):
+            inclusive[f] += n
+    return total, own.most_common(_TOP), inclusive.most_common(_TOP)
+
+
+def summary(name: str, raw: Path) -> list[str]:
+    if not raw.exists():
+        return [f"{name}: no profile written (see {raw.with_suffix('.py-spy.log')})"]
+    total, own, inclusive = hottest(raw)
+    lines = [f"{name}: {total} samples at {_RATE}/s, idle threads left out ({raw})"]
+    for title, rows in (("own time", own), ("in it or below", inclusive)):
+        lines.append(f"  {title}:")
+        lines += [f"    {n / max(total, 1):6.1%}  {frame}" for frame, n in rows]
+    return lines
