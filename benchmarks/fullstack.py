@@ -47,7 +47,7 @@ class Sizes:
     history_sample: int
 
 
-FULL = Sizes(200, 3, (10, 50), 20, 100, 10_000, 200, 30)
+FULL = Sizes(100, 3, (10, 50), 20, 100, 10_000, 200, 30)
 QUICK = Sizes(30, 1, (10, 50), 10, 20, 300, 20, 10)
 
 

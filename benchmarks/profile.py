@@ -46,6 +46,7 @@ def sampling(pids: dict[str, int], folder: Path) -> Iterator[dict[str, Path]]:
                 str(pid),
                 "--rate",
                 str(_RATE),
+                "--gil",
                 "--format",
                 "raw",
                 "--output",
@@ -103,7 +104,7 @@ def summary(name: str, raw: Path) -> list[str]:
     if not raw.exists():
         return [f"{name}: no profile written (see {raw.with_suffix('.py-spy.log')})"]
     total, own, inclusive = hottest(raw)
-    lines = [f"{name}: {total} samples at {_RATE}/s, idle threads left out ({raw})"]
+    lines = [f"{name}: {total} samples at {_RATE}/s of the thread holding the GIL ({raw})"]
     for title, rows in (("own time", own), ("in it or below", inclusive)):
         lines.append(f"  {title}:")
         lines += [f"    {n / max(total, 1):6.1%}  {frame}" for frame, n in rows]
