@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import platform
+import re
 import sys
 import tempfile
 import time
@@ -33,6 +34,8 @@ from benchmarks.report import median, ms, percentile, table
 from benchmarks.stack import Stack, running_stack
 
 ENGINE, API = "bare engine", "banjian API"
+# The last line of a traceback: "package.module.SomeError: message".
+_EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Timeout\w*): ")
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ class Round:
 
     @property
     def rate(self) -> float:
-        return self.n / self.seconds
+        """Flows that went to their end, per second."""
+        return len(self.record.done) / self.seconds
 
 
 async def run_round(stack: Stack, api: ApiCases, kind: str, in_flight: int, n: int,
@@ -76,7 +80,7 @@ async def run_round(stack: Stack, api: ApiCases, kind: str, in_flight: int, n: i
     )
     before = stack.cpu_seconds()
     seconds = await drive(n, in_flight, one)
-    await settled(stack.client, rec.ids)
+    await settled(stack.client, rec.done)
     after = stack.cpu_seconds()
     return Round(kind, in_flight, n, seconds, {k: after[k] - before[k] for k in after}, rec)
 
@@ -95,17 +99,20 @@ async def measure(stack: Stack, sizes: Sizes, profile_dir: Path | None) -> list[
                 for kind in order:
                     r = await run_round(stack, api, kind, in_flight, sizes.cases)
                     rounds.append(r)
-                    print(f"  {kind:<11} {in_flight:>3} in flight: {r.rate:6.1f}/s", flush=True)
+                    failed = f", {len(r.record.failures)} failed" if r.record.failures else ""
+                    print(f"  {kind:<11} {in_flight:>3} in flight: {r.rate:6.1f}/s{failed}",
+                          flush=True)  # fmt: skip
         lag = await run_round(stack, api, API, 10, sizes.lag_cases, read_back=True)
         print(f"  read-after-write round: {lag.rate:.1f} cases/s", flush=True)
         counts = {
             f"{kind}, {n}": await count_histories(
-                stack.client, _by(rounds, kind, n)[-1].record.ids[: sizes.history_sample]
+                stack.client, _by(rounds, kind, n)[-1].record.done[: sizes.history_sample]
             )
             for n in sizes.in_flight
             for kind in (ENGINE, API)
         }
-        out += [*_throughput(rounds), "", *_latency(rounds), "", *_lag(lag)]
+        out += [*_throughput(rounds), *_failures([*rounds, lag]), "", *_latency(rounds)]
+        out += ["", *_lag(lag)]
         out += ["", *_histories(counts), "", *_cpu(rounds)]
         if profile_dir is not None:
             profiled = ("worker", "api", "worker+api")
@@ -140,6 +147,28 @@ def _throughput(rounds: Sequence[Round]) -> list[str]:
     return ["throughput (medians of the rounds)", *table(header, rows)]
 
 
+def _failures(rounds: Sequence[Round]) -> list[str]:
+    """Flows that failed, by round, with the first few reasons; answers saying the read
+    model was behind."""
+    said: dict[str, int] = {}
+    for r in rounds:
+        for k, n in r.record.read_model.items():
+            said[k] = said.get(k, 0) + n
+    lines = [
+        "answers with a Read-Model header, every round: "
+        + (", ".join(f"{k}: {n}" for k, n in sorted(said.items())) or "none")
+    ]
+    failed = [r for r in rounds if r.record.failures]
+    if not failed:
+        return [*lines, "every flow of every round went to its end"]
+    lines.append(
+        "failed flows: "
+        + ", ".join(f"{r.kind} at {r.in_flight}: {len(r.record.failures)}/{r.n}" for r in failed)
+    )
+    reasons = sorted({f for r in failed for f in r.record.failures})
+    return lines + [f"  {reason}" for reason in reasons[:5]]
+
+
 def _latency(rounds: Sequence[Round]) -> list[str]:
     rows = []
     for in_flight in sorted({r.in_flight for r in rounds}):
@@ -157,6 +186,7 @@ def _latency(rounds: Sequence[Round]) -> list[str]:
 
 def _lag(r: Round) -> list[str]:
     rec = r.record
+    said = ", ".join(f"{k}: {n}" for k, n in sorted(rec.read_model.items())) or "none"
     rows = []
     for action in [*ACTIONS, "all"]:
         lags = rec.all_lags() if action == "all" else rec.lags[action]
@@ -169,6 +199,7 @@ def _lag(r: Round) -> list[str]:
         f" ({r.n} cases, {r.in_flight} in flight)",
         *table(("write", "lag p50 ms", "lag p99 ms", "shown at the first read", "most reads"),
                rows),
+        f"answers with a Read-Model header: {said}",
     ]  # fmt: skip
 
 
@@ -191,7 +222,7 @@ def _cpu(rounds: Sequence[Round]) -> list[str]:
     for kind in (API, ENGINE):
         for in_flight in sorted({r.in_flight for r in rounds}):
             rs = _by(rounds, kind, in_flight)
-            n = sum(r.n for r in rs)
+            n = sum(len(r.record.done) for r in rs)
             names = [k for k in rs[0].cpu if any(r.cpu[k] for r in rs)]
             per = {k: sum(r.cpu[k] for r in rs) / n for k in names}
             busy = ", ".join(f"{k} {ms(v)}" for k, v in per.items() if v >= 0.0005)
@@ -242,6 +273,29 @@ def _open(f: open_cases.OpenFigures) -> list[str]:
     return lines
 
 
+def _errors_logged(folder: Path) -> list[str]:
+    """The distinct exceptions the API and the worker logged (the last line of each traceback)."""
+    found: dict[str, int] = {}
+    for name in ("api", "worker", "worker+api"):
+        log = folder / f"{name}.log"
+        if not log.exists():
+            continue
+        for line in log.read_text(errors="replace").splitlines():
+            if _EXCEPTION.match(line):
+                key = f"{name}: {line[:160]}"
+                found[key] = found.get(key, 0) + 1
+    if not found:
+        return []
+    return ["", "exceptions logged (times):", *(f"  {n:>4}  {k}" for k, n in found.items())]
+
+
+def _tails(folder: Path) -> None:
+    """The end of each process's log, before the folder goes."""
+    for log in sorted(folder.glob("*.log")):
+        lines = log.read_text(errors="replace").splitlines()[-15:]
+        print(f"--- end of {log.name}", *lines, sep="\n", file=sys.stderr)
+
+
 def _machine() -> list[str]:
     return [
         f"  platform    {platform.platform()}",
@@ -266,7 +320,12 @@ async def run(*, quick: bool = False, one_process: bool = False,
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="banjian-fullstack-") as tmp:
         async with running_stack(Path(tmp), one_process=one_process) as stack:
-            lines = await measure(stack, sizes, profile_dir)
+            try:
+                lines = await measure(stack, sizes, profile_dir)
+                lines += _errors_logged(Path(tmp))
+            except Exception:
+                _tails(Path(tmp))
+                raise
     print()
     print("\n".join(lines))
     print()
