@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import structlog
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
 
 from api.context import AppContext
 from api.errors import forbidden, unauthorized
+from api.read_your_writes import ReadYourWrites
 from projections.center import StaffMember
 from workflows.model import Role
 
@@ -38,6 +39,14 @@ async def get_staff(
 CurrentStaff = Annotated[StaffMember, Depends(get_staff)]
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def read_your_writes(ctx: Context, response: Response) -> ReadYourWrites:
+    return ReadYourWrites(ctx.projections, response)
+
+
+# ``await shown(case_id, state.last_seq)`` before answering a write: the read model then has it.
+WriteShown = Annotated[ReadYourWrites, Depends(read_your_writes)]
 
 
 def require_role(staff: StaffMember, *roles: Role) -> None:

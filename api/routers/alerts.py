@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.cases import CaseGateway, actor_of, request_hash
-from api.deps import Context, CurrentStaff, IdempotencyKey, get_staff, require_role
+from api.deps import Context, CurrentStaff, IdempotencyKey, WriteShown, get_staff, require_role
 from api.errors import ApiError, not_found
 from api.idempotency import IdempotentWrite
 from api.schemas import AlertOut, Strict
@@ -52,7 +52,11 @@ def _out(row: Any, tz: ZoneInfo) -> AlertOut:
 
 @router.post("/{alert_id}/ack", response_model=AlertOut)
 async def acknowledge(
-    alert_id: str, ctx: Context, staff: CurrentStaff, idempotency_key: IdempotencyKey = None
+    alert_id: str,
+    ctx: Context,
+    staff: CurrentStaff,
+    shown: WriteShown,
+    idempotency_key: IdempotencyKey = None,
 ) -> AlertOut:
     if alert_id.startswith("CAL-"):
         return await _acknowledge_center_alert(alert_id, ctx, staff, idempotency_key)
@@ -74,6 +78,7 @@ async def acknowledge(
         ):
             raise not_found("alert", alert_id) from None
         raise
+    await shown(case_id, state.last_seq)
     alert = next(a for a in state.alerts if a.id == alert_id)
     return AlertOut(
         id=alert.id,
