@@ -10,6 +10,7 @@ deadline activities read the calendar from PostgreSQL).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -28,6 +29,8 @@ from workflows.model import Actor, CaseState, Role
 log = structlog.get_logger(__name__)
 
 PARALLEL = 16
+# Waits until the read model holds a case's seq: the API's read-your-writes.
+Shown = Callable[[str, int], Awaitable[object]]
 
 # Who may change the calendar: the API (api/routers/calendar.py) and the CLI check these.
 NOTICE_ROLES: tuple[Role, ...] = (Role.DIRECTOR, Role.OPS)
@@ -35,10 +38,17 @@ CLOSURE_ROLES: tuple[Role, ...] = (Role.DIRECTOR,)
 
 
 async def recalculate_open_cases(
-    client: Client, pool: asyncpg.Pool, first: date, last: date, reason: str, actor: Actor
+    client: Client,
+    pool: asyncpg.Pool,
+    first: date,
+    last: date,
+    reason: str,
+    actor: Actor,
+    shown: Shown | None = None,
 ) -> int:
     """Recount the limits of open cases received by ``last`` and due from ``first``; the number
-    whose limit moved."""
+    whose limit moved. ``shown(case_id, seq)``, when given, waits until the read model holds
+    each recount (the API's read-your-writes)."""
     rows = await pool.fetch(
         "select case_id, last_seq from cases where status <> 'completed'"
         " and received_at::date <= $2"
@@ -56,6 +66,8 @@ async def recalculate_open_cases(
                 )
             except (WorkflowUpdateFailedError, RPCError):
                 return False  # closed meanwhile: nothing left to count
+            if shown is not None:
+                await shown(case_id, state.last_seq)
             return state.last_seq > last_seq
 
     moved = sum(await asyncio.gather(*(recount(r["case_id"], r["last_seq"]) for r in rows)))
@@ -79,13 +91,17 @@ async def record_notice(conn: Conn, notice: HolidayNotice, actor: Actor) -> None
 
 
 async def recount_notice(
-    client: Client, pool: asyncpg.Pool, notice: HolidayNotice, actor: Actor
+    client: Client,
+    pool: asyncpg.Pool,
+    notice: HolidayNotice,
+    actor: Actor,
+    shown: Shown | None = None,
 ) -> CalendarChange:
     """Recount the open cases an imported notice may touch (safe to run again)."""
     days = [*notice.holidays, *notice.workdays]
     first, last = min(days), max(days)
     reason = f"节假日安排导入（{notice.source}）"
-    moved = await recalculate_open_cases(client, pool, first, last, reason, actor)
+    moved = await recalculate_open_cases(client, pool, first, last, reason, actor, shown)
     return CalendarChange(first, last, moved)
 
 
@@ -104,10 +120,16 @@ async def record_closure(conn: Conn, day: date, reason: str, actor: Actor) -> No
 
 
 async def recount_closure(
-    client: Client, pool: asyncpg.Pool, day: date, reason: str, actor: Actor
+    client: Client,
+    pool: asyncpg.Pool,
+    day: date,
+    reason: str,
+    actor: Actor,
+    shown: Shown | None = None,
 ) -> CalendarChange:
     """Recount the open cases a closure may touch (safe to run again)."""
-    moved = await recalculate_open_cases(client, pool, day, day, f"中心闭馆：{reason}", actor)
+    why = f"中心闭馆：{reason}"
+    moved = await recalculate_open_cases(client, pool, day, day, why, actor, shown)
     return CalendarChange(day, day, moved)
 
 

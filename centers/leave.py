@@ -87,8 +87,18 @@ def handback_reason(leave: Leave) -> str:
 class LeaveKeeper:
     """Starts and ends leaves: the takeovers and the hand-backs, each exactly once per case."""
 
-    def __init__(self, client: Client, pool: asyncpg.Pool, tz: ZoneInfo, now: Clock) -> None:
+    def __init__(
+        self,
+        client: Client,
+        pool: asyncpg.Pool,
+        tz: ZoneInfo,
+        now: Clock,
+        shown: Callable[[str, int], Awaitable[object]] | None = None,
+    ) -> None:
+        """``shown(case_id, seq)``, when given, waits until the read model holds a reassignment
+        (the API's read-your-writes) before the next step."""
         self._client, self._pool, self._tz, self._now = client, pool, tz, now
+        self._shown = shown
 
     async def today(self) -> date:
         return (await self._now()).astimezone(self._tz).date()
@@ -189,6 +199,8 @@ class LeaveKeeper:
         state: CaseState = await handle.execute_update(
             "reassign", a, id=update_id, result_type=CaseState
         )
+        if self._shown is not None:
+            await self._shown(handle.id, state.last_seq)
         return state
 
     async def _take_over(self, leave: Leave, case_id: str) -> None:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from api.cases import actor_of
-from api.deps import Context, CurrentStaff, require_role
+from api.deps import Context, CurrentStaff, WriteShown, require_role
 from api.errors import validation_error
 from api.idempotency import IdempotentWrite
 from api.schemas import NotBlank, Strict
@@ -48,7 +48,7 @@ class CalendarChangeOut(BaseModel):
 
 @router.post("/notices", response_model=CalendarChangeOut)
 async def import_holiday_notice(
-    body: NoticeIn, ctx: Context, staff: CurrentStaff, once: IdempotentWrite
+    body: NoticeIn, ctx: Context, staff: CurrentStaff, once: IdempotentWrite, shown: WriteShown
 ) -> CalendarChangeOut | Response:
     require_role(staff, *NOTICE_ROLES)
     try:
@@ -58,7 +58,7 @@ async def import_holiday_notice(
     actor = actor_of(staff)
 
     async def recount(_: None) -> CalendarChangeOut:
-        change = await recount_notice(ctx.client, ctx.pool, notice, actor)
+        change = await recount_notice(ctx.client, ctx.pool, notice, actor, shown)
         return CalendarChangeOut.model_validate(change, from_attributes=True)
 
     return await once.respond_after(body, lambda conn: record_notice(conn, notice, actor), recount)
@@ -66,13 +66,13 @@ async def import_holiday_notice(
 
 @router.post("/closures", response_model=CalendarChangeOut)
 async def close_center(
-    body: ClosureIn, ctx: Context, staff: CurrentStaff, once: IdempotentWrite
+    body: ClosureIn, ctx: Context, staff: CurrentStaff, once: IdempotentWrite, shown: WriteShown
 ) -> CalendarChangeOut | Response:
     require_role(staff, *CLOSURE_ROLES)
     actor = actor_of(staff)
 
     async def recount(_: None) -> CalendarChangeOut:
-        change = await recount_closure(ctx.client, ctx.pool, body.date, body.reason, actor)
+        change = await recount_closure(ctx.client, ctx.pool, body.date, body.reason, actor, shown)
         return CalendarChangeOut.model_validate(change, from_attributes=True)
 
     return await once.respond_after(

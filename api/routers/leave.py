@@ -9,9 +9,10 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.context import AppContext
-from api.deps import Context, CurrentStaff
+from api.deps import Context, CurrentStaff, WriteShown
 from api.errors import ApiError, forbidden, not_found, validation_error
 from api.idempotency import IdempotentWrite
+from api.read_your_writes import ReadYourWrites
 from api.schemas import NotBlank, Strict
 from centers.leave import LeaveKeeper, LeaveRefused, system_clock
 from projections import leave as store
@@ -61,9 +62,9 @@ class LeaveOut(BaseModel):
     takeovers: list[TakeoverOut]
 
 
-def keeper(ctx: AppContext) -> LeaveKeeper:
+def keeper(ctx: AppContext, shown: ReadYourWrites | None = None) -> LeaveKeeper:
     now = ctx.sandbox.get_current_time if ctx.sandbox is not None else system_clock
-    return LeaveKeeper(ctx.client, ctx.pool, ctx.directory_tz, now)
+    return LeaveKeeper(ctx.client, ctx.pool, ctx.directory_tz, now, shown)
 
 
 def _out(leave: Leave, ctx: AppContext) -> LeaveOut:
@@ -121,10 +122,15 @@ def _may_manage(by: StaffMember, member: StaffMember) -> None:
 
 @router.post("/staff/{staff_id}/leave", status_code=201, response_model=LeaveOut)
 async def register_leave(
-    staff_id: str, body: LeaveIn, ctx: Context, staff: CurrentStaff, once: IdempotentWrite
+    staff_id: str,
+    body: LeaveIn,
+    ctx: Context,
+    staff: CurrentStaff,
+    once: IdempotentWrite,
+    shown: WriteShown,
 ) -> LeaveOut | Response:
     _may_manage(staff, _staff(ctx, staff_id))
-    k = keeper(ctx)
+    k = keeper(ctx, shown)
 
     async def record(conn: Conn) -> int:
         try:
@@ -157,14 +163,19 @@ async def current_leave(ctx: Context, _: CurrentStaff, window: str | None = None
 
 @router.post("/staff/{staff_id}/leave/{leave_id}/end", response_model=LeaveOut)
 async def end_leave(
-    staff_id: str, leave_id: int, ctx: Context, staff: CurrentStaff, once: IdempotentWrite
+    staff_id: str,
+    leave_id: int,
+    ctx: Context,
+    staff: CurrentStaff,
+    once: IdempotentWrite,
+    shown: WriteShown,
 ) -> LeaveOut | Response:
     """A is back early: the cases the B post has not acted on go back to A."""
     _may_manage(staff, _staff(ctx, staff_id))
     leave = await store.get_leave(ctx.pool, leave_id)
     if leave is None or leave.staff_id != staff_id:
         raise not_found("leave", str(leave_id))
-    k = keeper(ctx)
+    k = keeper(ctx, shown)
     today = await k.today()
 
     async def mark(conn: Conn) -> None:

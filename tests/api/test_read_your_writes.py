@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -22,7 +24,7 @@ from api.context import AppContext
 from api.read_your_writes import HEADER
 from banjian.embedded import EmbeddedPostgres, TemporalDevServer
 from banjian.settings import Settings
-from projections.center import load_directory
+from projections.center import create_token, load_directory
 from projections.db import connect, create_pool
 from tests.api.conftest import Api
 from tests.api.test_cases import new_case, projected
@@ -166,3 +168,34 @@ async def test_an_action_the_read_model_cannot_take_in_time_still_succeeds_and_s
     await projected(hasty, cid, r.json()["last_seq"])
     shown = (await hasty.http.get(f"/cases/{cid}", headers=h)).json()
     assert shown["status"] == "under_review"
+
+
+async def test_a_leave_answers_once_the_cases_it_moved_are_readable(
+    hasty: Api, postgres: EmbeddedPostgres
+) -> None:
+    """The leave's answer waits for its takeovers' projections: held up, it says so."""
+    # zh-a: an A post whose leave only the idempotency tests register, months ahead.
+    if "zh-a" not in hasty.tokens:
+        hasty.tokens["zh-a"] = await create_token(hasty.ctx.pool, "zh-a")
+    materials = [m.code for m in hasty.ctx.directory.services["ZH-001"].materials if m.required]
+    body = {**new_case("ZH-001"), "materials": materials}
+    r = await hasty.http.post("/cases", json=body, headers=hasty.auth("zh-a"))
+    assert r.status_code == 201, r.text
+    cid, director = r.json()["case_id"], hasty.auth("director")
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    leave = {"from": today.isoformat(), "to": (today + timedelta(days=2)).isoformat(),
+             "reason": "病假"}  # fmt: skip
+    blocker = await connect(postgres.dsn)
+    try:
+        async with blocker.transaction():
+            await blocker.execute("select 1 from cases where case_id = $1 for update", cid)
+            r = await hasty.http.post("/staff/zh-a/leave", json=leave, headers=director)
+            assert r.status_code == 201, r.text
+            assert r.headers[HEADER] == "behind"
+    finally:
+        await blocker.close()
+    r = await hasty.http.post(f"/staff/zh-a/leave/{r.json()['id']}/end", headers=director)
+    assert r.status_code == 200, r.text
+    assert HEADER not in r.headers
+    back = (await hasty.http.get("/cases?assignee=zh-a&limit=200", headers=director)).json()
+    assert cid in [c["case_id"] for c in back["items"]]
