@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from enum import StrEnum
 from typing import Any
 
@@ -57,6 +57,7 @@ class ProjectionWatch:
         self._pool = pool
         self._bound = bound_seconds
         self._conn: Any = None  # a pool connection, held while listening
+        self._on_lost: Callable[[Any], None] | None = None
         self._lock = asyncio.Lock()
         self._waiting: dict[str, list[tuple[int, asyncio.Event]]] = {}
         self._latest: OrderedDict[str, int] = OrderedDict()
@@ -122,8 +123,12 @@ class ProjectionWatch:
                 conn.terminate()
                 await self._pool.release(conn)
                 raise
-            conn.add_termination_listener(self._lost)
-            self._conn = conn
+
+            def lost(_raw: Any) -> None:  # asyncpg names the raw connection, not the pool's proxy
+                self._lost(conn)
+
+            conn.add_termination_listener(lost)
+            self._conn, self._on_lost = conn, lost
 
     def _notified(self, _conn: Any, _pid: int, _channel: str, payload: object) -> None:
         parsed = parse_projected(str(payload))
@@ -141,8 +146,9 @@ class ProjectionWatch:
 
     def _lost(self, conn: Any) -> None:
         """PostgreSQL went away: the next action listens again; waiting ones read the row."""
+        if self._conn is not conn:
+            return  # a connection given back before: somebody else's now
         self._conn = None
-        self._latest.clear()  # what was missed meanwhile is not known
         self._spawn(self._give_back(conn))
         for waiters in self._waiting.values():
             for _, woken in waiters:
@@ -165,6 +171,8 @@ class ProjectionWatch:
             conn, self._conn = self._conn, None
             if conn is None:
                 return
+            if self._on_lost is not None:
+                conn.remove_termination_listener(self._on_lost)
             with contextlib.suppress(Exception):
                 await conn.remove_listener(PROJECTED_CHANNEL, self._notified)
             await self._give_back(conn)
