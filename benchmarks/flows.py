@@ -11,6 +11,7 @@ status, a timeout) ends its flow; the failures are counted, not retried.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -167,6 +168,17 @@ def engine_flow(client: Client, rec: Record, tag: str) -> Callable[[int], Awaita
         rec.done.append(wf_id)
 
     return one
+
+
+async def terminate_running(client: Client, workflow_type: str) -> int:
+    """End every workflow of the type still running (those of failed flows); how many."""
+    query = f"WorkflowType = '{workflow_type}' AND ExecutionStatus = 'Running'"
+    ended = 0
+    async for wf in client.list_workflows(query):
+        with contextlib.suppress(RPCError):  # closed meanwhile
+            await client.get_workflow_handle(wf.id).terminate(reason="the benchmark's round ended")
+            ended += 1
+    return ended
 
 
 async def settled(client: Client, ids: list[str], in_flight: int = 20) -> None:

@@ -27,7 +27,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import open_cases, profile
-from benchmarks.flows import ACTIONS, ApiCases, Record, drive, engine_flow, settled
+from benchmarks.engine import WORKFLOW
+from benchmarks.flows import (
+    ACTIONS,
+    ApiCases,
+    Record,
+    drive,
+    engine_flow,
+    settled,
+    terminate_running,
+)
 from benchmarks.histories import HistoryCounts, count_histories
 from benchmarks.projection import cpu_model
 from benchmarks.report import median, ms, percentile, table
@@ -62,6 +71,7 @@ class Round:
     seconds: float
     cpu: dict[str, float]
     record: Record
+    terminated: int  # workflows failed flows left running, ended after the round
 
     @property
     def rate(self) -> float:
@@ -82,7 +92,10 @@ async def run_round(stack: Stack, api: ApiCases, kind: str, in_flight: int, n: i
     seconds = await drive(n, in_flight, one)
     await settled(stack.client, rec.done)
     after = stack.cpu_seconds()
-    return Round(kind, in_flight, n, seconds, {k: after[k] - before[k] for k in after}, rec)
+    # What failed flows left running would weigh on the next round: ended, and counted.
+    left = await terminate_running(stack.client, "CaseWorkflow" if kind == API else WORKFLOW)
+    cpu = {k: after[k] - before[k] for k in after}
+    return Round(kind, in_flight, n, seconds, cpu, rec, left)
 
 
 async def measure(stack: Stack, sizes: Sizes, profile_dir: Path | None) -> list[str]:
@@ -163,7 +176,11 @@ def _failures(rounds: Sequence[Round]) -> list[str]:
         return [*lines, "every flow of every round went to its end"]
     lines.append(
         "failed flows: "
-        + ", ".join(f"{r.kind} at {r.in_flight}: {len(r.record.failures)}/{r.n}" for r in failed)
+        + ", ".join(
+            f"{r.kind} at {r.in_flight}: {len(r.record.failures)}/{r.n}"
+            f" ({r.terminated} left running, terminated)"
+            for r in failed
+        )
     )
     reasons = sorted({f for r in failed for f in r.record.failures})
     return lines + [f"  {reason}" for reason in reasons[:5]]
