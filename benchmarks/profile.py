@@ -80,32 +80,58 @@ def _frame(text: str) -> str:
     return f"{name} ({path})"
 
 
-def hottest(raw: Path) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]]]:
-    """(samples, frames by own samples, frames by samples spent in them or below)."""
+# Where a sample falls, by a frame anywhere on its stack (the raw frame's text, path included).
+CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("a new workflow's sandbox (its modules imported afresh)", ("_create_workflow_instance",)),
+    ("workflow activations (the workflow's code, in its sandbox)", ("_RunningWorkflow.activate",)),
+    ("payload conversion", ("from_payloads", "to_payloads", "PayloadVisitor")),
+    ("activities", ("_ActivityWorker._execute_activity",)),
+    ("asyncpg", ("asyncpg/",)),
+    ("HTTP: uvicorn, starlette, fastapi", ("uvicorn/", "starlette/", "fastapi/")),
+    ("Temporal client calls", ("temporalio/client/",)),
+    ("logging", ("structlog/", "logging/__init__")),
+)
+# Frames on (nearly) every stack, the process's own main loop, say nothing.
+_EVERYWHERE = 0.85
+
+
+def hottest(
+    raw: Path,
+) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]], list[tuple[str, int]]]:
+    """(samples, frames by own samples, frames by samples spent in them or below, categories)."""
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
+    categories: Counter[str] = Counter()
     total = 0
     for line in raw.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
         n = int(count)
-        frames = [_frame(f) for f in stack.split(";")[1:]]  # the first names the thread
-        if not frames:
+        raw_frames = stack.split(";")[1:]  # the first names the thread
+        if not raw_frames:
             continue
+        frames = [_frame(f) for f in raw_frames]
         total += n
         own[frames[-1]] += n
         for f in set(frames):
             inclusive[f] += n
-    return total, own.most_common(_TOP), inclusive.most_common(_TOP)
+        for name, markers in CATEGORIES:
+            if any(m in f for f in raw_frames for m in markers):
+                categories[name] += n
+    below = [(f, n) for f, n in inclusive.most_common() if n < _EVERYWHERE * total][:_TOP]
+    cats = [(name, categories[name]) for name, _ in CATEGORIES]
+    return total, own.most_common(_TOP), below, cats
 
 
 def summary(name: str, raw: Path) -> list[str]:
     if not raw.exists():
         return [f"{name}: no profile written (see {raw.with_suffix('.py-spy.log')})"]
-    total, own, inclusive = hottest(raw)
+    total, own, inclusive, cats = hottest(raw)
     lines = [f"{name}: {total} samples at {_RATE}/s of the thread holding the GIL ({raw})"]
-    for title, rows in (("own time", own), ("in it or below", inclusive)):
+    sections = (("by what the time was for", cats), ("own time", own),
+                ("in it or below (the main loop's frames left out)", inclusive))  # fmt: skip
+    for title, rows in sections:
         lines.append(f"  {title}:")
         lines += [f"    {n / max(total, 1):6.1%}  {frame}" for frame, n in rows]
     return lines
