@@ -46,6 +46,7 @@ def create_app(ctx: AppContext) -> FastAPI:
         finally:
             for task in background:
                 task.cancel()
+            await ctx.projections.close()
 
     app = FastAPI(
         title="banjian",

@@ -20,6 +20,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.alert_hub import AlertHub
+from api.read_your_writes import ProjectionWatch
 from banjian.settings import Settings
 from projections.center import Directory, StaffMember, load_directory, staff_for_token
 from workflows.model import OfficeCalendar
@@ -51,6 +52,7 @@ class AppContext:
 
     def __post_init__(self) -> None:
         self.alerts = AlertHub(self.pool)
+        self.projections = ProjectionWatch(self.pool, self.settings.read_model_wait_seconds)
 
     @property
     def directory_tz(self) -> ZoneInfo:

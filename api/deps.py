@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import structlog
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Header, Path, Request, Response
 
 from api.context import AppContext
 from api.errors import forbidden, unauthorized, validation_error
+from api.read_your_writes import ReadYourWrites
 from projections.center import StaffMember
 from workflows.model import Role
 
@@ -56,6 +57,14 @@ SerialId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 BigId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def read_your_writes(ctx: Context, response: Response) -> ReadYourWrites:
+    return ReadYourWrites(ctx.projections, response)
+
+
+# ``await shown(case_id, state.last_seq)`` before answering a write: the read model then has it.
+WriteShown = Annotated[ReadYourWrites, Depends(read_your_writes)]
 
 
 def require_role(staff: StaffMember, *roles: Role) -> None:

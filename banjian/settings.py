@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # (unset: http://<api_host>:<api_port>).
     public_url: str | None = None
 
+    # A staff action answers once the read model shows it, waiting at most this long.
+    read_model_wait_seconds: float = 3.0
+
     timezone: str = "Asia/Shanghai"
     office_hours: str = "08:30-11:30,14:30-17:30"
     # Alerts reach people only in office hours unless this is set.

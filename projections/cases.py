@@ -3,7 +3,9 @@
 A batch is written in one transaction. Events are keyed by ``(case_id, seq)``
 so a repeated batch adds nothing, and the current-state row only moves
 forward (``last_seq`` guard), so a late, older batch never overwrites a newer
-state.
+state. Each batch's commit is announced on ``PROJECTED_CHANNEL`` with the case
+and the last seq it now holds, for the writes that wait to be readable
+(``api.read_your_writes``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from workflows.model import CaseState, ProjectionBatch
 
 # The calendar's advisory lock: held by a calendar change until it commits (migration 014).
 CALENDAR_LOCK_KEY = 0x62616E63
+# NOTIFY payload: "<case id> <last seq>", delivered to listeners when the batch commits.
+PROJECTED_CHANNEL = "banjian_projected"
 
 _INSERT_EVENTS = """
 insert into case_events (case_id, seq, type, at, actor, data, schema_version)
@@ -81,7 +85,22 @@ async def apply_batch(conn: Conn, batch: ProjectionBatch) -> int | None:
         await conn.execute(UPSERT_CASE, *case_row(s))
         await apply_alert_events(conn, batch.case_id, s.window, ev)
         await apply_to_dashboard(conn, batch)
+        await conn.execute(
+            "select pg_notify($1, $2)", PROJECTED_CHANNEL, f"{batch.case_id} {ev[-1].seq}"
+        )
     return version
+
+
+def parse_projected(payload: str) -> tuple[str, int] | None:
+    """The case and the seq of a ``PROJECTED_CHANNEL`` notification; None if it is not one."""
+    case_id, _, seq = payload.rpartition(" ")
+    return (case_id, int(seq)) if case_id and seq.isdigit() else None
+
+
+async def projected_seq(conn: Conn | asyncpg.Pool, case_id: str) -> int:
+    """The last seq of the case that the read model holds; 0 before its first batch."""
+    seq = await conn.fetchval("select last_seq from cases where case_id = $1", case_id)
+    return int(seq) if seq is not None else 0
 
 
 def case_row(s: CaseState) -> list[Any]:

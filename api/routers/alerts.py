@@ -16,6 +16,7 @@ from api.deps import (
     CurrentStaff,
     IdempotencyKey,
     SerialId,
+    WriteShown,
     get_staff,
     require_role,
 )
@@ -57,7 +58,11 @@ def _out(row: Any, tz: ZoneInfo) -> AlertOut:
 
 @router.post("/{alert_id}/ack", response_model=AlertOut)
 async def acknowledge(
-    alert_id: str, ctx: Context, staff: CurrentStaff, idempotency_key: IdempotencyKey = None
+    alert_id: str,
+    ctx: Context,
+    staff: CurrentStaff,
+    shown: WriteShown,
+    idempotency_key: IdempotencyKey = None,
 ) -> AlertOut:
     if alert_id.startswith("CAL-"):
         return await _acknowledge_center_alert(alert_id, ctx, staff, idempotency_key)
@@ -87,6 +92,7 @@ async def acknowledge(
         ):
             raise not_found("alert", alert_id) from None
         raise
+    await shown(case_id, state.last_seq)
     alert = next(a for a in state.alerts if a.id == alert_id)
     return AlertOut(
         id=alert.id,

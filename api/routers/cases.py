@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel
 
 from api.cases import CaseGateway, action_hash, actor_of, request_hash
-from api.deps import Context, CurrentStaff, IdempotencyKey
+from api.deps import Context, CurrentStaff, IdempotencyKey, WriteShown
 from api.errors import forbidden, not_found, validation_error
 from api.presenters import case_from_row, case_from_state, event_from_live, event_from_row
 from api.schemas import (
@@ -54,6 +54,7 @@ async def receive_case(
     body: CaseCreate,
     ctx: Context,
     staff: CurrentStaff,
+    shown: WriteShown,
     idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     service = ctx.directory.services.get(body.service_code)
@@ -78,6 +79,7 @@ async def receive_case(
     )
     if ctx.sandbox is not None:
         ctx.sandbox_cases.add(state.case_id)
+    await shown(state.case_id, state.last_seq)
     return case_from_state(state, ctx.directory_tz)
 
 
@@ -166,11 +168,13 @@ def _action(name: str, update: Update[Any], body_type: type[BaseModel], build: B
         body: Any,
         ctx: Context,
         staff: CurrentStaff,
+        shown: WriteShown,
         idempotency_key: IdempotencyKey = None,
     ) -> CaseOut:
         body = body if body is not None else Empty()
         meta = ActionMeta(actor_of(staff), idempotency_key, action_hash(staff.id, name, body))
         state = await CaseGateway(ctx).act(case_id, name, update, build(body, meta, ctx), meta)
+        await shown(case_id, state.last_seq)
         return case_from_state(state, ctx.directory_tz)
 
     # The body's model is the action's; actions without fields accept an empty body or none.

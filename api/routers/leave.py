@@ -9,9 +9,10 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.context import AppContext
-from api.deps import BigId, Context, CurrentStaff
+from api.deps import BigId, Context, CurrentStaff, WriteShown
 from api.errors import ApiError, forbidden, not_found, validation_error
 from api.idempotency import IdempotentWrite
+from api.read_your_writes import ReadYourWrites
 from api.schemas import NotBlank, Strict
 from centers.leave import LeaveClient, LeaveRefused, leave_input, record_leave
 from projections import leave as store
@@ -121,9 +122,23 @@ def _may_manage(by: StaffMember, member: StaffMember) -> None:
         raise forbidden(f"only the head of window {member.window!r} or the director may do this")
 
 
+async def _moves_shown(leave: Leave, shown: ReadYourWrites) -> None:
+    """Read your writes: the answer waits until the read model holds every takeover and
+    hand-back the leave made (bounded; past that the answer says the read model is behind)."""
+    for t in leave.takeovers:
+        for seq in (t.takeover_seq, t.handback_seq):
+            if seq is not None:
+                await shown(t.case_id, seq)
+
+
 @router.post("/staff/{staff_id}/leave", status_code=201, response_model=LeaveOut)
 async def register_leave(
-    staff_id: str, body: LeaveIn, ctx: Context, staff: CurrentStaff, once: IdempotentWrite
+    staff_id: str,
+    body: LeaveIn,
+    ctx: Context,
+    staff: CurrentStaff,
+    once: IdempotentWrite,
+    shown: WriteShown,
 ) -> LeaveOut | Response:
     _may_manage(staff, _staff(ctx, staff_id))
     day = await today(ctx)
@@ -144,6 +159,7 @@ async def register_leave(
         await leaves.settled(leave_id)  # the takeovers, when its first day has come
         leave = await store.get_leave(ctx.pool, leave_id)
         assert leave is not None
+        await _moves_shown(leave, shown)
         return _out(leave, ctx)
 
     return await once.respond_after(body, record, start)
@@ -164,7 +180,12 @@ async def current_leave(ctx: Context, _: CurrentStaff, window: str | None = None
 
 @router.post("/staff/{staff_id}/leave/{leave_id}/end", response_model=LeaveOut)
 async def end_leave(
-    staff_id: str, leave_id: BigId, ctx: Context, staff: CurrentStaff, once: IdempotentWrite
+    staff_id: str,
+    leave_id: BigId,
+    ctx: Context,
+    staff: CurrentStaff,
+    once: IdempotentWrite,
+    shown: WriteShown,
 ) -> LeaveOut | Response:
     """A is back early: the cases the B post has not acted on go back to A."""
     _may_manage(staff, _staff(ctx, staff_id))
@@ -183,6 +204,7 @@ async def end_leave(
         await LeaveClient(ctx.client, ctx.task_queue).end_early(back, ctx.directory_tz)
         ended = await store.get_leave(ctx.pool, leave_id)
         assert ended is not None
+        await _moves_shown(ended, shown)
         return _out(ended, ctx)
 
     return await once.respond_after({}, mark, end)

@@ -221,6 +221,7 @@ async def test_actions_succeed_while_postgres_is_down_and_the_projection_catches
         ]:
             r = await api.http.post(f"/cases/{cid}/{action}", json=body, headers=h)
             assert r.status_code == 200, r.text
+            assert r.headers["Read-Model"] == "unavailable"  # done, not readable yet
         last_seq = r.json()["last_seq"]
     finally:
         await postgres.start()
