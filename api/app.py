@@ -19,6 +19,7 @@ from api.routers import (
     calendar,
     cases,
     catalog,
+    complaints,
     dashboard,
     leave,
     notices,
@@ -84,5 +85,6 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(dashboard.router, prefix=PREFIX)
     app.include_router(notices.router, prefix=PREFIX)
     app.include_router(leave.router, prefix=PREFIX)
+    app.include_router(complaints.router, prefix=PREFIX)
     pages.install(app)  # the supervisors' page at / and /dashboard
     return app

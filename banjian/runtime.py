@@ -22,6 +22,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.complaint import ComplaintActivities
 from activities.deadline import Deadlines
 from activities.notify import Notifier
 from activities.projection import Projector
@@ -33,6 +34,7 @@ from ops.archive import run_archiver
 from projections.center import load_directory
 from projections.db import LazyPool, create_pool
 from workflows.case import CaseWorkflow
+from workflows.complaint import ComplaintWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -60,11 +62,12 @@ def build_worker(
     ``deadlines`` counts limits in another way (a test's); alerts link to a case's page under
     ``pages_url``."""
     deadlines = deadlines or Deadlines(db)
+    complaints = ComplaintActivities(db, ZoneInfo(timezone))
     return Worker(
         client,
         task_queue=task_queue,
         max_cached_workflows=max_cached_workflows,
-        workflows=[CaseWorkflow],
+        workflows=[CaseWorkflow, ComplaintWorkflow],
         activities=[
             deadlines.compute_deadline,
             deadlines.compute_clocks,
@@ -73,6 +76,8 @@ def build_worker(
             deadlines.next_office_instant,
             Projector(db).project_events,
             Notifier(db, ZoneInfo(timezone), pages_url).deliver_alert,
+            complaints.project_complaint,
+            complaints.deliver_complaint_alert,
         ],
     )
 

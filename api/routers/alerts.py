@@ -12,10 +12,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.cases import CaseGateway, action_hash, actor_of
+from api.complaints import acknowledge_complaint_alert
 from api.deps import Context, CurrentStaff, IdempotencyKey, get_staff, require_role
 from api.errors import ApiError, not_found
 from api.idempotency import IdempotentWrite
 from api.schemas import AlertOut, Strict
+from applicant.complaints import is_complaint_id
 from projections.alerts import AlertFilter, alert_json, get_alert, list_alerts
 from projections.center import StaffMember
 from projections.db import Conn
@@ -56,6 +58,8 @@ async def acknowledge(
 ) -> AlertOut:
     if alert_id.startswith("CAL-"):
         return await _acknowledge_center_alert(alert_id, ctx, staff, idempotency_key)
+    if is_complaint_id(alert_id):
+        return await acknowledge_complaint_alert(ctx, staff, alert_id, idempotency_key)
     # An alert's id names its case ("<case id>-A<seq>"), so this needs no database read.
     case_id, sep, seq = alert_id.rpartition("-A")
     if not sep or not seq.isdigit():
@@ -133,8 +137,8 @@ async def _acknowledge_center_alert(
 
 @router.get("/stream")
 async def stream(request: Request, ctx: Context, token: str | None = None) -> StreamingResponse:
-    """Server-sent events, one ``alert`` event per new alert of a case, one ``center_alert``
-    per alert of the center itself (``?token=`` for EventSource)."""
+    """Server-sent events, one ``alert`` event per new alert of a case or a complaint, one
+    ``center_alert`` per alert of the center itself (``?token=`` for EventSource)."""
     header = request.headers.get("authorization") or (f"Bearer {token}" if token else None)
     await get_staff(ctx, header)
 
@@ -151,7 +155,7 @@ async def stream(request: Request, ctx: Context, token: str | None = None) -> St
                 if row is not None:
                     body = _out(row, ctx.directory_tz).model_dump_json()
                     # The contract's ``alert`` events are a case's; the center's own differ.
-                    event = "alert" if row["case_id"] is not None else "center_alert"
+                    event = "center_alert" if row["level"] == "ops" else "alert"
                     yield f"event: {event}\nid: {alert_id}\ndata: {body}\n\n"
 
     return StreamingResponse(
