@@ -21,6 +21,7 @@ from api.routers import (
     catalog,
     complaints,
     dashboard,
+    inquiries,
     leave,
     notices,
     ops,
@@ -86,5 +87,6 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(notices.router, prefix=PREFIX)
     app.include_router(leave.router, prefix=PREFIX)
     app.include_router(complaints.router, prefix=PREFIX)
+    app.include_router(inquiries.router, prefix=PREFIX)
     pages.install(app)  # the supervisors' page at / and /dashboard
     return app

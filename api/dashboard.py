@@ -128,6 +128,7 @@ class Summary(BaseModel):
     handling: dict[str, Handling]  # per kind, and "all"
     by_window: list[WindowFigures]
     by_clerk: list[ClerkFigures]
+    inquiries: int  # logged in the range (咨询件)
 
 
 def summary(
@@ -138,6 +139,8 @@ def summary(
     p90: dict[str, float],
     alerts: dict[str, int],
     center_alerts: int,
+    *,
+    inquiries: int,
 ) -> Summary:
     d = ctx.directory
     handling = {
@@ -202,6 +205,7 @@ def summary(
         handling=handling,
         by_window=by_window,
         by_clerk=by_clerk,
+        inquiries=inquiries,
     )
 
 

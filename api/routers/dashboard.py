@@ -38,6 +38,7 @@ from api.idempotency import IdempotentWrite
 from projections import figures, scores
 from projections.db import Conn
 from projections.figures import Span
+from projections.inquiries import inquiry_count
 from workflows.model import Role
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
@@ -62,14 +63,15 @@ async def read_summary(
     alerts raised in the range, the cases' apart from the center's own. No range: all time."""
     span = parse_span(from_, to, ctx.directory_tz)
     w = scope(ctx, staff, window)
-    counts, done, p90, alerts, center_alerts = await asyncio.gather(
+    counts, done, p90, alerts, center_alerts, asked = await asyncio.gather(
         figures.case_counts(ctx.pool, span, w),
         figures.completions(ctx.pool, span, w),
         figures.handling_percentile(ctx.pool, span, w),
         figures.open_alerts(ctx.pool, span, w),
         figures.open_center_alerts(ctx.pool, span, w),
+        inquiry_count(ctx.pool, span, w),
     )
-    return summary(ctx, w, counts, done, p90, alerts, center_alerts)
+    return summary(ctx, w, counts, done, p90, alerts, center_alerts, inquiries=asked)
 
 
 @router.get("/cases", response_model=CaseListOut)
