@@ -21,6 +21,7 @@ from api.routers import (
     catalog,
     complaints,
     dashboard,
+    followups,
     inquiries,
     leave,
     notices,
@@ -88,5 +89,6 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(leave.router, prefix=PREFIX)
     app.include_router(complaints.router, prefix=PREFIX)
     app.include_router(inquiries.router, prefix=PREFIX)
+    app.include_router(followups.router, prefix=PREFIX)
     pages.install(app)  # the supervisors' page at / and /dashboard
     return app

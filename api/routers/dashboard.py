@@ -36,8 +36,10 @@ from api.deps import Context, CurrentStaff, require_role
 from api.errors import validation_error
 from api.idempotency import IdempotentWrite
 from projections import figures, scores
+from projections.complaints import complaint_figures
 from projections.db import Conn
 from projections.figures import Span
+from projections.followups import followup_figures
 from projections.inquiries import inquiry_count
 from workflows.model import Role
 
@@ -63,15 +65,30 @@ async def read_summary(
     alerts raised in the range, the cases' apart from the center's own. No range: all time."""
     span = parse_span(from_, to, ctx.directory_tz)
     w = scope(ctx, staff, window)
-    counts, done, p90, alerts, center_alerts, asked = await asyncio.gather(
+    counts, done, p90, alerts, center_alerts = await asyncio.gather(
         figures.case_counts(ctx.pool, span, w),
         figures.completions(ctx.pool, span, w),
         figures.handling_percentile(ctx.pool, span, w),
         figures.open_alerts(ctx.pool, span, w),
         figures.open_center_alerts(ctx.pool, span, w),
-        inquiry_count(ctx.pool, span, w),
     )
-    return summary(ctx, w, counts, done, p90, alerts, center_alerts, inquiries=asked)
+    asked, complained, visits = await asyncio.gather(
+        inquiry_count(ctx.pool, span, w),
+        complaint_figures(ctx.pool, span, w),
+        followup_figures(ctx.pool, span, w),
+    )
+    return summary(
+        ctx,
+        w,
+        counts,
+        done,
+        p90,
+        alerts,
+        center_alerts,
+        inquiries=asked,
+        complaints=complained,
+        followups=visits,
+    )
 
 
 @router.get("/cases", response_model=CaseListOut)
