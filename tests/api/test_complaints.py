@@ -321,3 +321,34 @@ async def test_a_retried_complaint_or_answer_with_its_key_changes_nothing(
     assert a.json()["answered_at"] == b.json()["answered_at"]
     events = (await sandbox.get(f"/complaints/{first['id']}/events", headers=director)).json()
     assert [e["type"] for e in events].count("complaint.answered") == 1
+
+
+async def test_the_summary_counts_complaints_received_and_upheld_per_1000_cases(
+    sandbox_app: Sandbox,
+) -> None:
+    _, sandbox = sandbox_app
+    director = await auth(sandbox, "director")
+
+    async def figures() -> dict[str, Any]:
+        r = await sandbox.get("/dashboard/summary?window=guotu", headers=director)
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    before = (await figures())["complaints"]
+    upheld = await file(sandbox, director, about={"window": "guotu"})
+    await file(sandbox, director, about={"staff": "gt-a"})
+    await file(sandbox, director, about={"window": "laodong"})  # another window's
+    answer = {"finding": "upheld", "text": "属实，已整改。"}
+    r = await sandbox.post(f"/complaints/{upheld['id']}/answer", json=answer, headers=director)
+    assert r.status_code == 200, r.text
+    after = await figures()
+    assert after["complaints"]["received"] == before["received"] + 2
+    assert after["complaints"]["upheld"] == before["upheld"] + 1
+    cases = after["received"]
+    expected = round(after["complaints"]["received"] * 1000 / cases, 2) if cases else None
+    assert after["complaints"]["per_1000_cases"] == expected
+    far = await sandbox.get(
+        "/dashboard/summary?window=guotu&from=2001-01-01&to=2001-01-31", headers=director
+    )
+    assert far.json()["complaints"] == {"received": 0, "upheld": 0, "per_1000_cases": None}
