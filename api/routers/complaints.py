@@ -117,6 +117,8 @@ async def list_complaints(
     """Complaints received in the range (the center's days), the latest first."""
     tz = ctx.directory_tz
     span = parse_span(from_, to, tz)
+    if window is not None and window not in ctx.directory.windows:
+        raise validation_error(f"no window {window!r} in this center")
     since = datetime.combine(span.start, time(), tz) if span.start else None
     until = datetime.combine(span.end + timedelta(days=1), time(), tz) if span.end else None
     rows = await complaints.list_complaints(

@@ -300,6 +300,8 @@ async def test_the_errors_of_receiving_and_answering(sandbox_app: Sandbox) -> No
     assert r.status_code == 404 and r.json()["error"]["code"] == "complaint_not_found"
     r = await sandbox.get("/complaints/TS-0000000000", headers=director)
     assert r.status_code == 404 and r.json()["error"]["code"] == "complaint_not_found"
+    r = await sandbox.get("/complaints?window=nowhere", headers=director)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
 
 
 async def test_a_retried_complaint_or_answer_with_its_key_changes_nothing(
