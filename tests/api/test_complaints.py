@@ -162,7 +162,7 @@ async def test_acknowledging_the_breach_stops_the_climb(sandbox_app: Sandbox) ->
 
 
 async def test_the_complainant_is_shown_to_the_director_and_discipline_only(
-    sandbox_app: Sandbox,
+    sandbox_app: Sandbox, capfd: pytest.CaptureFixture[str]
 ) -> None:
     app, sandbox = sandbox_app
     c = await file(sandbox, await auth(sandbox, "mz-a"))
@@ -180,6 +180,10 @@ async def test_the_complainant_is_shown_to_the_director_and_discipline_only(
     alerts = (await sandbox.get("/alerts", headers=head)).text
     for text in (events, alerts):
         assert NAME not in text and PHONE not in text
+    await advance_past(sandbox, c["due_at"])  # its alerts raised, projected and sent
+    logged = capfd.readouterr()
+    assert c["id"] in logged.out + logged.err  # the log is there, and names the complaint only
+    assert NAME not in logged.out + logged.err and PHONE not in logged.out + logged.err
 
 
 async def test_an_upheld_complaint_costs_the_window_ten_points(sandbox_app: Sandbox) -> None:
