@@ -203,7 +203,7 @@ class ComplaintGateway:
     async def receive(self, inp: ComplaintInput) -> ComplaintState:
         """Start the complaint's workflow; a retry with the same key and body finds it."""
         created = True
-        with counted("complain"):
+        with counted("complaint-receive"):
             try:
                 await self._ctx.client.start_workflow(
                     ComplaintWorkflow.run,
