@@ -36,15 +36,26 @@ Month = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
 
 class SampleIn(Strict):
     month: Month
-    rate: Annotated[float | None, Field(gt=0, le=1)] = None  # a share of each window's cases
-    per_window: Annotated[int | None, Field(ge=1, le=10000)] = None  # or a number of them
+    # A share of each window's cases (up to 1), or a whole number of them (above 1).
+    rate: Annotated[float | None, Field(gt=0, le=10000)] = None
+    per_window: Annotated[int | None, Field(ge=1, le=10000)] = None  # a number of them
     seed: Annotated[int | None, Field(ge=0, le=MAX_SEED)] = None
 
     @model_validator(mode="after")
     def _one_size(self) -> SampleIn:
         if self.rate is not None and self.per_window is not None:
             raise ValueError("give a rate or a number per window, not both")
+        if self.rate is not None and self.rate > 1 and not self.rate.is_integer():
+            raise ValueError("a rate above 1 is a number of cases per window: a whole number")
         return self
+
+    def size(self) -> tuple[float | None, int | None]:
+        """(rate, per_window) as drawn: a rate above 1 is a number per window."""
+        if self.rate is not None and self.rate > 1:
+            return None, int(self.rate)
+        if self.rate is None and self.per_window is None:
+            return DEFAULT_RATE, None
+        return self.rate, self.per_window
 
 
 class RecordIn(Strict):
@@ -147,14 +158,13 @@ async def draw_sample(
         raise validation_error("the month has not begun", [{"loc": ["body", "month"]}])
     tz, seed, now = ctx.directory_tz, body.seed, await ctx.now()
     seed = secrets.randbelow(2**31) if seed is None else seed
-    rate = body.rate if body.per_window is None else None
-    rate = DEFAULT_RATE if rate is None and body.per_window is None else rate
+    rate, per_window = body.size()
 
     async def write(conn: Conn) -> SampleOut:
         if await followups.get_sample(conn, month) is not None:
             raise _already(month)
         completed = await followups.completed_in_month(conn, month, tz)
-        drawn = draw(completed, month, seed, rate, body.per_window)
+        drawn = draw(completed, month, seed, rate, per_window)
         picked = [(w, c, Reason.SAMPLE) for w, cases in drawn.items() for c in cases]
         bad = await followups.badly_rated_in_month(conn, month, tz)
         taken = {c for _, c, _ in picked}
@@ -162,7 +172,7 @@ async def draw_sample(
         visits = [
             Visit(visit_id(month, n), c, w, r.value) for n, (w, c, r) in enumerate(picked, 1)
         ]
-        sample = Sample(month, rate, body.per_window, seed, bad is not None, staff.id, now)
+        sample = Sample(month, rate, per_window, seed, bad is not None, staff.id, now)
         try:
             await followups.save_sample(conn, sample, visits)
         except asyncpg.UniqueViolationError:
@@ -171,7 +181,7 @@ async def draw_sample(
         return SampleOut(
             month=f"{month:%Y-%m}",
             rate=rate,
-            per_window=body.per_window,
+            per_window=per_window,
             seed=seed,
             bad_ratings=bad is not None,
             drawn_by=staff.id,

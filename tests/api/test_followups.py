@@ -112,17 +112,24 @@ async def test_a_month_without_completed_cases_draws_no_visits(api: Api) -> None
     r = await api.http.post("/followups/sample", json=body, headers=api.auth("director"))
     assert r.status_code == 201, r.text
     assert r.json()["items"] == [] and r.json()["per_window"] == 3 and r.json()["rate"] is None
+    # A rate above 1 is a number of cases per window.
+    r = await api.http.post(
+        "/followups/sample", json={"month": "2001-02", "rate": 4}, headers=api.auth("director")
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["per_window"] == 4 and r.json()["rate"] is None
 
 
 async def test_the_errors_of_drawing_and_recording(api: Api) -> None:
     director = api.auth("director")
     for body, status in (
-        ({"month": "2001-02"}, 403),
+        ({"month": "2001-04"}, 403),
         ({"month": "2999-01"}, 422),
         ({"month": "2001-13"}, 422),
         ({"month": "200103"}, 422),
         ({"month": "2001-03", "rate": 0.2, "per_window": 2}, 422),
         ({"month": "2001-03", "rate": 1.5}, 422),
+        ({"month": "2001-03", "rate": 0}, 422),
     ):
         who = await token(api, "mz-head") if status == 403 else director
         r = await api.http.post("/followups/sample", json=body, headers=who)
