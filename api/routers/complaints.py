@@ -10,17 +10,16 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
 from api.cases import CaseGateway, action_hash, actor_of, request_hash
-from api.complaints import (
+from api.complaint_bodies import (
     AboutIn,
     AnswerIn,
-    ComplaintGateway,
     ComplaintIn,
     ComplaintOut,
     complaint_out,
     fields_of_row,
     fields_of_state,
-    new_complaint_id,
 )
+from api.complaints import ComplaintGateway, new_complaint_id
 from api.dashboard import parse_span
 from api.deps import Context, CurrentStaff, IdempotencyKey
 from api.errors import forbidden, not_found, validation_error
