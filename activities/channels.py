@@ -48,7 +48,7 @@ _RETRYABLE_ERRCODES: dict[str, frozenset[int]] = {
 @dataclass(frozen=True)
 class AlertMessage:
     alert_id: str  # stable id, e.g. "BJ-XXXX:overdue:1"
-    case_id: str
+    case_id: str  # empty for a complaint's alert, which names no case
     kind: str  # "warning" | "overdue" | "escalation"
     level: str  # "window_head" | "director" | "discipline"
     title: str
@@ -57,6 +57,7 @@ class AlertMessage:
     url: str | None = None  # link to the case page
     # The first-asker (首问责任人), who stays accountable through every transfer.
     first_receiver: str | None = None
+    complaint_id: str | None = None  # a complaint's alert names no case
 
     def __post_init__(self) -> None:
         if self.raised_at.tzinfo is None:
@@ -129,7 +130,7 @@ def _build(
     if channel.kind == "webhook":
         fields: dict[str, Any] = {
             "alert_id": message.alert_id,
-            "case_id": message.case_id,
+            "case_id": message.case_id or None,
             "kind": message.kind,
             "level": message.level,
             "title": message.title,
@@ -139,6 +140,8 @@ def _build(
         }
         if message.first_receiver is not None:
             fields["first_receiver"] = message.first_receiver
+        if message.complaint_id is not None:
+            fields["complaint_id"] = message.complaint_id
         body = _dump(fields)
         timestamp = str(int(at.timestamp()))
         headers["X-Banjian-Timestamp"] = timestamp

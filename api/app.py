@@ -20,7 +20,10 @@ from api.routers import (
     calendar,
     cases,
     catalog,
+    complaints,
     dashboard,
+    followups,
+    inquiries,
     leave,
     notices,
     ops,
@@ -87,5 +90,8 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(dashboard.router, prefix=PREFIX)
     app.include_router(notices.router, prefix=PREFIX)
     app.include_router(leave.router, prefix=PREFIX)
+    app.include_router(complaints.router, prefix=PREFIX)
+    app.include_router(inquiries.router, prefix=PREFIX)
+    app.include_router(followups.router, prefix=PREFIX)
     pages.install(app)  # the supervisors' page at / and /dashboard
     return app

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -62,6 +63,12 @@ class AppContext:
     def calendar(self) -> OfficeCalendar:
         s = self.settings
         return OfficeCalendar(s.timezone, s.office_hours, s.notify_outside_office_hours)
+
+    async def now(self) -> datetime:
+        """The current instant: the sandbox's clock in the sandbox."""
+        if self.sandbox is not None:
+            return await self.sandbox.get_current_time()
+        return datetime.now(UTC)
 
     async def staff_for_token(self, token: str) -> StaffMember | None:
         """The token's staff member as PostgreSQL says now; while it is down, as it said in

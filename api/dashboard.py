@@ -19,6 +19,7 @@ from api.context import AppContext
 from api.errors import validation_error
 from api.schemas import Strict
 from projections.center import StaffMember
+from projections.complaints import ComplaintFigures
 from projections.figures import CaseCounts, Completions, Span
 from workflows.model import Kind, Role, Status
 
@@ -108,6 +109,17 @@ class ClerkFigures(BaseModel):
     completed_on_time: int
 
 
+class ComplaintFiguresOut(BaseModel):
+    received: int  # complaints received in the range
+    upheld: int  # of them, found true
+    per_1000_cases: float | None  # received per 1,000 cases received; null without cases
+
+
+class FollowupFiguresOut(BaseModel):
+    due: int  # visits drawn for the months the range touches
+    done: int  # of them, recorded
+
+
 class Summary(BaseModel):
     window: str | None  # the scope the figures are for; null is the whole center
     by_status: dict[str, int]
@@ -128,6 +140,9 @@ class Summary(BaseModel):
     handling: dict[str, Handling]  # per kind, and "all"
     by_window: list[WindowFigures]
     by_clerk: list[ClerkFigures]
+    inquiries: int  # logged in the range (咨询件)
+    complaints: ComplaintFiguresOut
+    followups: FollowupFiguresOut
 
 
 def summary(
@@ -138,6 +153,10 @@ def summary(
     p90: dict[str, float],
     alerts: dict[str, int],
     center_alerts: int,
+    *,
+    inquiries: int,
+    complaints: ComplaintFigures,
+    followups: tuple[int, int],
 ) -> Summary:
     d = ctx.directory
     handling = {
@@ -202,6 +221,15 @@ def summary(
         handling=handling,
         by_window=by_window,
         by_clerk=by_clerk,
+        inquiries=inquiries,
+        complaints=ComplaintFiguresOut(
+            received=complaints.received,
+            upheld=complaints.upheld,
+            per_1000_cases=(
+                round(complaints.received * 1000 / counts.received, 2) if counts.received else None
+            ),
+        ),
+        followups=FollowupFiguresOut(due=followups[0], done=followups[1]),
     )
 
 

@@ -164,6 +164,19 @@ def event_from_live(e: Event, tz: ZoneInfo) -> EventOut:
     )
 
 
+def recorded_event_from_row(r: asyncpg.Record, tz: ZoneInfo) -> EventOut:
+    """An event as recorded, not read as a case's event type (a complaint's events share
+    some names with a case's, not their data)."""
+    return EventOut(
+        seq=r["seq"],
+        type=r["type"],
+        at=r["at"].astimezone(tz),
+        actor=r["actor"],
+        data=r["data"],
+        schema_version=r["schema_version"],
+    )
+
+
 def event_from_row(r: asyncpg.Record, tz: ZoneInfo) -> EventOut:
     stored = Event(r["seq"], r["type"], r["at"], r["actor"], r["data"], r["schema_version"])
     return event_from_live(stored, tz)

@@ -40,6 +40,7 @@ def _not_blank(value: str) -> str:
 # refuses it anyway; refusing it here makes it the same 422 whoever would have refused it.
 NotBlank = AfterValidator(_not_blank)
 
+Phone = Annotated[str, AfterValidator(_phone)]
 Text = Annotated[str, Field(max_length=2000)]
 Written = Annotated[str, Field(min_length=1, max_length=2000), NotBlank]
 Code = Annotated[str, Field(min_length=1, max_length=64)]
@@ -72,7 +73,7 @@ class Strict(BaseModel):
 class ApplicantIn(Strict):
     name: Annotated[str, Field(min_length=1, max_length=100), NotBlank]
     id_number: Annotated[str, AfterValidator(_resident_id)]
-    phone: Annotated[str, AfterValidator(_phone)]
+    phone: Phone
 
 
 class CaseCreate(Strict):
@@ -263,6 +264,8 @@ class AlertOut(BaseModel):
     # Which limit raised it: promised, legal, signoff:<department> or upward for a case's;
     # calendar for the center's own (a year without its holiday notice).
     clock: str = "promised"
+    complaint_id: str | None = None  # a complaint's alert (kind complaint) names no case
+    threshold: str | None = None  # a complaint's: warning, overdue or escalation
     raised_at: datetime
     acked_at: datetime | None
     acked_by: str | None

@@ -22,7 +22,7 @@ staff_app = typer.Typer(help="The center's staff.", no_args_is_help=True)
 token_app = typer.Typer(help="Staff API tokens.", no_args_is_help=True)
 
 T = TypeVar("T")
-RoleName = Literal["clerk", "window_head", "director", "ops"]
+RoleName = Literal["clerk", "window_head", "director", "ops", "discipline"]
 Post = Literal["A", "B"]
 
 

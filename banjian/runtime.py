@@ -22,6 +22,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.complaint import ComplaintActivities
 from activities.deadline import Deadlines
 from activities.leave import LeaveActivities
 from activities.notify import Notifier
@@ -37,6 +38,7 @@ from projections.center import load_directory
 from projections.db import LazyPool, create_pool
 from workflows.archive import ArchiveWorkflow
 from workflows.case import CaseWorkflow
+from workflows.complaint import ComplaintWorkflow
 from workflows.leave import LeaveWorkflow
 from workflows.recount import RecountWorkflow
 
@@ -83,11 +85,18 @@ def build_worker(
     deadlines = deadlines or Deadlines(db)
     recounter = Recounter(db, timezone)
     leave = LeaveActivities(db)
+    complaints = ComplaintActivities(db, ZoneInfo(timezone))
     return Worker(
         client,
         task_queue=task_queue,
         max_cached_workflows=max_cached_workflows,
-        workflows=[CaseWorkflow, LeaveWorkflow, RecountWorkflow, ArchiveWorkflow],
+        workflows=[
+            CaseWorkflow,
+            LeaveWorkflow,
+            RecountWorkflow,
+            ArchiveWorkflow,
+            ComplaintWorkflow,
+        ],
         activities=[
             deadlines.compute_deadline,
             deadlines.compute_clocks,
@@ -105,6 +114,8 @@ def build_worker(
             recounter.affected_cases,
             recounter.recount_case,
             Archivist(db).archive_page,
+            complaints.project_complaint,
+            complaints.deliver_complaint_alert,
         ],
     )
 

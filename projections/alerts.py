@@ -94,8 +94,8 @@ async def list_alerts(
     elif filters.status == "acked":
         where.append("acked_at is not null")
     if filters.level is None:
-        # The center's own alerts (no case) are listed when asked for: ``level=ops``.
-        where.append("case_id is not null")
+        # The center's own alerts (level ops, no case) are listed when asked for: ``level=ops``.
+        where.append("level <> 'ops'")
     for column, value in (("level", filters.level), ("window_code", filters.window)):
         if value is not None:
             args.append(value)
@@ -124,6 +124,8 @@ def alert_json(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
         "level": row["level"],
         "window": row["window_code"],
         "clock": row["clock"],
+        "complaint_id": row["complaint_id"],
+        "threshold": row["threshold"],
         "raised_at": row["raised_at"],
         "acked_at": row["acked_at"],
         "acked_by": row["acked_by"],

@@ -207,13 +207,13 @@ _OPEN_ALERTS_RAISED_IN_SPAN = (
 
 
 async def open_alerts(db: Db, span: Span, window: str | None) -> dict[str, int]:
-    """Cases' alerts not yet acknowledged, raised in the span (center days given as instants):
-    those ``GET /alerts?status=open`` lists, without the center's own."""
+    """Alerts not yet acknowledged (cases' and complaints'), raised in the span (center days
+    given as instants): those ``GET /alerts?status=open`` lists, without the center's own."""
     lo, hi = span.bounds()
     args: list[Any] = [lo, hi, str(span.tz)]
     sql = (
         "select level, count(*)::bigint as n from alerts"
-        f" where {_OPEN_ALERTS_RAISED_IN_SPAN} and case_id is not null"
+        f" where {_OPEN_ALERTS_RAISED_IN_SPAN} and level <> 'ops'"
     )
     if window is not None:
         args.append(window)
@@ -229,7 +229,7 @@ async def open_center_alerts(db: Db, span: Span, window: str | None) -> int:
         return 0
     lo, hi = span.bounds()
     n: int = await db.fetchval(
-        f"select count(*) from alerts where {_OPEN_ALERTS_RAISED_IN_SPAN} and case_id is null",
+        f"select count(*) from alerts where {_OPEN_ALERTS_RAISED_IN_SPAN} and level = 'ops'",
         lo,
         hi,
         str(span.tz),

@@ -7,8 +7,8 @@ criticism from the center 20, from higher authorities 50. Two come from the case
 themselves and are recorded by the projection: a case gone past its promised limit
 (十不准: 不准超期办理承诺件) and a breach of the one-time notice (一次性告知制), each
 counted like a forbidden conduct, 2 points, once per case. The rest are entered
-by the director; complaints are not handled in banjian yet, so a complaint found
-true is entered here by hand.
+by the director, but for a complaint found true in banjian, which its projection
+records (``projections.complaints``) as the answering director's.
 
 The window with the best score of a month holds the red flag the next month.
 """

@@ -21,6 +21,8 @@ TABLES = PER_CASE + ROLLUPS
 
 # Rows no case's events write, which a rebuild therefore carries over as they are.
 NOT_FROM_EVENTS = {
-    "alerts": "case_id is null",  # a missing holiday notice, raised by the calendar check
-    "score_deductions": "recorded_by <> 'system'",  # entered by the director
+    # A missing holiday notice, raised by the calendar check; a complaint's (its own workflow's).
+    "alerts": "case_id is null",
+    # Entered by the director, or an upheld complaint's, recorded as the director's answer.
+    "score_deductions": "recorded_by <> 'system'",
 }

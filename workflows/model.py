@@ -44,6 +44,7 @@ class Role(StrEnum):
     WINDOW_HEAD = "window_head"
     DIRECTOR = "director"
     OPS = "ops"
+    DISCIPLINE = "discipline"  # 纪检监察: reads everything, acts on complaints' alerts
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
 
 from api.cases import CaseGateway, action_hash, actor_of
+from api.complaints import acknowledge_complaint_alert
 from api.deps import (
     Context,
     CurrentStaff,
@@ -23,6 +24,7 @@ from api.deps import (
 from api.errors import ApiError, not_found
 from api.idempotency import IdempotentWrite
 from api.schemas import AlertOut, Strict
+from applicant.complaints import is_complaint_id
 from projections.alerts import AlertFilter, alert_json, get_alert, list_alerts
 from projections.center import StaffMember
 from projections.db import Conn
@@ -66,6 +68,8 @@ async def acknowledge(
 ) -> AlertOut:
     if alert_id.startswith("CAL-"):
         return await _acknowledge_center_alert(alert_id, ctx, staff, idempotency_key)
+    if is_complaint_id(alert_id):
+        return await acknowledge_complaint_alert(ctx, staff, alert_id, idempotency_key)
     # An alert's id names its case ("<case id>-A<seq>"), so this needs no database read.
     case_id, sep, seq = alert_id.rpartition("-A")
     if not sep or not seq.isdigit():
@@ -156,8 +160,9 @@ async def _streaming_staff(ctx: Context, request: Request, token: str | None = N
 async def stream(
     ctx: Context, _: Annotated[StaffMember, Depends(_streaming_staff)]
 ) -> AsyncIterator[ServerSentEvent]:
-    """Server-sent events, one ``alert`` event per new alert of a case, one ``center_alert``
-    per alert of the center itself; FastAPI adds a ``: ping`` comment after 15 idle seconds."""
+    """Server-sent events, one ``alert`` event per new alert of a case or a complaint, one
+    ``center_alert`` per alert of the center itself; FastAPI adds a ``: ping`` comment after
+    15 idle seconds."""
     async with ctx.alerts.subscribe() as queue:
         yield ServerSentEvent(comment="connected")
         while True:
@@ -165,7 +170,9 @@ async def stream(
             row = await get_alert(ctx.pool, alert_id)
             if row is not None:
                 # The contract's ``alert`` events are a case's; the center's own differ.
-                event = "alert" if row["case_id"] is not None else "center_alert"
+                # The contract's ``alert`` events are a case's (or a complaint's); the center's
+                # own differ.
+                event = "center_alert" if row["level"] == "ops" else "alert"
                 yield ServerSentEvent(data=_out(row, ctx.directory_tz), event=event, id=alert_id)
 
 

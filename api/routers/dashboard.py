@@ -36,8 +36,11 @@ from api.deps import Context, CurrentStaff, require_role
 from api.errors import validation_error
 from api.idempotency import IdempotentWrite
 from projections import figures, scores
+from projections.complaints import complaint_figures
 from projections.db import Conn
 from projections.figures import Span
+from projections.followups import followup_figures
+from projections.inquiries import inquiry_count
 from workflows.model import Role
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
@@ -69,7 +72,23 @@ async def read_summary(
         figures.open_alerts(ctx.pool, span, w),
         figures.open_center_alerts(ctx.pool, span, w),
     )
-    return summary(ctx, w, counts, done, p90, alerts, center_alerts)
+    asked, complained, visits = await asyncio.gather(
+        inquiry_count(ctx.pool, span, w),
+        complaint_figures(ctx.pool, span, w),
+        followup_figures(ctx.pool, span, w),
+    )
+    return summary(
+        ctx,
+        w,
+        counts,
+        done,
+        p90,
+        alerts,
+        center_alerts,
+        inquiries=asked,
+        complaints=complained,
+        followups=visits,
+    )
 
 
 @router.get("/cases", response_model=CaseListOut)

@@ -31,6 +31,9 @@ const TEXT = {
     "kind.immediate": "即办件", "kind.promised": "承诺件", "kind.joint": "联办件", "kind.upward": "上报件", "kind.orphan": "不管件",
     "level.window_head": "窗口负责人", "level.director": "中心主任", "level.discipline": "纪检监察", "level.ops": "运维",
     "alert.warning": "临期预警", "alert.overdue": "超期", "alert.escalation": "升级督办", "alert.notice_missing": "缺少节假日通知",
+    "alert.complaint": "投诉督办", "threshold.warning": "临期", "threshold.overdue": "超期", "threshold.escalation": "升级",
+    inquiries: "咨询", complaints: "投诉", complaints_upheld: "投诉属实", complaints_per_1000: "投诉率(‰)",
+    followups: "回访(已访/应访)", inquiry_table: "咨询登记(按日、窗口)", day: "日期", total: "合计",
   },
   en: {
     title: "Center dashboard", timeline_title: "Case timeline", live_on: "live", live_off: "offline",
@@ -55,6 +58,9 @@ const TEXT = {
     "kind.immediate": "immediate", "kind.promised": "promised", "kind.joint": "joint", "kind.upward": "upward", "kind.orphan": "orphan",
     "level.window_head": "window head", "level.director": "director", "level.discipline": "discipline", "level.ops": "ops",
     "alert.warning": "warning", "alert.overdue": "overdue", "alert.escalation": "escalation", "alert.notice_missing": "holiday notice missing",
+    "alert.complaint": "complaint", "threshold.warning": "warning", "threshold.overdue": "overdue", "threshold.escalation": "escalation",
+    inquiries: "Inquiries", complaints: "Complaints", complaints_upheld: "Complaints upheld", complaints_per_1000: "Complaints per 1,000 cases",
+    followups: "Follow-ups (done/due)", inquiry_table: "Inquiries by day and window", day: "Day", total: "Total",
   },
 };
 

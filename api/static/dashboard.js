@@ -42,6 +42,11 @@ function showSummary(s) {
     card("open_alerts", s.open_alerts, s.open_alerts ? "bad" : ""),
     card("avg_days", all ? all.average_days : Bj.t("rate_none")),
     card("p90_days", all ? all.p90_days : Bj.t("rate_none")),
+    card("inquiries", s.inquiries),
+    card("complaints", s.complaints.received, s.complaints.received ? "warn" : ""),
+    card("complaints_upheld", s.complaints.upheld, s.complaints.upheld ? "bad" : ""),
+    card("complaints_per_1000", s.complaints.per_1000_cases ?? Bj.t("rate_none")),
+    card("followups", `${s.followups.done}/${s.followups.due}`),
   );
   Charts.bars($("chart-status"), Object.entries(s.by_status).map(([status, n]) => ({
     label: Bj.t(`status.${status}`), value: n, color: STATUS_COLORS[status],
@@ -77,8 +82,8 @@ function showAlerts(all) {
   $("alerts-count").textContent = alerts.length;
   Bj.table($("alerts"), [["case"], ["kind"], ["level"], ["window"], ["raised_at"], ["ack"]],
     alerts.map((a) => Bj.el("tr", { "data-alert": a.id, class: state.freshAlerts.has(a.id) ? "fresh" : null },
-      Bj.el("td", {}, a.case_id ? Bj.caseLink(a.case_id) : "—"),
-      Bj.el("td", { text: Bj.t(`alert.${a.kind}`) }), Bj.el("td", { text: Bj.t(`level.${a.level}`) }),
+      Bj.el("td", {}, a.case_id ? Bj.caseLink(a.case_id) : (a.complaint_id || "—")),
+      Bj.el("td", { text: Bj.t(`alert.${a.kind}`) + (a.threshold ? ` · ${Bj.t(`threshold.${a.threshold}`)}` : "") }), Bj.el("td", { text: Bj.t(`level.${a.level}`) }),
       Bj.el("td", { text: windowName(a.window) }), Bj.el("td", { text: Bj.when(a.raised_at) }),
       Bj.el("td", {}, canAcknowledge(a) ? Bj.el("button", { type: "button", class: "primary",
         text: Bj.t("ack"), "data-ack": a.id, onclick: () => acknowledge(a.id) }) : "—"))));
@@ -86,9 +91,26 @@ function showAlerts(all) {
 }
 
 // Clerks and ops read alerts; a window head acknowledges those at the first rung, the director any.
+// A complaint's alerts are the director's, and discipline inspection's at its own level.
 function canAcknowledge(alert) {
   const role = state.viewer.role;
+  if (alert.kind === "complaint") {
+    return role === "director" || (role === "discipline" && alert.level === "discipline");
+  }
   return role === "director" || (role === "window_head" && alert.level === "window_head");
+}
+
+// Inquiries by day (rows) and window (columns), the windows that had any.
+function showInquiries(table) {
+  const windows = [...new Set(table.days.flatMap((d) => Object.keys(d.by_window)))].sort();
+  Bj.table($("inquiries"), [["day"], ...windows.map((w) => [w, "num"]), ["total", "num"]],
+    table.days.map((d) => Bj.el("tr", {}, Bj.el("td", { text: d.day }),
+      ...windows.map((w) => Bj.el("td", { class: "num", text: d.by_window[w] || 0 })),
+      Bj.el("td", { class: "num", text: d.total }))));
+  for (const [i, w] of windows.entries()) {
+    const th = $("inquiries").querySelectorAll("th")[i + 1];
+    if (th) th.textContent = windowName(w);
+  }
 }
 
 function showTrend(trend) {
@@ -109,13 +131,14 @@ async function refresh() {
   const alertQuery = new URLSearchParams({ status: "open" });
   if (scope !== "all") alertQuery.set("window", scope);
   try {
-    const [summary, overdue, atRisk, alerts, trend, ranking] = await Promise.all([
+    const [summary, overdue, atRisk, alerts, trend, ranking, inquiries] = await Promise.all([
       Bj.api(`/dashboard/summary?${params}`),
       Bj.api(`/dashboard/cases?list=overdue&window=${encodeURIComponent(scope)}`),
       Bj.api(`/dashboard/cases?list=at_risk&window=${encodeURIComponent(scope)}`),
       Bj.api(`/alerts?${alertQuery}`),
       Bj.api(`/dashboard/trend?window=${encodeURIComponent(scope)}`),
       Bj.api("/dashboard/ranking"),
+      Bj.api(`/dashboard/inquiries?${params}`),
     ]);
     showSummary(summary);
     showCases($("overdue"), $("overdue-count"), overdue);
@@ -123,6 +146,7 @@ async function refresh() {
     showAlerts(alerts);
     showTrend(trend);
     showRanking(ranking);
+    showInquiries(inquiries);
     $("board-error").hidden = true;
     $("updated").textContent = `${Bj.t("updated")} ${new Date().toLocaleTimeString()}`;
   } catch (err) {

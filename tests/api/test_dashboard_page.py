@@ -167,3 +167,45 @@ async def test_the_pages_carry_every_event_label_as_data(
             start = page.index('<script type="application/json" id="event-labels">')
             data = page[page.index(">", start) + 1 : page.index("</script>", start)]
             assert json.loads(data) == {t: list(pair) for t, pair in LABELS.items()}
+
+
+async def test_the_page_shows_inquiries_complaints_and_follow_ups(
+    served: str, browser: Browser, sandbox: httpx.AsyncClient
+) -> None:
+    director = await token(sandbox, "director")
+    auth = {"Authorization": f"Bearer {director}"}
+    clerk = {"Authorization": f"Bearer {await token(sandbox, 'mz-a')}"}
+    r = await sandbox.post(
+        "/inquiries", json={"topic": "医疗救助", "outcome": "answered"}, headers=clerk
+    )
+    assert r.status_code == 201, r.text
+    complaint = {
+        "channel": "window",
+        "about": {"window": "minzheng"},
+        "complainant": {"name": "钱多多", "phone": "13812345678"},
+        "text": "排队时间过长。",
+    }
+    r = await sandbox.post("/complaints", json=complaint, headers=auth)
+    assert r.status_code == 201, r.text
+    page = await browser.new_page()
+    errors = watch_errors(page)
+    await sign_in(page, served, director)
+    summary = (await sandbox.get("/dashboard/summary?window=all", headers=auth)).json()
+    figures = {
+        "inquiries": str(summary["inquiries"]),
+        "complaints": str(summary["complaints"]["received"]),
+        "complaints_upheld": str(summary["complaints"]["upheld"]),
+        "followups": f"{summary['followups']['done']}/{summary['followups']['due']}",
+    }
+    for key, value in figures.items():
+        await expect(page.locator(f'[data-figure="{key}"] .value')).to_have_text(
+            value, timeout=WAIT_MS
+        )
+    table = (await sandbox.get("/dashboard/inquiries?window=all", headers=auth)).json()
+    today = table["days"][0]
+    row = page.locator("#inquiries tbody tr").first
+    await expect(row.locator("td").first).to_have_text(today["day"], timeout=WAIT_MS)
+    await expect(row.locator("td").last).to_have_text(str(today["total"]))
+    await expect(page.locator("#inquiries thead")).to_contain_text("民政")
+    assert "钱多多" not in await page.content()
+    assert errors == []

@@ -1,0 +1,84 @@
+"""The inquiries log (咨询登记): one row per inquiry, written at once, read by day and window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+
+from projections.db import Conn
+from projections.figures import Span
+
+Db = Conn | asyncpg.Pool
+
+
+@dataclass(frozen=True)
+class Inquiry:
+    asked_at: datetime
+    on_day: date  # the center's day
+    window: str
+    staff_id: str
+    topic: str
+    service_code: str | None
+    outcome: str
+    referred_to: str | None
+    note: str
+
+
+async def record_inquiry(conn: Db, q: Inquiry) -> asyncpg.Record:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "insert into inquiries (asked_at, on_day, window_code, staff_id, topic, service_code,"
+        " outcome, referred_to, note) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning *",
+        q.asked_at,
+        q.on_day,
+        q.window,
+        q.staff_id,
+        q.topic,
+        q.service_code,
+        q.outcome,
+        q.referred_to,
+        q.note,
+    )
+    assert row is not None
+    return row
+
+
+def _where(span: Span, window: str | None) -> tuple[str, list[Any]]:
+    lo, hi = span.bounds()
+    args: list[Any] = [lo, hi]
+    sql = "on_day between $1 and $2"
+    if window is not None:
+        args.append(window)
+        sql += f" and window_code = ${len(args)}"
+    return sql, args
+
+
+async def list_inquiries(
+    db: Db, span: Span, window: str | None, limit: int = 200
+) -> list[asyncpg.Record]:
+    where, args = _where(span, window)
+    args.append(limit)
+    rows: list[asyncpg.Record] = await db.fetch(
+        f"select * from inquiries where {where} order by asked_at desc, id desc limit ${len(args)}",
+        *args,
+    )
+    return rows
+
+
+async def inquiry_count(db: Db, span: Span, window: str | None) -> int:
+    where, args = _where(span, window)
+    n: int = await db.fetchval(f"select count(*) from inquiries where {where}", *args)
+    return n
+
+
+async def inquiries_by_day(db: Db, span: Span, window: str | None) -> list[tuple[date, str, int]]:
+    """(day, window, inquiries) for each day and window that had any, the latest day first."""
+    where, args = _where(span, window)
+    rows = await db.fetch(
+        f"select on_day, window_code, count(*)::bigint as n from inquiries where {where}"
+        " group by on_day, window_code order by on_day desc, window_code",
+        *args,
+    )
+    return [(r["on_day"], r["window_code"], int(r["n"])) for r in rows]
