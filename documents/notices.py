@@ -13,7 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from documents.masking import mask
+from documents.qr import qr_svg
 from projections.notices import (
+    COMPLETION,
     EXTENSION,
     MATERIALS,
     RECEIPT,
@@ -26,6 +28,9 @@ from projections.notices import (
 # Days to ask the director to review a return when its event names none (篇11: 申请复核).
 REVIEW_DAYS = 15
 _CLOCKS = {"promised": "承诺办理时限", "legal": "法定办理时限"}
+_OUTCOMES = {"approved": "准予办理", "denied": "不予办理"}
+# The notices that carry the applicant's link: rate the service at receipt and at completion.
+_LINKED = {RECEIPT, COMPLETION}
 _STYLE = """
 @page { size: A4; margin: 25mm 22mm; }
 body { font-family: "Noto Serif CJK SC", "Source Han Serif SC", "Songti SC", SimSun, serif;
@@ -38,6 +43,7 @@ table { border-collapse: collapse; width: 100%; margin: 0.8em 0; font-size: 11pt
 th, td { border: 1px solid #000; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 th { font-weight: normal; background: #f2f2f2; } table.facts th { width: 7em; }
 .sign { text-align: right; margin-top: 3em; } .sign p { text-indent: 0; margin: 0.2em 0; }
+.qr { float: right; margin: 0 0 0.5em 1em; } .link { word-break: break-all; }
 @media print { body { margin: 0; max-width: none; } th { background: none; } }
 """
 
@@ -68,6 +74,7 @@ def render_notice(case: NoticeCase, notice: Notice, tz: ZoneInfo) -> str:
             f'<p class="no flat">编号：{escape(notice.id)}</p>',
             f'<p class="flat">{escape(case.applicant_name)}：</p>',
             *body,
+            *_link(case, notice),
             _table(particulars),
             '<div class="sign">',
             f"<p>经办人：{escape(clerk)}</p>",
@@ -114,6 +121,36 @@ def _receipt(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
     name = case.staff_names.get(str(first), str(first))
     parts.append(_p(f"首问责任人：{name}。办理过程中如有疑问，可向首问责任人咨询。"))
     return parts
+
+
+def _completion(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
+    d = n.data
+    received = chinese_date(case.received_at.astimezone(tz))
+    done = chinese_date(n.issued_at.astimezone(tz))
+    outcome = str(d.get("outcome") or "")
+    parts = [
+        _p(
+            f"您于{received}申请办理的“{case.service_name}”（办件编号{case.case_id}），"
+            f"已于{done}办结。"
+        ),
+        _p(f"办理结果：{_OUTCOMES.get(outcome, outcome)}。"),
+    ]
+    note = d.get("note")
+    if isinstance(note, str) and note.strip():
+        parts.append(_p(f"说明：{note.strip()}"))
+    return parts
+
+
+def _link(case: NoticeCase, n: Notice) -> list[str]:
+    """The applicant's link and its QR code: rate the service, follow the case (好差评)."""
+    if case.rating_url is None or n.kind not in _LINKED:
+        return []
+    url = escape(case.rating_url)
+    return [
+        f'<div class="qr" data-link="{url}">{qr_svg(case.rating_url)}</div>',
+        _p("欢迎对本次服务作出评价（好差评），也可随时查询办件进度：请用手机扫描二维码，或访问"),
+        f'<p class="flat link">{url}</p>',
+    ]
 
 
 def _materials(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
@@ -203,6 +240,7 @@ _BODIES = {
     RETURN: _return,
     EXTENSION: _extension,
     SUSPENSION: _suspension,
+    COMPLETION: _completion,
 }
 
 

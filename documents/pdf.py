@@ -9,8 +9,9 @@ encoding lacks (any beyond U+FFFF: a rare name's character, an emoji) shows as ã
 
 It converts the HTML of ``documents.notices`` and ``documents.dossier`` and nothing
 else: headings, paragraphs (their classes ``center``, ``no``, ``flat``, ``ok``,
-``bad``), tables (their header rows repeated on each page), the signature block, a
-list, ``code``. Any other tag, or text outside a block, is refused rather than
+``bad``, ``link``), tables (their header rows repeated on each page), the signature block, a
+list, ``code``, and a QR code (``<div class="qr" data-link=â€¦>``, drawn anew from its link; the
+SVG inside it is the screen's). Any other tag, or text outside a block, is refused rather than
 dropped. The stylesheet is not read: the layout here mirrors it. There is no bold
 (the font has none), and a table row taller than a page cannot be drawn.
 """
@@ -32,6 +33,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from documents.qr import qr_drawing
 
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
@@ -71,7 +74,9 @@ _CLASSES = {
     "flat": {"firstLineIndent": 0},
     "ok": {"textColor": colors.HexColor("#006600")},
     "bad": {"textColor": colors.HexColor("#aa0000")},
+    "link": {"fontSize": 10, "leading": 14},
 }
+_QR_SIZE = 30 * mm
 _SIGN = _style(12, alignment=TA_RIGHT)
 
 
@@ -86,9 +91,20 @@ class _Builder(HTMLParser):
         self._classes: set[str] = set()
         self._rows: list[list[_Cell]] = []
         self._head_rows = 0
+        self._inside_qr = 0  # the depth inside a QR code's block, whose SVG is not read
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._inside_qr:
+            self._inside_qr += 1
+            return
         classes = set((dict(attrs).get("class") or "").split())
+        link = dict(attrs).get("data-link")
+        if tag == "div" and classes == {"qr"} and link:
+            drawing = qr_drawing(link, _QR_SIZE)
+            drawing.hAlign = "RIGHT"
+            self.story.append(drawing)
+            self._inside_qr = 1
+            return
         if tag in _BLOCKS or tag in ("th", "td"):
             self._text, self._plain, self._classes = [], [], classes
         elif tag == "table":
@@ -108,6 +124,9 @@ class _Builder(HTMLParser):
             self._open.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
+        if self._inside_qr:
+            self._inside_qr -= 1
+            return
         if tag == "code":
             self._text.append("</font>")
             return
@@ -123,6 +142,8 @@ class _Builder(HTMLParser):
             self.story.append(self._table())
 
     def handle_data(self, data: str) -> None:
+        if self._inside_qr:
+            return
         where = self._open[-1] if self._open else ""
         if where == "title":
             self.title += data
