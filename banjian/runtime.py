@@ -25,6 +25,7 @@ from temporalio.worker import Worker
 from activities.deadline import Deadlines
 from activities.notify import Notifier
 from activities.projection import Projector
+from activities.rectification import RectificationProjector
 from api.app import create_app
 from api.context import AppContext
 from banjian.settings import Settings
@@ -33,6 +34,7 @@ from ops.archive import run_archiver
 from projections.center import load_directory
 from projections.db import LazyPool, create_pool
 from workflows.case import CaseWorkflow
+from workflows.rectification import RectificationWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -64,7 +66,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         max_cached_workflows=max_cached_workflows,
-        workflows=[CaseWorkflow],
+        workflows=[CaseWorkflow, RectificationWorkflow],
         activities=[
             deadlines.compute_deadline,
             deadlines.compute_clocks,
@@ -73,6 +75,7 @@ def build_worker(
             deadlines.next_office_instant,
             Projector(db).project_events,
             Notifier(db, ZoneInfo(timezone), pages_url).deliver_alert,
+            RectificationProjector(db).project_rectification,
         ],
     )
 

@@ -2,7 +2,9 @@
 
 Everything the sheet states comes from the notice's event and the case
 (``projections.notices``); dates are the center's, written the Chinese way
-(2026年11月27日). The applicant's ID number appears masked only, the phone never.
+(2026年11月27日). The applicant's ID number appears masked only, the phone never. Drawn for
+the applicant's public link (``NoticeCase.public``), a notice names no one: neither the
+applicant nor the staff who issued it.
 """
 
 from __future__ import annotations
@@ -60,9 +62,12 @@ def render_notice(case: NoticeCase, notice: Notice, tz: ZoneInfo) -> str:
     particulars = [
         ("办件编号", case.case_id),
         ("申请事项", f"{case.service_name}（{case.service_code}）"),
-        ("申请人", case.applicant_name),
-        ("证件号码", mask(case.applicant_id_number)),
     ]
+    if not case.public:
+        particulars.append(("申请人", case.applicant_name))
+        particulars.append(("证件号码", mask(case.applicant_id_number)))
+    addressee = "申请人" if case.public else case.applicant_name
+    signed = [] if case.public else [f"<p>经办人：{escape(clerk)}</p>"]
     return "\n".join(
         [
             "<!doctype html>",
@@ -72,12 +77,12 @@ def render_notice(case: NoticeCase, notice: Notice, tz: ZoneInfo) -> str:
             f'<p class="center flat">{escape(case.center_name)}</p>',
             f"<h1>{escape(notice.title)}</h1>",
             f'<p class="no flat">编号：{escape(notice.id)}</p>',
-            f'<p class="flat">{escape(case.applicant_name)}：</p>',
+            f'<p class="flat">{escape(addressee)}：</p>',
             *body,
             *_link(case, notice),
             _table(particulars),
             '<div class="sign">',
-            f"<p>经办人：{escape(clerk)}</p>",
+            *signed,
             f"<p>{escape(case.center_name)}（盖章）</p>",
             f"<p>{issued}</p>",
             "</div>",
@@ -117,9 +122,10 @@ def _receipt(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
     missing = _names(case, d.get("materials_missing"))
     if missing:
         parts.append(_p(f"尚需补正的材料：{'、'.join(missing)}，本中心将一次性书面告知。"))
-    first = d.get("first_receiver", n.actor)
-    name = case.staff_names.get(str(first), str(first))
-    parts.append(_p(f"首问责任人：{name}。办理过程中如有疑问，可向首问责任人咨询。"))
+    if not case.public:
+        first = d.get("first_receiver", n.actor)
+        name = case.staff_names.get(str(first), str(first))
+        parts.append(_p(f"首问责任人：{name}。办理过程中如有疑问，可向首问责任人咨询。"))
     return parts
 
 

@@ -57,12 +57,15 @@ class LinkedCase:
     paused: bool
     materials_missing: list[str]
     service_code: str
+    # For the staff side of a rating only (a rectification's alerts name who handled the case);
+    # never shown on the public pages.
+    assignee: str
 
 
 async def case_for_token(conn: Conn | asyncpg.Pool, token: str) -> LinkedCase | None:
     row = await conn.fetchrow(
         "select c.case_id, c.service_code, c.service_name, c.window_code, c.status, c.outcome,"
-        " c.received_at, c.due_at, c.completed_at, c.paused, c.materials_missing"
+        " c.received_at, c.due_at, c.completed_at, c.paused, c.materials_missing, c.assignee"
         " from case_links l join cases c on c.case_id = l.case_id where l.token = $1",
         token,
     )
@@ -80,4 +83,5 @@ async def case_for_token(conn: Conn | asyncpg.Pool, token: str) -> LinkedCase | 
         paused=row["paused"],
         materials_missing=list(row["materials_missing"]),
         service_code=row["service_code"],
+        assignee=row["assignee"],
     )

@@ -9,7 +9,7 @@ data fields a notice does not use, are ignored.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -118,6 +118,11 @@ class NoticeCase:
     # The applicant's link (rating, progress), printed with its QR code on the receipt and the
     # completion notices.
     rating_url: str | None = None
+    # Drawn for the applicant's public link: no person named, neither applicant nor staff.
+    public: bool = False
+
+    def for_public(self) -> NoticeCase:
+        return replace(self, applicant_name="", applicant_id_number="", staff_names={}, public=True)
 
     def notice(self, notice_id: str) -> Notice | None:
         return next((n for n in self.notices if n.id == notice_id), None)
