@@ -13,13 +13,17 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.cases import action_hash, actor_of
 from api.context import AppContext
 from api.errors import ApiError, not_found
+from api.schemas import AlertOut
 from applicant.rectification import RectificationInput, RectificationState, rectification_id
+from projections.center import StaffMember
 from projections.db import Conn
 from projections.links import LinkedCase
 from projections.ratings import Rating, insert_rating
 from projections.rectifications import get_rectification
+from workflows.actions import AcknowledgeAlert, ActionMeta
 from workflows.model import ClockPolicy
 from workflows.rectification import RectificationWorkflow
 
@@ -97,3 +101,36 @@ async def act(ctx: AppContext, rid: str, step: str, arg: Any) -> RectificationSt
         ) from None
     log.info("rectification.step", step=step, seq=state.last_seq)
     return state
+
+
+async def acknowledge_alert(
+    ctx: AppContext, staff: StaffMember, alert_id: str, idempotency_key: str | None
+) -> AlertOut:
+    """A rectification's alert, acknowledged in its workflow (which stops its climb)."""
+    rid, sep, seq = alert_id.rpartition("-A")
+    if not sep or not seq.isdigit():
+        raise not_found("alert", alert_id)
+    meta = ActionMeta(
+        actor_of(staff),
+        idempotency_key,
+        action_hash(staff.id, "acknowledge-alert", {"alert_id": alert_id}),
+    )
+    try:
+        state = await act(ctx, rid, "acknowledge-alert", AcknowledgeAlert(meta, alert_id))
+    except ApiError as err:
+        if err.code in ("validation_error", "rectification_not_found"):
+            raise not_found("alert", alert_id) from None
+        raise
+    alert = next(a for a in state.alerts if a.id == alert_id)
+    tz = ctx.directory_tz
+    return AlertOut(
+        id=alert.id,
+        case_id=state.case_id,
+        kind=alert.kind,
+        level=alert.level.value,
+        window=state.window,
+        clock=alert.clock,
+        raised_at=alert.raised_at.astimezone(tz),
+        acked_at=alert.acked_at.astimezone(tz) if alert.acked_at else None,
+        acked_by=alert.acked_by,
+    )

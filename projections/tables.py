@@ -21,6 +21,8 @@ TABLES = PER_CASE + ROLLUPS
 
 # Rows no case's events write, which a rebuild therefore carries over as they are.
 NOT_FROM_EVENTS = {
-    "alerts": "case_id is null",  # a missing holiday notice, raised by the calendar check
+    # A missing holiday notice, raised by the calendar check; a rectification's, by its own
+    # workflow's events (``projections.rectifications``).
+    "alerts": "case_id is null or kind = 'rectification'",
     "score_deductions": "recorded_by <> 'system'",  # entered by the director
 }
