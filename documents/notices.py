@@ -142,7 +142,9 @@ def _completion(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
         _p(f"办理结果：{_OUTCOMES.get(outcome, outcome)}。"),
     ]
     note = d.get("note")
-    if isinstance(note, str) and note.strip():
+    # The note is the clerk's record of the decision: on paper the clerk hands it over; the
+    # public link shows no staff note.
+    if isinstance(note, str) and note.strip() and not case.public:
         parts.append(_p(f"说明：{note.strip()}"))
     return parts
 
