@@ -108,6 +108,23 @@ class ClerkFigures(BaseModel):
     completed_on_time: int
 
 
+class RatingFigures(BaseModel):
+    """Ratings given in the range (好差评) by level ("1" … "5"); the satisfaction rate is
+    基本满意 and above over all of them."""
+
+    count: int = 0
+    by_level: dict[str, int] = Field(default_factory=dict)
+    satisfaction_rate: float | None = None
+
+
+class RectificationFigures(BaseModel):
+    """Rectifications of bad ratings opened in the range; answered within their limit."""
+
+    open: int = 0
+    done: int = 0
+    on_time_rate: float | None = None
+
+
 class Summary(BaseModel):
     window: str | None  # the scope the figures are for; null is the whole center
     by_status: dict[str, int]
@@ -128,6 +145,8 @@ class Summary(BaseModel):
     handling: dict[str, Handling]  # per kind, and "all"
     by_window: list[WindowFigures]
     by_clerk: list[ClerkFigures]
+    ratings: RatingFigures = Field(default_factory=RatingFigures)
+    rectifications: RectificationFigures = Field(default_factory=RectificationFigures)
 
 
 def summary(

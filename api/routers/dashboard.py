@@ -19,6 +19,8 @@ from api.dashboard import (
     DeductionIn,
     DeductionOut,
     Ranking,
+    RatingFigures,
+    RectificationFigures,
     Summary,
     Trend,
     Viewer,
@@ -38,6 +40,8 @@ from api.idempotency import IdempotentWrite
 from projections import figures, scores
 from projections.db import Conn
 from projections.figures import Span
+from projections.ratings import rating_figures
+from projections.rectifications import rectification_figures
 from workflows.model import Role
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
@@ -69,7 +73,12 @@ async def read_summary(
         figures.open_alerts(ctx.pool, span, w),
         figures.open_center_alerts(ctx.pool, span, w),
     )
-    return summary(ctx, w, counts, done, p90, alerts, center_alerts)
+    out = summary(ctx, w, counts, done, p90, alerts, center_alerts)
+    days = span.bounds() if span.start or span.end else None
+    tz = ctx.settings.timezone
+    out.ratings = RatingFigures(**await rating_figures(ctx.pool, w, days, tz))
+    out.rectifications = RectificationFigures(**await rectification_figures(ctx.pool, w, days, tz))
+    return out
 
 
 @router.get("/cases", response_model=CaseListOut)

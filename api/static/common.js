@@ -31,6 +31,8 @@ const TEXT = {
     "kind.immediate": "即办件", "kind.promised": "承诺件", "kind.joint": "联办件", "kind.upward": "上报件", "kind.orphan": "不管件",
     "level.window_head": "窗口负责人", "level.director": "中心主任", "level.discipline": "纪检监察", "level.ops": "运维",
     "alert.warning": "临期预警", "alert.overdue": "超期", "alert.escalation": "升级督办", "alert.notice_missing": "缺少节假日通知",
+    "alert.rectification": "差评整改", ratings: "服务评价", satisfaction_rate: "满意率",
+    rectifications_open: "待整改差评", rectification_on_time_rate: "差评按时整改率",
   },
   en: {
     title: "Center dashboard", timeline_title: "Case timeline", live_on: "live", live_off: "offline",
@@ -55,6 +57,8 @@ const TEXT = {
     "kind.immediate": "immediate", "kind.promised": "promised", "kind.joint": "joint", "kind.upward": "upward", "kind.orphan": "orphan",
     "level.window_head": "window head", "level.director": "director", "level.discipline": "discipline", "level.ops": "ops",
     "alert.warning": "warning", "alert.overdue": "overdue", "alert.escalation": "escalation", "alert.notice_missing": "holiday notice missing",
+    "alert.rectification": "bad rating to rectify", ratings: "Ratings", satisfaction_rate: "Satisfaction rate",
+    rectifications_open: "Bad ratings to rectify", rectification_on_time_rate: "Rectified on time",
   },
 };
 

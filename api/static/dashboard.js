@@ -42,6 +42,10 @@ function showSummary(s) {
     card("open_alerts", s.open_alerts, s.open_alerts ? "bad" : ""),
     card("avg_days", all ? all.average_days : Bj.t("rate_none")),
     card("p90_days", all ? all.p90_days : Bj.t("rate_none")),
+    card("ratings", s.ratings.count),
+    card("satisfaction_rate", Bj.percent(s.ratings.satisfaction_rate), "good"),
+    card("rectifications_open", s.rectifications.open, s.rectifications.open ? "warn" : ""),
+    card("rectification_on_time_rate", Bj.percent(s.rectifications.on_time_rate), "good"),
   );
   Charts.bars($("chart-status"), Object.entries(s.by_status).map(([status, n]) => ({
     label: Bj.t(`status.${status}`), value: n, color: STATUS_COLORS[status],
