@@ -59,14 +59,15 @@ class TokenBuckets:
 
 @dataclass
 class PublicLimits:
-    # An address may open a few pages and rate at once, then about one request a second.
+    # An address (a family's phones behind one router, a hall's Wi-Fi) may make many requests
+    # at once, then two a second.
     by_address: TokenBuckets
     # One case's link: enough for the page, its progress and two ratings, then one a minute.
     by_token: TokenBuckets
 
     @classmethod
     def default(cls) -> PublicLimits:
-        return cls(TokenBuckets(60, 1.0), TokenBuckets(12, 1 / 60))
+        return cls(TokenBuckets(120, 2.0), TokenBuckets(12, 1 / 60))
 
 
 def rate_limited() -> ApiError:
