@@ -107,3 +107,48 @@ async def test_an_answer_within_fifteen_working_days_is_on_time_and_settles_the_
         return not [a for a in alerts if a["case_id"] == cid and a["kind"] == "rectification"]
 
     await eventually(settled)
+
+
+async def test_the_fifteen_working_days_warn_a_day_ahead_then_go_overdue(
+    sandbox: httpx.AsyncClient,
+) -> None:
+    clerk = await _token(sandbox, "mz-a")
+    _, rid = await _rated_badly(sandbox, clerk)
+    r = await sandbox.post(f"/rectifications/{rid}/contact", json={"note": "已联系"}, headers=clerk)
+    assert r.status_code == 200, r.text
+    row = r.json()
+    opened, due = (datetime.fromisoformat(row[k]) for k in ("opened_at", "rectify_due_at"))
+    assert (due - opened).days >= 19  # 15 working days span three weekends at least
+    await _advance(sandbox, 30)
+    row = (await sandbox.get(f"/rectifications/{rid}", headers=clerk)).json()
+    assert row["overdue"] and not row["contact_overdue"] and row["status"] == "open"
+    rectify = [e for e in row["events"] if e["data"].get("clock") == "rectify"]
+    thresholds = [e["data"]["threshold"] for e in rectify]
+    assert thresholds[:2] == ["warning", "overdue"] and set(thresholds[2:]) <= {"escalation"}
+    warned, late = (datetime.fromisoformat(e["at"]) for e in rectify[:2])
+    assert warned < due <= late
+    # The answer comes late: done, but not on time.
+    for step, body in (("rectify", {"action": "整改"}), ("answer", {"text": "已答复"})):
+        r = await sandbox.post(f"/rectifications/{rid}/{step}", json=body, headers=clerk)
+        assert r.status_code == 200, r.text
+    assert r.json()["status"] == "done" and r.json()["on_time"] is False
+
+
+async def test_a_step_retried_with_its_key_is_taken_once(sandbox: httpx.AsyncClient) -> None:
+    clerk = await _token(sandbox, "mz-a")
+    _, rid = await _rated_badly(sandbox, clerk)
+    keyed = {**clerk, "Idempotency-Key": "contact-1"}
+    url = f"/rectifications/{rid}/contact"
+    first = await sandbox.post(url, json={"note": "已联系"}, headers=keyed)
+    again = await sandbox.post(url, json={"note": "已联系"}, headers=keyed)
+    assert first.status_code == again.status_code == 200 and first.json() == again.json()
+    other = await sandbox.post(url, json={"note": "另一次"}, headers=keyed)
+    assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_conflict"
+    ops = await _token(sandbox, "ops")
+    r = await sandbox.post(f"/rectifications/{rid}/rectify", json={"action": "x"}, headers=ops)
+    assert r.status_code == 403
+    # Another window's staff do not see it at all.
+    r = await sandbox.get(f"/rectifications/{rid}", headers=await _token(sandbox, "sb-a"))
+    assert r.status_code == 404 and r.json()["error"]["code"] == "rectification_not_found"
+    events = (await sandbox.get(f"/rectifications/{rid}", headers=clerk)).json()["events"]
+    assert [e["type"] for e in events].count("rectification.contacted") == 1
