@@ -25,7 +25,12 @@ from workflows.model import AlertNotice
 
 log = structlog.get_logger(__name__)
 
-_KIND = {"warning": "办件预警", "overdue": "办件超期", "escalation": "超期升级"}
+_KIND = {
+    "warning": "办件预警",
+    "overdue": "办件超期",
+    "escalation": "超期升级",
+    "rectification": "差评整改",
+}
 _LEVEL = {"window_head": "窗口负责人", "director": "中心主任", "discipline": "纪检监察"}
 
 

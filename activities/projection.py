@@ -17,6 +17,7 @@ from temporalio import activity
 
 from projections.cases import apply_batch
 from projections.db import LazyPool
+from projections.links import issue_link
 from workflows.model import ProjectionBatch
 
 log = structlog.get_logger(__name__)
@@ -62,6 +63,9 @@ class Projector:
         try:
             pool = await self._pool.get()
             async with pool.acquire() as conn:
+                if batch.events[0].seq == 1:
+                    # The applicant's link exists before the case can be read.
+                    await issue_link(conn, batch.case_id)
                 version = await apply_batch(conn, batch)
         except BaseException:
             BEHIND.failed(batch)

@@ -28,6 +28,8 @@ from api.routers import (
     notices,
     ops,
     pages,
+    public,
+    ratings,
     replay,
     sandbox,
 )
@@ -72,7 +74,7 @@ def create_app(ctx: AppContext) -> FastAPI:
         log.info(
             "http.request",
             method=request.method,
-            path=request.url.path,
+            path=public.loggable_path(request.url.path),
             status=response.status_code,
             ms=round((time.perf_counter() - started) * 1000, 1),
         )
@@ -93,5 +95,6 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(complaints.router, prefix=PREFIX)
     app.include_router(inquiries.router, prefix=PREFIX)
     app.include_router(followups.router, prefix=PREFIX)
+    ratings.install(app, PREFIX)  # the applicant's side: public routes and page, ratings
     pages.install(app)  # the supervisors' page at / and /dashboard
     return app

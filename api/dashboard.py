@@ -120,6 +120,23 @@ class FollowupFiguresOut(BaseModel):
     done: int  # of them, recorded
 
 
+class RatingFigures(BaseModel):
+    """Ratings given in the range (好差评) by level ("1" … "5"); the satisfaction rate is
+    基本满意 and above over all of them."""
+
+    count: int = 0
+    by_level: dict[str, int] = Field(default_factory=dict)
+    satisfaction_rate: float | None = None
+
+
+class RectificationFigures(BaseModel):
+    """Rectifications of bad ratings opened in the range; answered within their limit."""
+
+    open: int = 0
+    done: int = 0
+    on_time_rate: float | None = None
+
+
 class Summary(BaseModel):
     window: str | None  # the scope the figures are for; null is the whole center
     by_status: dict[str, int]
@@ -143,6 +160,8 @@ class Summary(BaseModel):
     inquiries: int  # logged in the range (咨询件)
     complaints: ComplaintFiguresOut
     followups: FollowupFiguresOut
+    ratings: RatingFigures = Field(default_factory=RatingFigures)
+    rectifications: RectificationFigures = Field(default_factory=RectificationFigures)
 
 
 def summary(

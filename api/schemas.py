@@ -213,6 +213,8 @@ class CaseOut(BaseModel):
     legal_overdue: bool = False
     upward: dict[str, Any] | None = None  # the higher authority, its reference, limit, decision
     review: dict[str, Any] | None = None  # a returned case's review: until, requested, decided
+    # The applicant's public link (rating, progress); its last segment is the case's token.
+    rating_url: str | None = None
 
 
 class CaseList(BaseModel):

@@ -28,6 +28,7 @@ from activities.leave import LeaveActivities
 from activities.notify import Notifier
 from activities.projection import Projector
 from activities.recount import Recounter
+from activities.rectification import RectificationProjector
 from api.app import create_app
 from api.context import AppContext
 from banjian.settings import Settings
@@ -41,6 +42,7 @@ from workflows.case import CaseWorkflow
 from workflows.complaint import ComplaintWorkflow
 from workflows.leave import LeaveWorkflow
 from workflows.recount import RecountWorkflow
+from workflows.rectification import RectificationWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -96,6 +98,7 @@ def build_worker(
             RecountWorkflow,
             ArchiveWorkflow,
             ComplaintWorkflow,
+            RectificationWorkflow,
         ],
         activities=[
             deadlines.compute_deadline,
@@ -116,6 +119,7 @@ def build_worker(
             Archivist(db).archive_page,
             complaints.project_complaint,
             complaints.deliver_complaint_alert,
+            RectificationProjector(db).project_rectification,
         ],
     )
 

@@ -2,7 +2,9 @@
 
 Everything the sheet states comes from the notice's event and the case
 (``projections.notices``); dates are the center's, written the Chinese way
-(2026年11月27日). The applicant's ID number appears masked only, the phone never.
+(2026年11月27日). The applicant's ID number appears masked only, the phone never. Drawn for
+the applicant's public link (``NoticeCase.public``), a notice names no one: neither the
+applicant nor the staff who issued it.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from documents.masking import mask
-from projections.notices import Notice, NoticeCase
+from documents.qr import qr_svg
+from projections.notices import COMPLETION, RECEIPT, Notice, NoticeCase
 from workflows.events import (
+    CaseCompleted,
     CaseReceived,
     CaseReturned,
     ClockPaused,
@@ -26,6 +30,9 @@ from workflows.model import Kind
 # return recorded before returns could be reviewed.
 REVIEW_DAYS = 15
 _CLOCKS = {"promised": "承诺办理时限", "legal": "法定办理时限"}
+_OUTCOMES = {"approved": "准予办理", "denied": "不予办理"}
+# The notices that carry the applicant's link: rate the service at receipt and at completion.
+_LINKED = {RECEIPT, COMPLETION}
 _STYLE = """
 @page { size: A4; margin: 25mm 22mm; }
 body { font-family: "Noto Serif CJK SC", "Source Han Serif SC", "Songti SC", SimSun, serif;
@@ -38,6 +45,7 @@ table { border-collapse: collapse; width: 100%; margin: 0.8em 0; font-size: 11pt
 th, td { border: 1px solid #000; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 th { font-weight: normal; background: #f2f2f2; } table.facts th { width: 7em; }
 .sign { text-align: right; margin-top: 3em; } .sign p { text-indent: 0; margin: 0.2em 0; }
+.qr { float: right; margin: 0 0 0.5em 1em; } .link { word-break: break-all; }
 @media print { body { margin: 0; max-width: none; } th { background: none; } }
 """
 
@@ -54,9 +62,12 @@ def render_notice(case: NoticeCase, notice: Notice, tz: ZoneInfo) -> str:
     particulars = [
         ("办件编号", case.case_id),
         ("申请事项", f"{case.service_name}（{case.service_code}）"),
-        ("申请人", case.applicant_name),
-        ("证件号码", mask(case.applicant_id_number)),
     ]
+    if not case.public:
+        particulars.append(("申请人", case.applicant_name))
+        particulars.append(("证件号码", mask(case.applicant_id_number)))
+    addressee = "申请人" if case.public else case.applicant_name
+    signed = [] if case.public else [f"<p>经办人：{escape(clerk)}</p>"]
     return "\n".join(
         [
             "<!doctype html>",
@@ -66,11 +77,12 @@ def render_notice(case: NoticeCase, notice: Notice, tz: ZoneInfo) -> str:
             f'<p class="center flat">{escape(case.center_name)}</p>',
             f"<h1>{escape(notice.title)}</h1>",
             f'<p class="no flat">编号：{escape(notice.id)}</p>',
-            f'<p class="flat">{escape(case.applicant_name)}：</p>',
+            f'<p class="flat">{escape(addressee)}：</p>',
             *body,
+            *_link(case, notice),
             _table(particulars),
             '<div class="sign">',
-            f"<p>经办人：{escape(clerk)}</p>",
+            *signed,
             f"<p>{escape(case.center_name)}（盖章）</p>",
             f"<p>{issued}</p>",
             "</div>",
@@ -92,6 +104,8 @@ def _body(case: NoticeCase, n: Notice, tz: ZoneInfo) -> list[str]:
             return _extension(case, e, tz)
         case ClockPaused() as e:
             return _suspension(case, e, issued)
+        case CaseCompleted() as e:
+            return _completion(case, e, issued, tz)
     raise ValueError(f"{n.event.TYPE} gives no notice")
 
 
@@ -124,9 +138,39 @@ def _receipt(case: NoticeCase, e: CaseReceived, received: str, tz: ZoneInfo) -> 
     missing = [_name(case, code) for code in e.materials_missing]
     if missing:
         parts.append(_p(f"尚需补正的材料：{'、'.join(missing)}，本中心将一次性书面告知。"))
-    name = case.staff_names.get(e.first_receiver, e.first_receiver)
-    parts.append(_p(f"首问责任人：{name}。办理过程中如有疑问，可向首问责任人咨询。"))
+    if not case.public:
+        name = case.staff_names.get(e.first_receiver, e.first_receiver)
+        parts.append(_p(f"首问责任人：{name}。办理过程中如有疑问，可向首问责任人咨询。"))
     return parts
+
+
+def _completion(case: NoticeCase, e: CaseCompleted, done: str, tz: ZoneInfo) -> list[str]:
+    received = chinese_date(case.received_at.astimezone(tz))
+    outcome = e.outcome.value
+    parts = [
+        _p(
+            f"您于{received}申请办理的“{case.service_name}”（办件编号{case.case_id}），"
+            f"已于{done}办结。"
+        ),
+        _p(f"办理结果：{_OUTCOMES.get(outcome, outcome)}。"),
+    ]
+    # The note is the clerk's record of the decision: on paper the clerk hands it over; the
+    # public link shows no staff note.
+    if e.note.strip() and not case.public:
+        parts.append(_p(f"说明：{e.note.strip()}"))
+    return parts
+
+
+def _link(case: NoticeCase, n: Notice) -> list[str]:
+    """The applicant's link and its QR code: rate the service, follow the case (好差评)."""
+    if case.rating_url is None or n.kind not in _LINKED:
+        return []
+    url = escape(case.rating_url)
+    return [
+        f'<div class="qr" data-link="{url}">{qr_svg(case.rating_url)}</div>',
+        _p("欢迎对本次服务作出评价（好差评），也可随时查询办件进度：请用手机扫描二维码，或访问"),
+        f'<p class="flat link">{url}</p>',
+    ]
 
 
 def _materials(case: NoticeCase, e: MaterialsRequested, tz: ZoneInfo) -> list[str]:

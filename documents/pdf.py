@@ -29,6 +29,8 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.pdfmetrics import registerFont, stringWidth
 from xhtml2pdf import pisa
 
+from documents.qr import qr_png_uri
+
 FONT = "STSong-Light"
 registerFont(UnicodeCIDFont(FONT))  # measured here before xhtml2pdf draws with it
 
@@ -40,7 +42,13 @@ _BEYOND_UCS2 = re.compile("[\U00010000-\U0010ffff]")
 
 _TEXT_BLOCKS = {"title", "h1", "h2", "p", "li", "th", "td"}
 _STRUCTURE = {"html", "head", "meta", "style", "body", "table", "thead", "tbody", "tr", "ul"}
-_CLASSES = {"p": {"center", "no", "flat", "ok", "bad"}, "table": {"facts"}, "div": {"sign"}}
+_CLASSES = {
+    "p": {"center", "no", "flat", "ok", "bad", "link"},
+    "table": {"facts"},
+    "div": {"sign"},
+    "img": {"qr"},
+}
+_QR_SIZE = 30 * mm
 _WIDE = 5  # columns from which a table (the dossier's events) is set in smaller type
 _PAD = 4.0  # points each side of a cell's text
 _WIDTH = A4[0] - 2 * 22 * mm  # the frame, between the page's margins
@@ -91,6 +99,7 @@ def _for_print(html: str) -> str:
     """The page checked, with the PDF's stylesheet in place of its own and a page number."""
     text = _BEYOND_UCS2.sub("〓", html.translate(_GB_FORMS))
     page: Element = html5lib.parse(text, treebuilder="etree", namespaceHTMLElements=False)
+    _draw_qr_codes(page)
     _check(page)
     head, body = page.find("head"), page.find("body")
     assert head is not None and body is not None  # html5lib always makes both
@@ -103,6 +112,22 @@ def _for_print(html: str) -> str:
     footer.text = "第 "
     SubElement(footer, "pdf:pagenumber").tail = " 页"
     return "<!doctype html>" + tostring(page, encoding="unicode", method="html")
+
+
+def _draw_qr_codes(page: Element) -> None:
+    """A QR code's block (``<div class="qr" data-link=…>``, an SVG for screens) becomes an
+    image drawn anew from its link, which the PDF can print."""
+    for parent in page.iter():
+        for i, child in enumerate(list(parent)):
+            link = child.get("data-link")
+            if child.tag == "div" and child.get("class") == "qr" and link:
+                size = f"{_QR_SIZE:.1f}pt"
+                img = Element("img", {"class": "qr", "src": qr_png_uri(link)})
+                img.set("width", size)
+                img.set("height", size)
+                img.tail = child.tail
+                parent.remove(child)
+                parent.insert(i, img)
 
 
 def _size_columns(table: Element) -> None:
@@ -146,6 +171,8 @@ def _check(element: Element) -> None:
         for child in element:
             if child.tag != "code" or len(child):
                 raise ValueError(f"<{child.tag}> inside <{tag}> is not part of these pages")
+    elif tag == "img" and classes == {"qr"} and element.get("src", "").startswith("data:image/"):
+        pass  # a QR code drawn from its link (``_draw_qr_codes``)
     elif tag in _STRUCTURE or (tag == "div" and classes == {"sign"}):
         loose = [element.text or "", *(child.tail or "" for child in element)]
         if tag != "style" and "".join(loose).strip():

@@ -18,7 +18,7 @@ import asyncpg
 
 from projections.cases import apply_batch
 from projections.db import Conn
-from projections.tables import TABLES
+from projections.tables import NOT_FROM_EVENTS, TABLES
 from workflows.model import Event, ProjectionBatch
 
 _EVENT_FIELDS = ("type", "at", "actor", "data", "schema_version")
@@ -76,8 +76,10 @@ async def compare_case(
 
 
 async def _rows(conn: Conn, table: str, case_id: str) -> list[asyncpg.Record]:
+    """The case's rows that its events write (not a rectification's alerts, say)."""
+    not_from_events = NOT_FROM_EVENTS.get(table.rpartition(".")[2], "false")
     rows: list[asyncpg.Record] = await conn.fetch(
-        f"select * from {table} where case_id = $1", case_id
+        f"select * from {table} where case_id = $1 and not ({not_from_events})", case_id
     )
     return rows
 

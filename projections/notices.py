@@ -9,16 +9,18 @@ class (``workflows.event_log.parse``); event types without a notice are ignored.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 import asyncpg
 
 from projections.cases import case_events, get_case
+from projections.links import link_url, token_of
 from workflows.event_data import DomainEvent
 from workflows.event_log import parse
 from workflows.events import (
+    CaseCompleted,
     CaseReceived,
     CaseReturned,
     ClockPaused,
@@ -28,12 +30,13 @@ from workflows.events import (
 from workflows.model import Event
 
 # kind: title (the forms the seeds name: 受理通知书, 补正通知书 / 一次性告知, 退回件通知书 …)
-RECEIPT, MATERIALS, RETURN, EXTENSION, SUSPENSION = (
+RECEIPT, MATERIALS, RETURN, EXTENSION, SUSPENSION, COMPLETION = (
     "receipt",
     "materials",
     "return",
     "extension",
     "suspension",
+    "completion",
 )
 TITLES: dict[str, str] = {
     RECEIPT: "受理通知书",
@@ -41,6 +44,7 @@ TITLES: dict[str, str] = {
     RETURN: "退回通知书",
     EXTENSION: "延期通知书",
     SUSPENSION: "中止计时通知书",
+    COMPLETION: "办结通知书",
 }
 
 
@@ -80,7 +84,14 @@ class Notice:
 
 
 # The events that may give a notice.
-_NOTICED = (CaseReceived, MaterialsRequested, CaseReturned, DeadlineExtended, ClockPaused)
+_NOTICED = (
+    CaseReceived,
+    MaterialsRequested,
+    CaseReturned,
+    DeadlineExtended,
+    ClockPaused,
+    CaseCompleted,
+)
 
 
 def notice_kind(event: DomainEvent | None) -> str | None:
@@ -93,6 +104,8 @@ def notice_kind(event: DomainEvent | None) -> str | None:
             return RETURN
         case DeadlineExtended():
             return EXTENSION
+        case CaseCompleted():
+            return COMPLETION
         case ClockPaused(reason=reason):
             # Only a suspension is told in writing; a pause for materials has its materials
             # notice.
@@ -130,15 +143,24 @@ class NoticeCase:
     catalog: dict[str, CatalogMaterial]  # the service's materials by code
     staff_names: dict[str, str]
     notices: list[Notice]
+    # The applicant's link (rating, progress), printed with its QR code on the receipt and the
+    # completion notices.
+    rating_url: str | None = None
+    # Drawn for the applicant's public link: no person named, neither applicant nor staff.
+    public: bool = False
+
+    def for_public(self) -> NoticeCase:
+        return replace(self, applicant_name="", applicant_id_number="", staff_names={}, public=True)
 
     def notice(self, notice_id: str) -> Notice | None:
         return next((n for n in self.notices if n.id == notice_id), None)
 
 
 async def read_notice_case(
-    conn: asyncpg.Connection | asyncpg.Pool, case_id: str
+    conn: asyncpg.Connection | asyncpg.Pool, case_id: str, pages_url: str | None = None
 ) -> NoticeCase | None:
-    """The case, its notices and what they name (catalog, staff, center); None when unknown."""
+    """The case, its notices and what they name (catalog, staff, center, the applicant's link
+    under ``pages_url``); None when unknown."""
     row = await get_case(conn, case_id)
     if row is None:
         return None
@@ -151,6 +173,7 @@ async def read_notice_case(
     )
     center = await conn.fetchval("select value from center where key = 'center'")
     staff = await conn.fetch("select id, name from staff")
+    token = await token_of(conn, case_id) if pages_url is not None else None
     return NoticeCase(
         case_id=case_id,
         center_name=str((center or {}).get("name") or "便民服务中心"),
@@ -164,4 +187,5 @@ async def read_notice_case(
         },
         staff_names={r["id"]: r["name"] for r in staff},
         notices=collect_notices(case_id, events),
+        rating_url=link_url(pages_url, token) if pages_url is not None and token else None,
     )

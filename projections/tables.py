@@ -21,8 +21,9 @@ TABLES = PER_CASE + ROLLUPS
 
 # Rows no case's events write, which a rebuild therefore carries over as they are.
 NOT_FROM_EVENTS = {
-    # A missing holiday notice, raised by the calendar check; a complaint's (its own workflow's).
-    "alerts": "case_id is null",
+    # A missing holiday notice, raised by the calendar check; a complaint's (its own workflow's);
+    # a rectification's, by its own workflow's events (``projections.rectifications``).
+    "alerts": "case_id is null or kind = 'rectification'",
     # Entered by the director, or an upheld complaint's, recorded as the director's answer.
     "score_deductions": "recorded_by <> 'system'",
 }

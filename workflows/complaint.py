@@ -28,9 +28,9 @@ from applicant.complaints import (
 from workdays.deadline import Deadline
 from workflows.actions import AcknowledgeAlert
 from workflows.clocks import COMPUTE_TIMEOUT
-from workflows.complaint_loops import ComplaintRecord, iso
+from workflows.complaint_loops import ComplaintRecord
 from workflows.counting import ClockSpec, ClocksRequest
-from workflows.model import Pending
+from workflows.model import Pending, iso
 from workflows.record import SYSTEM
 
 

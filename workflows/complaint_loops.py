@@ -30,15 +30,9 @@ from applicant.complaints import (
 from workflows.actions import ActionMeta
 from workflows.clocks import COMPUTE_TIMEOUT
 from workflows.counting import LadderRequest, OfficeInstantRequest
-from workflows.model import AlertLevel, Event
+from workflows.model import AlertLevel, Event, iso
 from workflows.record import SYSTEM
 from workflows.thresholds import RANK
-
-
-def iso(at: datetime | None) -> str | None:
-    """An instant as a complaint's event data holds it."""
-    return at.isoformat() if at is not None else None
-
 
 # As a case's: projection waits out a PostgreSQL outage; channels are tried for three days.
 _PROJECT_RETRY = RetryPolicy(

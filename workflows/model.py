@@ -289,3 +289,8 @@ class AlertNotice:
     window: str
     assignee: str
     due_at: datetime | None
+
+
+def iso(at: datetime | None) -> str | None:
+    """An instant as event data written as a dict holds it (ISO 8601, or None)."""
+    return at.isoformat() if at is not None else None

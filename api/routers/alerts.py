@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
 
+from api import rectifying
 from api.cases import CaseGateway, action_hash, actor_of
 from api.complaints import acknowledge_complaint_alert
 from api.deps import (
@@ -25,6 +26,7 @@ from api.errors import ApiError, not_found
 from api.idempotency import IdempotentWrite
 from api.schemas import AlertOut, Strict
 from applicant.complaints import is_complaint_id
+from applicant.rectification import ID_PREFIX as RECTIFICATION_ALERTS
 from projections.alerts import AlertFilter, alert_json, get_alert, list_alerts
 from projections.center import StaffMember
 from projections.db import Conn
@@ -70,6 +72,8 @@ async def acknowledge(
         return await _acknowledge_center_alert(alert_id, ctx, staff, idempotency_key)
     if is_complaint_id(alert_id):
         return await acknowledge_complaint_alert(ctx, staff, alert_id, idempotency_key)
+    if alert_id.startswith(RECTIFICATION_ALERTS):
+        return await rectifying.acknowledge_alert(ctx, staff, alert_id, idempotency_key)
     # An alert's id names its case ("<case id>-A<seq>"), so this needs no database read.
     case_id, sep, seq = alert_id.rpartition("-A")
     if not sep or not seq.isdigit():

@@ -40,6 +40,7 @@ from api.schemas import (
 )
 from projections.cases import CaseFilter, case_events, get_case, list_cases
 from projections.center import StaffMember
+from projections.links import link_url, token_of
 from workflows import actions, model
 from workflows.actions import ActionMeta
 from workflows.case import CaseWorkflow
@@ -119,11 +120,16 @@ async def read_case(
     case_id: str, ctx: Context, _: CurrentStaff, consistent: bool = False
 ) -> CaseOut:
     if consistent:
-        return case_from_state(await CaseGateway(ctx).live_state(case_id), ctx.directory_tz)
-    row = await get_case(ctx.pool, case_id)
-    if row is None:
-        raise not_found("case", case_id)
-    return case_from_row(row, ctx.directory_tz)
+        case = case_from_state(await CaseGateway(ctx).live_state(case_id), ctx.directory_tz)
+    else:
+        row = await get_case(ctx.pool, case_id)
+        if row is None:
+            raise not_found("case", case_id)
+        case = case_from_row(row, ctx.directory_tz)
+    token = await token_of(ctx.pool, case_id)
+    if token is not None:
+        case.rating_url = link_url(ctx.settings.pages_url(), token)
+    return case
 
 
 @router.get("/{case_id}/events", response_model=list[EventOut])

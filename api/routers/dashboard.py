@@ -19,6 +19,8 @@ from api.dashboard import (
     DeductionIn,
     DeductionOut,
     Ranking,
+    RatingFigures,
+    RectificationFigures,
     Summary,
     Trend,
     Viewer,
@@ -41,6 +43,8 @@ from projections.db import Conn
 from projections.figures import Span
 from projections.followups import followup_figures
 from projections.inquiries import inquiry_count
+from projections.ratings import rating_figures
+from projections.rectifications import rectification_figures
 from workflows.model import Role
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
@@ -77,7 +81,7 @@ async def read_summary(
         complaint_figures(ctx.pool, span, w),
         followup_figures(ctx.pool, span, w),
     )
-    return summary(
+    out = summary(
         ctx,
         w,
         counts,
@@ -89,6 +93,11 @@ async def read_summary(
         complaints=complained,
         followups=visits,
     )
+    days = span.bounds() if span.start or span.end else None
+    tz = ctx.settings.timezone
+    out.ratings = RatingFigures(**await rating_figures(ctx.pool, w, days, tz))
+    out.rectifications = RectificationFigures(**await rectification_figures(ctx.pool, w, days, tz))
+    return out
 
 
 @router.get("/cases", response_model=CaseListOut)

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/cases", tags=["notices"])
 
 class NoticeOut(BaseModel):
     id: str
-    kind: str  # receipt | materials | return | extension | suspension
+    kind: str  # receipt | materials | return | extension | suspension | completion
     title: str
     seq: int  # of the event the notice is drawn from
     issued_at: datetime
@@ -31,7 +31,7 @@ class NoticeOut(BaseModel):
 
 
 async def _case(ctx: Context, case_id: str) -> NoticeCase:
-    case = await read_notice_case(ctx.pool, case_id)
+    case = await read_notice_case(ctx.pool, case_id, ctx.settings.pages_url())
     if case is None:
         raise not_found("case", case_id)
     return case

@@ -34,6 +34,8 @@ const TEXT = {
     "alert.complaint": "投诉督办", "threshold.warning": "临期", "threshold.overdue": "超期", "threshold.escalation": "升级",
     inquiries: "咨询", complaints: "投诉", complaints_upheld: "投诉属实", complaints_per_1000: "投诉率(‰)",
     followups: "回访(已访/应访)", inquiry_table: "咨询登记(按日、窗口)", day: "日期", total: "合计",
+    "alert.rectification": "差评整改", ratings: "服务评价", satisfaction_rate: "满意率",
+    rectifications_open: "待整改差评", rectification_on_time_rate: "差评按时整改率",
   },
   en: {
     title: "Center dashboard", timeline_title: "Case timeline", live_on: "live", live_off: "offline",
@@ -61,6 +63,8 @@ const TEXT = {
     "alert.complaint": "complaint", "threshold.warning": "warning", "threshold.overdue": "overdue", "threshold.escalation": "escalation",
     inquiries: "Inquiries", complaints: "Complaints", complaints_upheld: "Complaints upheld", complaints_per_1000: "Complaints per 1,000 cases",
     followups: "Follow-ups (done/due)", inquiry_table: "Inquiries by day and window", day: "Day", total: "Total",
+    "alert.rectification": "bad rating to rectify", ratings: "Ratings", satisfaction_rate: "Satisfaction rate",
+    rectifications_open: "Bad ratings to rectify", rectification_on_time_rate: "Rectified on time",
   },
 };
 

@@ -47,6 +47,10 @@ function showSummary(s) {
     card("complaints_upheld", s.complaints.upheld, s.complaints.upheld ? "bad" : ""),
     card("complaints_per_1000", s.complaints.per_1000_cases ?? Bj.t("rate_none")),
     card("followups", `${s.followups.done}/${s.followups.due}`),
+    card("ratings", s.ratings.count),
+    card("satisfaction_rate", Bj.percent(s.ratings.satisfaction_rate), "good"),
+    card("rectifications_open", s.rectifications.open, s.rectifications.open ? "warn" : ""),
+    card("rectification_on_time_rate", Bj.percent(s.rectifications.on_time_rate), "good"),
   );
   Charts.bars($("chart-status"), Object.entries(s.by_status).map(([status, n]) => ({
     label: Bj.t(`status.${status}`), value: n, color: STATUS_COLORS[status],
