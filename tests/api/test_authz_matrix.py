@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
 import pytest_asyncio
 from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount, Route
@@ -38,6 +39,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.context import AppContext
+from applicant.ratings import Stage, rating_id
+from applicant.rectification import rectification_id
 from banjian.embedded import EmbeddedPostgres
 from projections.alerts import notice_alert_id, raise_notice_missing
 from tests.api.served import Served, own_center
@@ -197,6 +200,103 @@ def _ack(kind: str) -> Prepare:
     return prepare
 
 
+# The applicant's side ----------------------------------------------------------------------
+
+COMPLAINT = {
+    "channel": "letter",
+    "about": {"window": "minzheng"},
+    "complainant": {"name": "投诉人", "phone": "13900000000"},
+    "text": "窗口答复不清",
+}
+ANSWER = {"finding": "not_upheld", "text": "经核查，答复符合规定"}
+
+
+async def _complaint(c: Center) -> str:
+    complaint_id: str = (await c.as_director(Call("POST", "/api/v1/complaints", COMPLAINT)))["id"]
+    return complaint_id
+
+
+def on_complaint(
+    suffix: str = "",
+    method: str = "GET",
+    body: dict[str, Any] | None = None,
+    answered: bool = False,
+) -> Prepare:
+    async def prepare(c: Center) -> Call:
+        complaint_id = await _complaint(c)
+        if answered:
+            await c.as_director(Call("POST", f"/api/v1/complaints/{complaint_id}/answer", ANSWER))
+        return Call(method, f"/api/v1/complaints/{complaint_id}{suffix}", body)
+
+    return prepare
+
+
+async def _recount(c: Center) -> Call:
+    change = await c.as_director(await _closure(c))
+    return Call("GET", f"/api/v1/calendar/recounts/{change['recount']['id']}")
+
+
+async def _sample(c: Center) -> Call:
+    return Call(
+        "POST",
+        "/api/v1/followups/sample",
+        {"month": f"2025-{c.number() % 12 + 1:02d}", "rate": 0.5, "seed": c.number()},
+    )
+
+
+async def _linked_case(c: Center) -> tuple[str, str]:
+    """A new case and the token of its public link."""
+    case_id = await c.case("MZ-001", [])
+    await c.projected(case_id)
+    r = await c.served.http.get(f"/api/v1/cases/{case_id}", headers=c.served.auth("director"))
+    token: str = r.json()["rating_url"].rsplit("/", 1)[-1]
+    return case_id, token
+
+
+async def _link_token(c: Center) -> str:
+    return (await _linked_case(c))[1]
+
+
+def on_link(template: str, method: str = "GET", body: dict[str, Any] | None = None) -> Prepare:
+    async def prepare(c: Center) -> Call:
+        return Call(method, template.format(token=await _link_token(c)), body)
+
+    return prepare
+
+
+def on_rectification(
+    step: str | None = None,
+    body: dict[str, Any] | None = None,
+    before: tuple[tuple[str, dict[str, Any]], ...] = (),
+) -> Prepare:
+    """A rectification opened by a bad rating of a minzheng case, taken through ``before``."""
+
+    async def prepare(c: Center) -> Call:
+        case_id, token = await _linked_case(c)
+        rated = Call("POST", f"/api/v1/public/ratings/{token}", {"stage": "received", "level": 1})
+        await c.as_director(rated)
+        rid = rectification_id(rating_id(case_id, Stage.RECEIVED))
+
+        async def opened() -> bool:
+            r = await c.served.http.get(
+                f"/api/v1/rectifications/{rid}", headers=c.served.auth("director")
+            )
+            return r.status_code == 200
+
+        await eventually(opened)
+        for done, done_body in before:
+            await c.as_director(Call("POST", f"/api/v1/rectifications/{rid}/{done}", done_body))
+        if step is None:
+            return Call("GET", f"/api/v1/rectifications/{rid}")
+        return Call("POST", f"/api/v1/rectifications/{rid}/{step}", body)
+
+    return prepare
+
+
+CONTACT = ("contact", {"note": "电话联系申请人"})
+RECTIFY = ("rectify", {"action": "重新解释政策"})
+
+
 MATERIALS = ("request-materials", {"missing": ["id_card"], "note": "复印件不清晰"})
 REVIEW: tuple[str, dict[str, Any]] = ("start-review", {})
 SIGNOFF = ("request-signoff", {"departments": ["canlian", "laodong"]})
@@ -343,6 +443,57 @@ MATRIX: dict[tuple[str, str], list[Row]] = {
         (403, 403, 200, 403, 200, 403, 401, 401), _end_leave)],
     ("GET", "/api/v1/leave"): [Row(
         (200, 200, 200, 200, 200, 200, 401, 401), fixed("GET", "/api/v1/leave"))],
+    ("GET", "/api/v1/calendar/recounts/{recount_id}"): [Row(
+        (200, 200, 200, 200, 200, 200, 401, 401), _recount)],
+    ("POST", "/api/v1/complaints"): [Row(
+        (201, 201, 201, 201, 201, 403, 401, 401),
+        fixed("POST", "/api/v1/complaints", json=COMPLAINT))],
+    ("GET", "/api/v1/complaints"): [Row(
+        (200, 200, 200, 200, 200, 200, 401, 401), fixed("GET", "/api/v1/complaints"))],
+    ("GET", "/api/v1/complaints/{complaint_id}"): [Row(
+        (200, 200, 200, 200, 200, 200, 401, 401), on_complaint())],
+    ("GET", "/api/v1/complaints/{complaint_id}/events"): [Row(
+        (200, 200, 200, 200, 200, 200, 401, 401), on_complaint("/events"))],
+    ("GET", "/api/v1/complaints/{complaint_id}/notice"): [Row(  # it names the complainant
+        (403, 403, 403, 403, 200, 403, 401, 401), on_complaint("/notice", answered=True))],
+    ("POST", "/api/v1/complaints/{complaint_id}/answer"): [Row(
+        (403, 403, 403, 403, 200, 403, 401, 401), on_complaint("/answer", "POST", ANSWER))],
+    ("POST", "/api/v1/inquiries"): [Row(  # at the caller's own window
+        (201, 201, 201, 201, 403, 403, 401, 401),
+        fixed("POST", "/api/v1/inquiries", json={"topic": "如何办理", "outcome": "answered"}))],
+    ("GET", "/api/v1/inquiries"): [Row(
+        (200, 200, 200, 200, 200, 200, 401, 401), fixed("GET", "/api/v1/inquiries"))],
+    ("GET", "/api/v1/dashboard/inquiries"): [Row(
+        (200, 200, 200, 200, 200, 200, 401, 401), fixed("GET", "/api/v1/dashboard/inquiries"))],
+    ("POST", "/api/v1/followups/sample"): [Row(
+        (403, 403, 403, 403, 201, 403, 401, 401), _sample)],
+    ("GET", "/api/v1/followups"): [Row(
+        (200, 200, 200, 200, 200, 200, 401, 401), fixed("GET", "/api/v1/followups"))],
+    ("POST", "/api/v1/followups/{followup_id}/record"): [Row(  # a visit never drawn
+        (404, 404, 404, 404, 404, 404, 401, 401),
+        fixed("POST", "/api/v1/followups/999999/record", json={"reached": False}))],
+    # The applicant's link: its token is the key, whoever else calls.
+    ("GET", "/api/v1/public/cases/{token}"): [Row(
+        (200,) * 8, on_link("/api/v1/public/cases/{token}"))],
+    ("GET", "/api/v1/public/cases/{token}/notices/{seq}"): [Row(
+        (200,) * 8, on_link("/api/v1/public/cases/{token}/notices/1"))],
+    ("POST", "/api/v1/public/ratings/{token}"): [Row(
+        (201,) * 8, on_link("/api/v1/public/ratings/{token}", "POST",
+                            {"stage": "received", "level": 5}))],
+    ("GET", "/r/{token}"): [Row((200,) * 8, on_link("/r/{token}"))],
+    ("GET", "/api/v1/ratings"): [Row(
+        (200, 200, 200, 200, 200, 200, 401, 401), fixed("GET", "/api/v1/ratings"))],
+    ("GET", "/api/v1/rectifications"): [Row(
+        (200, 200, 200, 200, 200, 200, 401, 401), fixed("GET", "/api/v1/rectifications"))],
+    ("GET", "/api/v1/rectifications/{rectification_id}"): [Row(  # another window's: unseen
+        (200, 404, 200, 404, 200, 200, 401, 401), on_rectification())],
+    ("POST", "/api/v1/rectifications/{rectification_id}/contact"): [Row(
+        (200, 403, 200, 403, 200, 403, 401, 401), on_rectification(*CONTACT))],
+    ("POST", "/api/v1/rectifications/{rectification_id}/rectify"): [Row(
+        (200, 403, 200, 403, 200, 403, 401, 401), on_rectification(*RECTIFY, before=(CONTACT,)))],
+    ("POST", "/api/v1/rectifications/{rectification_id}/answer"): [Row(
+        (200, 403, 200, 403, 200, 403, 401, 401),
+        on_rectification("answer", {"text": "已向申请人说明"}, before=(CONTACT, RECTIFY)))],
     # Operations, the pages, the static files and the API's own documents: no sign-in.
     ("GET", "/healthz"): [Row((200,) * 8, fixed("GET", "/healthz"))],
     ("GET", "/readyz"): [Row((200,) * 8, fixed("GET", "/readyz"))],
@@ -449,6 +600,9 @@ async def check_row(c: Center, route: tuple[str, str], row: Row) -> list[str]:
     return wrong
 
 
+# Every cell is a real call on a subject of its own: a few hundred calls, longer than the
+# suite's default timeout.
+@pytest.mark.timeout(900)
 async def test_each_caller_gets_the_status_its_cell_names(center: Center) -> None:
     gate = asyncio.Semaphore(6)
 
