@@ -19,6 +19,7 @@ COPY documents ./documents
 COPY ops ./ops
 COPY centers ./centers
 COPY privacy ./privacy
+COPY applicant ./applicant
 RUN pip install . && cd / && rm -rf /src
 
 RUN useradd --create-home --uid 10001 banjian
