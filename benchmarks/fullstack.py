@@ -166,7 +166,8 @@ def _failures(rounds: Sequence[Round]) -> list[str]:
     said: dict[str, int] = {}
     for r in rounds:
         for k, n in r.record.read_model.items():
-            said[k] = said.get(k, 0) + n
+            key = f"{k} at {r.in_flight}"
+            said[key] = said.get(key, 0) + n
     lines = [
         "answers with a Read-Model header, every round: "
         + (", ".join(f"{k}: {n}" for k, n in sorted(said.items())) or "none")
