@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from centers.file import CenterFile
-from projections.center import CENTER_APPLY_LOCK, current_center, write_center
+from projections.center_file import CENTER_APPLY_LOCK, current_center, write_center
 from projections.db import Conn
 
 Channel = tuple[str, str, str, str | None]
