@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from projections.db import Conn
+from projections.db import Conn, add_equal
 from workflows.event_log import parse
 from workflows.events import AlertAcknowledged, AlertRaised
 from workflows.model import Event
@@ -96,10 +96,7 @@ async def list_alerts(
     if filters.level is None:
         # The center's own alerts (level ops, no case) are listed when asked for: ``level=ops``.
         where.append("level <> 'ops'")
-    for column, value in (("level", filters.level), ("window_code", filters.window)):
-        if value is not None:
-            args.append(value)
-            where.append(f"{column} = ${len(args)}")
+    add_equal(where, args, (("level", filters.level), ("window_code", filters.window)))
     sql = "select * from alerts"
     if where:
         sql += " where " + " and ".join(where)

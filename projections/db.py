@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
@@ -66,3 +67,14 @@ class LazyPool:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+
+
+def add_equal(
+    where: list[str], args: list[Any], pairs: Iterable[tuple[str, object | None]]
+) -> None:
+    """A list's optional filters: ``column = $n`` in ``where`` and its value in ``args`` for
+    every pair whose value is given (numbered after the arguments already there)."""
+    for column, value in pairs:
+        if value is not None:
+            args.append(value)
+            where.append(f"{column} = ${len(args)}")

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from projections.db import Conn
+from projections.db import Conn, add_equal
 from projections.figures import Span
 
 Db = Conn | asyncpg.Pool
@@ -111,10 +111,7 @@ async def list_followups(
 ) -> list[asyncpg.Record]:
     where: list[str] = []
     args: list[Any] = []
-    for column, value in (("f.month", month), ("f.status", status), ("f.window_code", window)):
-        if value is not None:
-            args.append(value)
-            where.append(f"{column} = ${len(args)}")
+    add_equal(where, args, (("f.month", month), ("f.status", status), ("f.window_code", window)))
     args.append(limit)
     sql = _SELECT + (" where " + " and ".join(where) if where else "")
     rows: list[asyncpg.Record] = await db.fetch(

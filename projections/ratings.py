@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from applicant.ratings import LEVELS, satisfaction_rate
-from projections.db import Conn
+from projections.db import Conn, add_equal
 
 
 @dataclass(frozen=True)
@@ -68,10 +68,7 @@ async def list_ratings(
 ) -> list[asyncpg.Record]:
     where: list[str] = []
     args: list[Any] = []
-    for column, value in (("level", f.level), ("window_code", f.window), ("case_id", f.case_id)):
-        if value is not None:
-            args.append(value)
-            where.append(f"{column} = ${len(args)}")
+    add_equal(where, args, (("level", f.level), ("window_code", f.window), ("case_id", f.case_id)))
     sql = "select * from ratings"
     if where:
         sql += " where " + " and ".join(where)

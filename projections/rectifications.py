@@ -17,7 +17,7 @@ import asyncpg
 
 from applicant.rectification import RectificationBatch, RectificationState
 from projections.alerts import CHANNEL
-from projections.db import Conn
+from projections.db import Conn, add_equal
 
 _INSERT_EVENTS = """
 insert into rectification_events (rectification_id, seq, type, at, actor, data, schema_version)
@@ -127,10 +127,9 @@ async def list_rectifications(
 ) -> list[asyncpg.Record]:
     where: list[str] = []
     args: list[Any] = []
-    for column, value in (("status", f.status), ("window_code", f.window), ("case_id", f.case_id)):
-        if value is not None:
-            args.append(value)
-            where.append(f"{column} = ${len(args)}")
+    add_equal(
+        where, args, (("status", f.status), ("window_code", f.window), ("case_id", f.case_id))
+    )
     sql = "select * from rectifications"
     if where:
         sql += " where " + " and ".join(where)
