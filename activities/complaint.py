@@ -18,6 +18,7 @@ from activities.channels import AlertMessage, deliver
 from applicant.complaints import ComplaintAlertNotice, ComplaintBatch
 from projections.complaints import apply_complaint_batch
 from projections.db import LazyPool
+from projections.centers import alert_center, center_timezone
 from projections.notifications import channels_for, delivered_channels, record_attempt
 
 log = structlog.get_logger(__name__)
@@ -68,9 +69,10 @@ class ComplaintActivities:
     async def deliver_complaint_alert(self, notice: ComplaintAlertNotice) -> int:
         """Send to every channel of the alert's level not yet reached; the number reached."""
         pool = await self._pool.get()
-        channels = await channels_for(pool, notice.level.value)
+        center = await alert_center(pool, notice.alert_id, notice.complaint_id)
+        channels = await channels_for(pool, center, notice.level.value)
         done = await delivered_channels(pool, notice.alert_id)
-        message = complaint_message(notice, self._tz)
+        message = complaint_message(notice, await center_timezone(pool, center, self._tz))
         retry_later = False
         async with httpx.AsyncClient() as client:
             for channel_id, config in channels:

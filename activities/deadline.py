@@ -18,6 +18,7 @@ from temporalio import activity
 
 from projections.alerts import raise_notice_missing
 from projections.calendar import load_calendar
+from projections.centers import case_center
 from projections.db import LazyPool
 from workdays.calendar import OfficeHours, WorkingCalendar
 from workdays.deadline import Deadline
@@ -37,7 +38,8 @@ CALENDAR_READ_SECONDS = 5.0
 
 
 class Deadlines:
-    """The deadline activities, counting in the center's calendar as PostgreSQL has it.
+    """The deadline activities, counting in the case's center's calendar as PostgreSQL has it
+    (the national notices and that center's closures).
 
     Imported holiday notices and closures live in PostgreSQL. When it cannot be
     read, the last calendar read is used (or, before any, the package's), so
@@ -54,7 +56,7 @@ class Deadlines:
         try:
             async with asyncio.timeout(CALENDAR_READ_SECONDS):
                 pool = await self._db.get()
-                cal = await load_calendar(pool, hours)
+                cal = await load_calendar(pool, await case_center(pool, spec), hours)
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
             log.warning("calendar.read_failed", error=type(err).__name__)
             return self._last.get(spec) or WorkingCalendar(hours)

@@ -15,6 +15,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from projections import leave as store
+from projections.centers import has_bare_ids
 from projections.db import LazyPool
 from projections.leave import Leave
 from workflows.actions import ActionMeta, Reassign
@@ -54,12 +55,17 @@ class LeaveActivities:
             raise ApplicationError(f"leave {leave_id} is not recorded", non_retryable=True)
         return leave
 
+    async def _cases(self, leave: Leave) -> CaseClient:
+        """The cases of the leave's center."""
+        bare = await has_bare_ids(await self._db.get(), leave.center)
+        return CaseClient(activity.client(), leave.center, bare_ids=bare)
+
     @activity.defn(name="leave_cases")
     async def leave_cases(self, leave_id: int) -> list[str]:
         """The cases to take over: A's open cases, and any whose takeover was begun."""
         leave = await self._leave(leave_id)
         begun = [t.case_id for t in leave.takeovers if t.takeover_seq is None and t.outcome is None]
-        assigned = await store.open_cases_of(await self._db.get(), leave.staff_id)
+        assigned = await store.open_cases_of(await self._db.get(), leave.center, leave.staff_id)
         return list(dict.fromkeys([*begun, *assigned]))
 
     @activity.defn(name="take_over_case")
@@ -75,7 +81,7 @@ class LeaveActivities:
             takeover_reason(leave),
             kind="takeover",
         )
-        cases = CaseClient(activity.client())
+        cases = await self._cases(leave)
         try:
             await cases.act(c.case_id, CaseWorkflow.reassign, action, update_id=update_id)
         except ActionRejected as err:
@@ -104,7 +110,7 @@ class LeaveActivities:
     @activity.defn(name="hand_back_case")
     async def hand_back_case(self, h: HandBack) -> None:
         leave, pool = await self._leave(h.leave_id), await self._db.get()
-        cases = CaseClient(activity.client())
+        cases = await self._cases(leave)
 
         async def settle(outcome: str, why: str, seq: int | None = None) -> None:
             await store.settle_takeover(pool, leave.id, h.case_id, outcome, why, h.at, seq)

@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.channels import AlertMessage, deliver
 from projections.cases import FirstReceiver, first_receiver_of
+from projections.centers import alert_center, center_timezone
 from projections.db import LazyPool
 from projections.notifications import channels_for, delivered_channels, record_attempt
 from workflows.model import AlertNotice
@@ -76,11 +77,13 @@ class Notifier:
     async def deliver_alert(self, notice: AlertNotice) -> int:
         """Send to every channel of the alert's level not yet reached; the number reached."""
         pool = await self._pool.get()
-        channels = await channels_for(pool, notice.level.value)
+        center = await alert_center(pool, notice.alert_id, notice.case_id)
+        channels = await channels_for(pool, center, notice.level.value)
         done = await delivered_channels(pool, notice.alert_id)
         # The first-asker stays on every notice of the case, whoever holds it now (首问负责制).
-        first = await first_receiver_of(pool, notice.case_id)
-        message = message_for(notice, self._tz, first, self._pages_url)
+        first = await first_receiver_of(pool, center, notice.case_id)
+        tz = await center_timezone(pool, center, self._tz)
+        message = message_for(notice, tz, first, self._pages_url)
         retry_later = False
         async with httpx.AsyncClient() as client:
             for channel_id, config in channels:

@@ -16,6 +16,7 @@ from prometheus_client import Gauge
 from temporalio import activity
 
 from projections.cases import apply_batch
+from projections.centers import case_center
 from projections.db import LazyPool
 from projections.links import issue_link
 from workflows.model import ProjectionBatch
@@ -65,7 +66,7 @@ class Projector:
             async with pool.acquire() as conn:
                 if batch.events[0].seq == 1:
                     # The applicant's link exists before the case can be read.
-                    await issue_link(conn, batch.case_id)
+                    await issue_link(conn, await case_center(conn, batch.calendar), batch.case_id)
                 version = await apply_batch(conn, batch)
         except BaseException:
             BEHIND.failed(batch)

@@ -22,7 +22,14 @@ from api.context import AppContext
 from api.errors import ApiError, not_found
 from projections.center import StaffMember
 from workflows.actions import ActionMeta
-from workflows.client import ActionRejected, CaseClient, CaseClosed, CaseNotFound, Update
+from workflows.client import (
+    ActionRejected,
+    CaseClient,
+    CaseClosed,
+    CaseNotFound,
+    Update,
+    case_workflow_id,
+)
 from workflows.model import (
     Actor,
     Applicant,
@@ -61,12 +68,14 @@ def action_hash(staff_id: str, action: str, body: BaseModel | dict[str, Any]) ->
     return request_hash({"staff": staff_id, "action": action, "body": data})
 
 
-def new_case_id(staff_id: str, idempotency_key: str | None) -> str:
-    """Random, or derived from the caller's idempotency key so that a retry finds the same case."""
+def new_case_id(center: str, staff_id: str, idempotency_key: str | None) -> str:
+    """Random, or derived from the caller's idempotency key so that a retry finds the same case.
+    The center is in the hash: staff ids are unique within a center only, and case ids across
+    the deployment."""
     if idempotency_key is None:
         raw = secrets.token_bytes(8)
     else:
-        raw = hashlib.sha256(f"{staff_id}\0{idempotency_key}".encode()).digest()
+        raw = hashlib.sha256(f"{center}\0{staff_id}\0{idempotency_key}".encode()).digest()
     number = int.from_bytes(raw[:8], "big")
     chars = [_CASE_ID_ALPHABET[(number >> (5 * i)) & 31] for i in range(10)]
     return "BJ-" + "".join(reversed(chars))
@@ -102,7 +111,12 @@ def _refused(err: ActionRejected) -> Exception:
 class CaseGateway:
     def __init__(self, ctx: AppContext) -> None:
         self._ctx = ctx
-        self._cases = CaseClient(ctx.client)
+        self._cases = CaseClient(
+            ctx.client,
+            ctx.center,
+            bare_ids=ctx.directory.bare_workflow_ids,
+            center_attribute=ctx.center_attribute,
+        )
 
     async def receive(
         self,
@@ -115,7 +129,7 @@ class CaseGateway:
         idempotency_key: str | None,
     ) -> CaseState:
         """Start the case's workflow. A retry with the same key and body finds the first case."""
-        case_id = new_case_id(staff.id, idempotency_key)
+        case_id = new_case_id(staff.center, staff.id, idempotency_key)
         inp = CaseInput(
             case_id=case_id,
             service=service,
@@ -138,7 +152,8 @@ class CaseGateway:
             if created:
                 raise
             state = await self.live_state(case_id)  # a retry after the case was closed
-        structlog.contextvars.bind_contextvars(case_id=case_id, workflow_id=case_id)
+        workflow_id = case_workflow_id(self._ctx.center, case_id)
+        structlog.contextvars.bind_contextvars(case_id=case_id, workflow_id=workflow_id)
         if not created and state.request_hash != body_hash:
             raise ApiError(
                 409,
@@ -151,7 +166,8 @@ class CaseGateway:
         self, case_id: str, action: str, update: Update[Arg], arg: Arg, meta: ActionMeta
     ) -> CaseState:
         """Send ``update`` (the action named ``action`` in routes and metrics) to the case."""
-        structlog.contextvars.bind_contextvars(case_id=case_id, workflow_id=case_id)
+        workflow_id = case_workflow_id(self._ctx.center, case_id)
+        structlog.contextvars.bind_contextvars(case_id=case_id, workflow_id=workflow_id)
         update_id = None
         if meta.idempotency_key is not None:
             update_id = f"{action}:{meta.idempotency_key}:{meta.request_hash}"

@@ -39,8 +39,8 @@ _STATUS_FOR_CODE = {
 }
 
 
-def new_complaint_id(staff_id: str, idempotency_key: str | None) -> str:
-    return PREFIX + new_case_id(staff_id, idempotency_key).removeprefix("BJ-")
+def new_complaint_id(center: str, staff_id: str, idempotency_key: str | None) -> str:
+    return PREFIX + new_case_id(center, staff_id, idempotency_key).removeprefix("BJ-")
 
 
 def _rejection(err: WorkflowUpdateFailedError) -> ApiError:

@@ -1,6 +1,12 @@
-"""What the API process holds: the Temporal client, the read-model pool, and the center's directory.
+"""What the API process holds: the Temporal client, the read-model pool, and the centers'
+directories.
 
-The directory (catalog, staff) is kept in memory and refreshed from PostgreSQL. Every
+Every request is one center's: the authenticated staff member's (``api.deps.get_staff`` sets
+it), or, on the public pages, the center of the case the link names. ``ctx.directory``,
+``ctx.directory_tz`` and ``ctx.calendar`` are that center's (a context variable, like the
+log's bound fields), so a handler never reads another center's catalog, staff or calendar.
+
+The directories (catalog, staff) are kept in memory and refreshed from PostgreSQL. Every
 request's token is checked in PostgreSQL (one primary-key read), so a revoked or expired
 token, or a deactivated staff member's, is refused at once on every replica; the last
 answer for a token is kept only for when PostgreSQL is briefly down, so staff actions,
@@ -11,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -23,7 +30,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.alert_hub import AlertHub
 from api.read_your_writes import ProjectionWatch
 from banjian.settings import Settings
-from projections.center import Directory, StaffMember, load_directory, staff_for_token
+from projections.center import Directory, StaffMember, load_directories, staff_for_token
 from workflows.model import OfficeCalendar
 
 log = structlog.get_logger(__name__)
@@ -33,8 +40,16 @@ TOKEN_OFFLINE_SECONDS = 15 * 60.0
 DIRECTORY_REFRESH_SECONDS = 30.0
 
 
+# The code of the center the current request is about.
+_CENTER: ContextVar[str | None] = ContextVar("banjian_center", default=None)
+
+
 class DatabaseUnavailable(Exception):
     pass
+
+
+class UnknownCenter(LookupError):
+    """A request's center that this process has no directory for (yet)."""
 
 
 @dataclass
@@ -42,11 +57,11 @@ class AppContext:
     settings: Settings
     client: Client
     pool: asyncpg.Pool
-    directory: Directory
+    directories: dict[str, Directory]
     task_queue: str
     sandbox: WorkflowEnvironment | None = None
-    # In the sandbox, every case received and leave registered by this process: the clock
-    # waits for them to settle.
+    # In the sandbox, the workflow ids of every case (complaint, rectification) received and
+    # the leaves registered by this process: the clock waits for them to settle.
     sandbox_cases: set[str] = field(default_factory=set)
     sandbox_leaves: set[int] = field(default_factory=set)
     _tokens: dict[str, tuple[StaffMember, float]] = field(default_factory=dict)
@@ -55,14 +70,46 @@ class AppContext:
         self.alerts = AlertHub(self.pool)
         self.projections = ProjectionWatch(self.pool, self.settings.read_model_wait_seconds)
 
+    @staticmethod
+    def use_center(code: str) -> None:
+        """The current request is about center ``code`` from here on."""
+        _CENTER.set(code)
+
+    @property
+    def center(self) -> str:
+        code = _CENTER.get()
+        if code is None:
+            raise UnknownCenter("no center chosen for this request")
+        return code
+
+    @property
+    def directory(self) -> Directory:
+        """The current request's center's directory."""
+        found = self.directories.get(self.center)
+        if found is None:
+            raise UnknownCenter(f"no directory of center {self.center!r}")
+        return found
+
     @property
     def directory_tz(self) -> ZoneInfo:
-        return ZoneInfo(self.settings.timezone)
+        return ZoneInfo(self.calendar.timezone)
 
     @property
     def calendar(self) -> OfficeCalendar:
-        s = self.settings
-        return OfficeCalendar(s.timezone, s.office_hours, s.notify_outside_office_hours)
+        """The current center's calendar: its own time zone and office hours (the settings'
+        when its file gives none); cases carry it, so their activities count in it."""
+        s, own = self.settings, self.directory.settings
+        return OfficeCalendar(
+            str(own.get("timezone") or s.timezone),
+            str(own.get("office_hours") or s.office_hours),
+            bool(own.get("notify_outside_office_hours", s.notify_outside_office_hours)),
+            center=self.center,
+        )
+
+    @property
+    def center_attribute(self) -> bool:
+        """Whether cases are started with the ``BanjianCenter`` search attribute."""
+        return self.settings.center_search_attribute and self.sandbox is None
 
     async def now(self) -> datetime:
         """The current instant: the sandbox's clock in the sandbox."""
@@ -88,7 +135,7 @@ class AppContext:
 
     async def refresh_directory(self) -> None:
         try:
-            self.directory = await load_directory(self.pool)
+            self.directories = await load_directories(self.pool)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
             log.warning("directory.refresh_failed", error=type(err).__name__)
 

@@ -45,7 +45,8 @@ async def get_staff(
     staff = await ctx.staff_for_token(token.strip())
     if staff is None:
         raise unauthorized("the token is unknown or revoked")
-    structlog.contextvars.bind_contextvars(staff_id=staff.id)
+    structlog.contextvars.bind_contextvars(staff_id=staff.id, center=staff.center)
+    ctx.use_center(staff.center)
     return staff
 
 

@@ -41,7 +41,7 @@ from alert_deliveries d join alert_channels c on c.id = d.channel_id group by c.
 
 async def read_figures(pool: asyncpg.Pool) -> ReadModelFigures:
     f = ReadModelFigures()
-    counts = await case_counts(pool, Span(), None)
+    counts = await case_counts(pool, None, Span(), None)
     rows = await pool.fetch(
         "select window_code, status, sum(n)::bigint as n from dash_received where grain = 'm'"
         " group by window_code, status having sum(n) <> 0"

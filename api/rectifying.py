@@ -92,7 +92,7 @@ async def act(ctx: AppContext, rid: str, step: str, arg: Any) -> RectificationSt
     except RPCError as err:
         if err.status == RPCStatusCode.UNAVAILABLE:
             raise
-        if await get_rectification(ctx.pool, rid) is None:
+        if await get_rectification(ctx.pool, ctx.center, rid) is None:
             raise not_found("rectification", rid) from None
         raise ApiError(
             409,

@@ -151,6 +151,8 @@ class ComplaintBatch:
     events: list[Event]
     state: ComplaintState
     timezone: str
+    # The complaint's center ("" in batches handed out before centers shared a deployment).
+    center: str = ""
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,40 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+CenterOption = Annotated[
+    str | None,
+    typer.Option("--center", help="The center's code; needed when the deployment has several."),
+]
+
+
+class _NoCenter(Exception):
+    pass
+
+
+async def _center_of(conn: asyncpg.Connection, given: str | None) -> str:
+    """The center a command is about: the one named, or the deployment's only one."""
+    codes = [r["code"] for r in await conn.fetch("select code from centers order by code")]
+    if given is not None:
+        if given not in codes:
+            raise _NoCenter(f"no center {given!r} (apply its file first)")
+        return given
+    if len(codes) != 1:
+        raise _NoCenter(
+            "no center applied yet" if not codes else f"name the center: --center {'|'.join(codes)}"
+        )
+    return str(codes[0])
+
+
+def in_center(given: str | None, work: Callable[[asyncpg.Connection, str], Awaitable[T]]) -> T:
+    async def go(conn: asyncpg.Connection) -> T:
+        return await work(conn, await _center_of(conn, given))
+
+    try:
+        return _with_db(go)
+    except _NoCenter as err:
+        raise _fail(str(err)) from None
+
+
 @center_app.command("apply")
 def center_apply(
     file: Annotated[Path, typer.Argument(help="The center's YAML file.")],
@@ -55,7 +89,7 @@ def center_apply(
 ) -> None:
     """Check the whole file, show what it adds, changes and retires, and apply it in one
     transaction. An error names the file, the line and the field; nothing is changed."""
-    from centers.apply import CenterMismatch, apply_center_file
+    from centers.apply import apply_center_file
     from centers.file import CenterFileError, read_center_file
 
     try:
@@ -64,10 +98,7 @@ def center_apply(
         for problem in err.problems:
             typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(1) from None
-    try:
-        plan = _with_db(lambda conn: apply_center_file(conn, center, dry_run=dry_run))
-    except CenterMismatch as err:
-        raise _fail(str(err)) from None
+    plan = _with_db(lambda conn: apply_center_file(conn, center, dry_run=dry_run))
     for line in plan.lines():
         typer.echo(line)
     if not plan.empty:
@@ -75,11 +106,13 @@ def center_apply(
 
 
 @staff_app.command("list")
-def staff_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def staff_list(
+    as_json: Annotated[bool, typer.Option("--json")] = False, center: CenterOption = None
+) -> None:
     """List the center's active staff: id, name, role, window, post."""
     from projections.center import load_directory
 
-    directory = _with_db(load_directory)
+    directory = in_center(center, load_directory)
     rows = [
         {"id": s.id, "name": s.name, "role": s.role.value, "window": s.window, "post": s.post}
         for s in directory.staff.values()
@@ -101,16 +134,22 @@ def staff_add(
     role: Annotated[RoleName, typer.Option(help="What the staff member may do.")],
     window: Annotated[str | None, typer.Option(help="Window code (clerks, window heads).")] = None,
     post: Annotated[Post | None, typer.Option(help="A or B post at the window (AB岗).")] = None,
+    center: CenterOption = None,
 ) -> None:
     """Add a staff member."""
     from projections.center import StaffError, StaffMember, add_staff
     from workflows.model import Role
 
-    member = StaffMember(staff_id.strip(), name.strip(), Role(role), window, post)
-    if not member.id or not member.name:
+    if not staff_id.strip() or not name.strip():
         raise _fail("a staff member needs an id and a name")
+
+    async def go(conn: asyncpg.Connection, code: str) -> StaffMember:
+        member = StaffMember(staff_id.strip(), name.strip(), Role(role), window, post, code)
+        await add_staff(conn, member)
+        return member
+
     try:
-        _with_db(lambda conn: add_staff(conn, member))
+        member = in_center(center, go)
     except StaffError as err:
         raise _fail(str(err)) from None
     typer.echo(f"added {member.id} ({member.role.value}, {member.window or '-'})")
@@ -121,23 +160,26 @@ def staff_move(
     staff_id: Annotated[str, typer.Argument(help="Staff id.")],
     window: Annotated[str | None, typer.Option(help="The new window code.")] = None,
     post: Annotated[Post | None, typer.Option(help="The post at it: A or B.")] = None,
+    center: CenterOption = None,
 ) -> None:
     """Move a staff member to another window or post."""
     from projections.center import StaffError, move_staff
 
     try:
-        member = _with_db(lambda conn: move_staff(conn, staff_id, window, post))
+        member = in_center(center, lambda conn, c: move_staff(conn, c, staff_id, window, post))
     except StaffError as err:
         raise _fail(str(err)) from None
     typer.echo(f"{member.id} now at {member.window or '-'} (post {member.post or '-'})")
 
 
 @staff_app.command("deactivate")
-def staff_deactivate(staff_id: Annotated[str, typer.Argument(help="Staff id.")]) -> None:
+def staff_deactivate(
+    staff_id: Annotated[str, typer.Argument(help="Staff id.")], center: CenterOption = None
+) -> None:
     """Deactivate a staff member: their tokens stop working at once; their history stays."""
     from projections.center import deactivate_staff
 
-    if not _with_db(lambda conn: deactivate_staff(conn, staff_id)):
+    if not in_center(center, lambda conn, c: deactivate_staff(conn, c, staff_id)):
         raise _fail(f"no active staff member {staff_id!r}")
     typer.echo(f"deactivated {staff_id}")
 
@@ -148,17 +190,18 @@ def token_create(
     expires_in: Annotated[
         int | None, typer.Option("--expires-in", min=1, help="Days until it expires.")
     ] = None,
+    center: CenterOption = None,
 ) -> None:
     """Create an API token for a staff member; the token is the last line of output."""
     from projections.center import TokenIssued, issue_token, load_directory
 
-    async def go(conn: asyncpg.Connection) -> TokenIssued | None:
-        if staff not in (await load_directory(conn)).staff:
+    async def go(conn: asyncpg.Connection, code: str) -> TokenIssued | None:
+        if staff not in (await load_directory(conn, code)).staff:
             return None
         days = timedelta(days=expires_in) if expires_in is not None else None
-        return await issue_token(conn, staff, days)
+        return await issue_token(conn, code, staff, days)
 
-    issued = _with_db(go)
+    issued = in_center(center, go)
     if issued is None:
         raise _fail(f"no active staff member {staff!r} (see `banjian staff list`)")
     until = issued.expires_at.isoformat() if issued.expires_at else "until revoked"
@@ -170,16 +213,20 @@ def token_create(
 def token_list(
     staff: Annotated[str | None, typer.Option("--staff", help="Only this staff member's.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    center: Annotated[
+        str | None, typer.Option("--center", help="Only this center's (default: every center).")
+    ] = None,
 ) -> None:
-    """List tokens: id, staff, created, expires, state (never the token itself)."""
+    """List tokens: id, center, staff, created, expires, state (never the token itself)."""
     from projections.center import list_tokens
 
     now = datetime.now(UTC)
-    tokens = _with_db(lambda conn: list_tokens(conn, staff))
+    tokens = _with_db(lambda conn: list_tokens(conn, center, staff))
     if as_json:
         rows = [
             {
                 "id": t.id,
+                "center": t.center,
                 "staff_id": t.staff_id,
                 "created_at": t.created_at.isoformat(),
                 "expires_at": t.expires_at.isoformat() if t.expires_at else None,
@@ -192,7 +239,7 @@ def token_list(
     for t in tokens:
         expires = t.expires_at.isoformat()[:19] if t.expires_at else "-"
         typer.echo(
-            f"{t.id}  {t.staff_id:<12} {t.created_at.isoformat()[:19]}  {expires:<19}  "
+            f"{t.id}  {t.center:<8} {t.staff_id:<12} {t.created_at.isoformat()[:19]}  {expires:<19}  "
             f"{t.state(now)}"
         )
 

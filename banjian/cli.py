@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from banjian.center_cli import center_app, staff_app, token_app
+from banjian.center_cli import CenterOption, center_app, in_center, staff_app, token_app
 from banjian.command import command_settings as _settings
 from banjian.command import run_command as _run
 from banjian.ops_cli import ops_app
@@ -116,21 +116,13 @@ def channels_add(
     secret: Annotated[
         str | None, typer.Option(help="HMAC key (webhook) or 加签 secret (DingTalk).")
     ] = None,
+    center: CenterOption = None,
 ) -> None:
-    """Deliver alerts of a level to a channel (a level may have several)."""
-    from projections.db import connect
+    """Deliver a center's alerts of a level to a channel (a level may have several)."""
     from projections.notifications import add_channel
 
-    settings = _settings()
-
-    async def go() -> int:
-        conn = await connect(database_url(settings))
-        try:
-            return await add_channel(conn, level, kind, url, secret)
-        finally:
-            await conn.close()
-
-    typer.echo(f"channel {_run(go())} added: {kind} for {level}")
+    channel_id = in_center(center, lambda conn, c: add_channel(conn, c, level, kind, url, secret))
+    typer.echo(f"channel {channel_id} added: {kind} for {level}")
 
 
 @channels_app.command("list")
@@ -144,7 +136,7 @@ def channels_list() -> None:
     async def go() -> list[tuple[int, str, str, bool]]:
         conn = await connect(database_url(settings))
         try:
-            rows = await active_channels(conn)
+            rows = await active_channels(conn, None)
         finally:
             await conn.close()
         return [(r["id"], r["level"], r["kind"], r["signed"]) for r in rows]
@@ -175,7 +167,7 @@ async def _change_calendar(
         apply_notice,
         recounted,
     )
-    from projections.center import load_directory
+    from projections.center import load_directories
     from projections.db import create_pool
     from workflows.model import Actor
 
@@ -185,9 +177,12 @@ async def _change_calendar(
         roles, doing = CLOSURE_ROLES, "close the center"
     pool = await create_pool(database_url(settings))
     try:
-        member = (await load_directory(pool)).staff.get(staff)
-        if member is None:
+        found = [d.staff[staff] for d in (await load_directories(pool)).values() if staff in d.staff]
+        if not found:
             raise _CalendarRefused(f"no active staff member {staff!r} (see `banjian staff list`)")
+        if len(found) > 1 and closure is not None:
+            raise _CalendarRefused(f"staff id {staff!r} is in several centers")
+        member = found[0]
         if member.role not in roles:
             who = " or ".join(r.value for r in roles)
             raise _CalendarRefused(
@@ -202,7 +197,9 @@ async def _change_calendar(
             change = await apply_notice(client, pool, queue, notice, actor)
         else:
             assert closure is not None
-            change = await apply_closure(client, pool, queue, closure[0], closure[1], actor)
+            change = await apply_closure(
+                client, pool, queue, member.center, closure[0], closure[1], actor
+            )
     finally:
         await pool.close()
     done = await recounted(client, change.id)

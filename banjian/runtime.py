@@ -35,7 +35,7 @@ from banjian.settings import Settings
 from centers.leave import LeaveClient
 from ops.archive import Archivist, ensure_archive_schedule
 from privacy import KeyRing, KeyRingError, encrypted_converter, load_key_file
-from projections.center import load_directory
+from projections.center import load_directories
 from projections.db import LazyPool, create_pool
 from workflows.archive import ArchiveWorkflow
 from workflows.case import CaseWorkflow
@@ -180,7 +180,7 @@ async def _api(
             settings=settings,
             client=client,
             pool=pool,
-            directory=await load_directory(pool),
+            directories=await load_directories(pool),
             task_queue=settings.task_queue,
             sandbox=sandbox,
         )

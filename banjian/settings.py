@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     # Alerts reach people only in office hours unless this is set.
     notify_outside_office_hours: bool = False
 
+    # Cases are started with their center as the Keyword search attribute ``BanjianCenter``,
+    # which the namespace must have (the embedded dev server registers it; the sandbox's
+    # time-skipping server has none, and its cases go without).
+    center_search_attribute: bool = True
+
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

@@ -97,7 +97,8 @@ async def demo_tokens(dsn: str, data_dir: Path | None) -> dict[str, str]:
         return saved
     conn = await db_connect(dsn)
     try:
-        tokens = {staff: await create_token(conn, staff) for staff in DEMO_TOKEN_STAFF}
+        code = demo_center_file().center.code
+        tokens = {staff: await create_token(conn, code, staff) for staff in DEMO_TOKEN_STAFF}
     finally:
         await conn.close()
     if path is not None:

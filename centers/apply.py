@@ -1,5 +1,8 @@
 """Applying a center file: what it adds, changes and retires, written in one transaction.
 
+A file names its center by code: a code not seen before adds a center to the deployment, a
+known one updates that center only.
+
 Applying the same file twice changes nothing the second time. A service item whose limits
 or materials change gets a new version: cases already received keep the snapshot (and the
 version) they were received under; later ones take the new one.
@@ -104,10 +107,7 @@ async def apply_center_file(conn: Conn, cf: CenterFile, *, dry_run: bool = False
     """What the file changes; written in one transaction unless ``dry_run``."""
     async with conn.transaction():
         await conn.execute("select pg_advisory_xact_lock($1)", CENTER_APPLY_LOCK)
-        loaded = await conn.fetchval("select value ->> 'code' from center where key = 'center'")
-        if loaded is not None and loaded != cf.center.code:
-            raise CenterMismatch(loaded, cf.center.code)
-        changes = plan_changes(await current_center(conn), cf)
+        changes = plan_changes(await current_center(conn, cf.center.code), cf)
         plan = changes.plan
         if dry_run or plan.empty:
             return plan
@@ -125,10 +125,3 @@ async def apply_center_file(conn: Conn, cf: CenterFile, *, dry_run: bool = False
         )
     return plan
 
-
-class CenterMismatch(ValueError):
-    def __init__(self, loaded: str, given: str) -> None:
-        super().__init__(
-            f"this deployment holds center {loaded!r}; the file describes {given!r}"
-            " (one center per deployment until centers share one)"
-        )

@@ -45,12 +45,14 @@ class CalendarChange:
     last: date
 
 
-async def _change_id(conn: Conn) -> str:
+async def _change_id(conn: Conn, center: str | None = None) -> str:
     """The id of the change just written in ``conn``'s transaction: the calendar's version it
     made (changes take the calendar's lock in turn, see migration 014), and a random part,
-    as several databases may share one Temporal namespace."""
+    as several databases may share one Temporal namespace; a closure's ends in ``@<center>``,
+    so that its recount is that center's cases only (``activities.recount``)."""
     version = await conn.fetchval("select version from calendar_version")
-    return f"calendar-{version}-{secrets.token_hex(4)}"
+    at = f"@{center}" if center else ""
+    return f"calendar-{version}-{secrets.token_hex(4)}{at}"
 
 
 async def record_notice(conn: Conn, notice: HolidayNotice, actor: Actor) -> str:
@@ -62,11 +64,11 @@ async def record_notice(conn: Conn, notice: HolidayNotice, actor: Actor) -> str:
         return await _change_id(conn)
 
 
-async def record_closure(conn: Conn, day: date, reason: str, actor: Actor) -> str:
+async def record_closure(conn: Conn, center: str, day: date, reason: str, actor: Actor) -> str:
     """Close the center for a day; a day already closed gets the new reason. The change's id."""
     async with conn.transaction():
-        await add_closure(conn, day, reason, actor.staff_id)
-        return await _change_id(conn)
+        await add_closure(conn, center, day, reason, actor.staff_id)
+        return await _change_id(conn, center)
 
 
 async def start_recount(client: Client, task_queue: str, inp: RecountInput) -> bool:
@@ -116,11 +118,17 @@ async def apply_notice(
 
 
 async def apply_closure(
-    client: Client, pool: asyncpg.Pool, task_queue: str, day: date, reason: str, actor: Actor
+    client: Client,
+    pool: asyncpg.Pool,
+    task_queue: str,
+    center: str,
+    day: date,
+    reason: str,
+    actor: Actor,
 ) -> CalendarChange:
     """Close the center for a day; start the recount."""
     async with pool.acquire() as conn:
-        change_id = await record_closure(conn, day, reason, actor)
+        change_id = await record_closure(conn, center, day, reason, actor)
     return await recount_closure(client, task_queue, change_id, day, reason, actor)
 
 

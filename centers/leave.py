@@ -77,11 +77,12 @@ async def record_leave(
     (``LeaveClient.start``) once that is committed."""
     absent, cover = cover_for(directory, staff_id)
     check_dates(first, last, today)
-    clash = await store.overlapping(conn, staff_id, first, last)
+    clash = await store.overlapping(conn, directory.center, staff_id, first, last)
     if clash is not None:
         raise LeaveRefused(f"{staff_id} is already on leave {clash} during those days")
     leave_id = await store.insert_leave(
         conn,
+        center=directory.center,
         staff_id=absent.id,
         window=cover.window or "",
         cover_staff=cover.id,

@@ -30,7 +30,7 @@ from temporalio.client import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from ops.history import decode, events_json, history_json
+from ops.history import decode, events_json, history_json, workflow_id_of
 from projections.archive import append
 from projections.db import LazyPool
 from workflows.archive import (
@@ -60,7 +60,7 @@ limit $3
 
 async def archive_case(client: Client, pool: asyncpg.Pool, case_id: str) -> str | None:
     """Archive one case; None when it went onto the chain, else why it could not (yet)."""
-    handle = client.get_workflow_handle(case_id)
+    handle = client.get_workflow_handle(await workflow_id_of(client, pool, case_id))
     try:
         description = await handle.describe()
     except RPCError as err:

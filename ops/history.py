@@ -21,7 +21,9 @@ from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
 from projections.archive import ArchiveEntry, archive_entry
-from workflows.client import CaseClient
+from projections.centers import center_of_case
+from projections.db import Conn
+from workflows.client import CaseClient, case_workflow_id
 from workflows.client import CaseNotFound as NoCaseWorkflow
 from workflows.model import DEFAULT_CALENDAR, CaseState, Event, ProjectionBatch
 
@@ -134,11 +136,28 @@ class CaseHistory:
     archived: ArchiveEntry | None
 
 
+async def workflow_id_of(client: Client, pool: asyncpg.Pool | Conn, case_id: str) -> str:
+    """The case's workflow id: ``<center>/<case id>`` (its center as the read model has it),
+    or the bare case id of a case received before centers shared the deployment."""
+    center = await center_of_case(pool, case_id)
+    if center is None:
+        return case_id
+    prefixed = case_workflow_id(center, case_id)
+    try:
+        await client.get_workflow_handle(prefixed).describe()
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return case_id
+    return prefixed
+
+
 async def load_history(client: Client, pool: asyncpg.Pool, case_id: str) -> CaseHistory:
     """The history from Temporal, or the archived copy once Temporal no longer has it."""
     archived = await archive_entry(pool, case_id)
     try:
-        history = await client.get_workflow_handle(case_id).fetch_history()
+        workflow_id = await workflow_id_of(client, pool, case_id)
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:
             raise
@@ -151,14 +170,16 @@ async def load_history(client: Client, pool: asyncpg.Pool, case_id: str) -> Case
     )
 
 
-async def with_live_tail(client: Client, record: DecidedRecord) -> DecidedRecord:
+async def with_live_tail(
+    client: Client, record: DecidedRecord, workflow_id: str
+) -> DecidedRecord:
     """Add the events an open case decided after its last batch (needs a running worker)."""
     if record.closed:
         return record
-    cases = CaseClient(client)
+    cases = CaseClient(client, "")  # no center: the workflow id as it is
     try:
-        events = await cases.events(record.case_id, rpc_timeout=QUERY_TIMEOUT)
-        state = await cases.state(record.case_id, rpc_timeout=QUERY_TIMEOUT)
+        events = await cases.events(workflow_id, rpc_timeout=QUERY_TIMEOUT)
+        state = await cases.state(workflow_id, rpc_timeout=QUERY_TIMEOUT)
     except (NoCaseWorkflow, RPCError, WorkflowQueryFailedError):
         return record  # no worker answers: the history alone, without the newest events
     return DecidedRecord(record.case_id, record.batches, False, events, state)

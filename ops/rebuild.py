@@ -19,7 +19,7 @@ import structlog
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError
 
-from ops.history import DecidedRecord, decode, with_live_tail
+from ops.history import DecidedRecord, decode, with_live_tail, workflow_id_of
 from projections.archive import archive_entry, archived_case_ids, entry_problems
 from projections.cases import apply_batch
 from projections.db import Conn, connect
@@ -99,12 +99,13 @@ async def rebuild_projections(
                 progress(done, total)
         for done, case_id in enumerate(live, len(archived) + 1):
             try:
-                history = await client.get_workflow_handle(case_id).fetch_history()
+                workflow_id = await workflow_id_of(client, admin, case_id)
+                history = await client.get_workflow_handle(workflow_id).fetch_history()
             except RPCError:
                 summary.unreadable.append(case_id)
             else:
                 decided = await decode(case_id, history, client.data_converter)
-                record = await with_live_tail(client, decided)
+                record = await with_live_tail(client, decided, workflow_id)
                 await _apply(shadow, record, summary)
                 summary.from_temporal += 1
             if progress is not None:

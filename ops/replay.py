@@ -27,6 +27,7 @@ from ops.history import (
     load_history,
     same_history,
     with_live_tail,
+    workflow_id_of,
 )
 from projections.archive import ArchiveEntry, entry_problems, sha256
 from projections.audit import Difference, compare_case
@@ -50,7 +51,7 @@ async def replay_case(
         failure = f"{type(result.replay_failure).__name__}: {result.replay_failure}"
         findings.append(Finding("replay_failed", case_id, None, failure, None))
     if history.source == "temporal":
-        record = await with_live_tail(client, record)
+        record = await with_live_tail(client, record, await workflow_id_of(client, pool, case_id))
     async with pool.acquire() as conn:
         diffs = await compare_case(
             conn,

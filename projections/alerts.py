@@ -21,8 +21,8 @@ from workflows.model import Event
 CHANNEL = "banjian_alerts"
 
 _INSERT = """
-insert into alerts (alert_id, case_id, seq, kind, level, window_code, raised_at, clock)
-values ($1, $2, $3, $4, $5, $6, $7, $8)
+insert into alerts (alert_id, case_id, seq, kind, level, window_code, raised_at, clock, center_code)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 on conflict (alert_id) do nothing
 returning alert_id
 """
@@ -32,7 +32,9 @@ update alerts set acked_at = $2, acked_by = $3 where alert_id = $1 and acked_at 
 """
 
 
-async def apply_alert_events(conn: Conn, case_id: str, window: str, events: list[Event]) -> None:
+async def apply_alert_events(
+    conn: Conn, center: str, case_id: str, window: str, events: list[Event]
+) -> None:
     """Inside the batch's transaction: raise and acknowledge alerts as the events say."""
     for e in events:
         match parse(e, AlertRaised, AlertAcknowledged):
@@ -47,6 +49,7 @@ async def apply_alert_events(conn: Conn, case_id: str, window: str, events: list
                     raised.window or window,  # a late department's own window
                     e.at,
                     raised.clock,
+                    center,
                 )
                 if row is not None:
                     await conn.execute("select pg_notify($1, $2)", CHANNEL, row)
@@ -62,8 +65,8 @@ async def raise_notice_missing(conn: Conn | asyncpg.Pool, year: int, at: datetim
     """Tell ops that limits are counted in ``year`` without its holiday notice: once a year."""
     await conn.execute(
         "with raised as ("
-        " insert into alerts (alert_id, kind, level, raised_at, clock)"
-        " values ($1, 'notice_missing', 'ops', $2, 'calendar')"
+        " insert into alerts (alert_id, kind, level, raised_at, clock, center_code)"
+        " values ($1, 'notice_missing', 'ops', $2, 'calendar', '')"
         " on conflict (alert_id) do nothing returning alert_id)"
         " select pg_notify($3, alert_id) from raised",
         notice_alert_id(year),

@@ -25,17 +25,17 @@ set source = excluded.source, imported_by = excluded.imported_by,
 # A December day of a New Year's break belongs to the next year's notice; should the
 # previous year's notice list it too, the notice imported last wins instead of failing.
 _UPSERT_NOTICE_DAY = """
-insert into calendar_days (day, working, name, origin, year, recorded_by)
-values ($1, $2, $3, 'notice', $4, $5)
-on conflict (day, origin) do update
+insert into calendar_days (day, working, name, origin, year, recorded_by, center_code)
+values ($1, $2, $3, 'notice', $4, $5, '')
+on conflict (center_code, day, origin) do update
 set working = excluded.working, name = excluded.name, year = excluded.year,
     recorded_by = excluded.recorded_by, recorded_at = now()
 """
 
 _UPSERT_CLOSURE = """
-insert into calendar_days (day, working, name, origin, year, recorded_by)
-values ($1, false, $2, 'closure', $3, $4)
-on conflict (day, origin) do update
+insert into calendar_days (day, working, name, origin, year, recorded_by, center_code)
+values ($1, false, $2, 'closure', $3, $4, $5)
+on conflict (center_code, day, origin) do update
 set name = excluded.name, recorded_by = excluded.recorded_by, recorded_at = now()
 """
 
@@ -52,21 +52,25 @@ async def import_notice(conn: Conn, notice: HolidayNotice, by: str) -> None:
         await conn.execute(_UPSERT_NOTICE, notice.year, notice.source, by, as_json(notice))
 
 
-async def add_closure(conn: Conn, day: date, reason: str, by: str) -> None:
+async def add_closure(conn: Conn, center: str, day: date, reason: str, by: str) -> None:
     """Close the center on ``day``; a day already closed gets the new reason."""
     if not reason.strip():
         raise ValueError("a closure needs a reason")
-    await conn.execute(_UPSERT_CLOSURE, day, reason.strip(), day.year, by)
+    await conn.execute(_UPSERT_CLOSURE, day, reason.strip(), day.year, by, center)
 
 
-async def load_calendar(conn: Conn | asyncpg.Pool, hours: OfficeHours) -> WorkingCalendar:
-    """The center's calendar: every imported notice and every closure on record.
+async def load_calendar(
+    conn: Conn | asyncpg.Pool, center: str, hours: OfficeHours
+) -> WorkingCalendar:
+    """A center's calendar: every imported notice and every closure of the center on record.
 
     The version is read first: should a change land between the reads, the calendar is
     newer than its version says, and a case counted with it recounts once more for nothing.
     """
     version = await conn.fetchval("select version from calendar_version")
-    rows = await conn.fetch("select day, working, origin from calendar_days")
+    rows = await conn.fetch(
+        "select day, working, origin from calendar_days where center_code in ('', $1)", center
+    )
     years = await conn.fetch("select year from calendar_notices")
     return WorkingCalendar(
         hours,

@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 
 from projections.alerts import apply_alert_events
+from projections.centers import case_center
 from projections.dashboard import apply_to_dashboard
 from projections.db import Conn
 from workflows.model import CaseState, ProjectionBatch
@@ -28,8 +29,8 @@ CALENDAR_LOCK_KEY = 0x62616E63
 PROJECTED_CHANNEL = "banjian_projected"
 
 _INSERT_EVENTS = """
-insert into case_events (case_id, seq, type, at, actor, data, schema_version)
-select $1, e.seq, e.type, e.at, e.actor, e.data::jsonb, e.schema_version
+insert into case_events (case_id, seq, type, at, actor, data, schema_version, center_code)
+select $1, e.seq, e.type, e.at, e.actor, e.data::jsonb, e.schema_version, $8
 from unnest($2::integer[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::integer[])
      as e(seq, type, at, actor, data, schema_version)
 on conflict (case_id, seq) do nothing
@@ -40,9 +41,10 @@ insert into cases (
     case_id, service_code, service_name, window_code, kind, status, outcome, urgent,
     received_at, due_at, warn_at, paused, suspended, overdue, warned, assignee, first_receiver,
     applicant_name, applicant_id_number, applicant_phone, materials, materials_missing, signoffs,
-    completed_at, last_seq, provisional, legal_due_at, legal_overdue, upward, review, return_by)
+    completed_at, last_seq, provisional, legal_due_at, legal_overdue, upward, review, return_by,
+    center_code)
 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-        $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)
+        $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)
 on conflict (case_id) do update set
     service_code = excluded.service_code, service_name = excluded.service_name,
     window_code = excluded.window_code, kind = excluded.kind, status = excluded.status,
@@ -68,6 +70,7 @@ async def apply_batch(conn: Conn, batch: ProjectionBatch) -> int | None:
     s = batch.state
     ev = batch.events
     version: int | None = None
+    center = await case_center(conn, batch.calendar)
     async with conn.transaction():
         if ev[0].seq == 1:
             await conn.execute("select pg_advisory_xact_lock_shared($1)", CALENDAR_LOCK_KEY)
@@ -81,10 +84,11 @@ async def apply_batch(conn: Conn, batch: ProjectionBatch) -> int | None:
             [e.actor for e in ev],
             [json.dumps(e.data, ensure_ascii=False) for e in ev],
             [e.schema_version for e in ev],
+            center,
         )
-        await conn.execute(UPSERT_CASE, *case_row(s))
-        await apply_alert_events(conn, batch.case_id, s.window, ev)
-        await apply_to_dashboard(conn, batch)
+        await conn.execute(UPSERT_CASE, *case_row(s), center)
+        await apply_alert_events(conn, center, batch.case_id, s.window, ev)
+        await apply_to_dashboard(conn, center, batch)
         await conn.execute(
             "select pg_notify($1, $2)", PROJECTED_CHANNEL, f"{batch.case_id} {ev[-1].seq}"
         )
@@ -148,20 +152,24 @@ def _as_json(value: Any) -> dict[str, Any] | None:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
 
 
-async def get_case(conn: asyncpg.Connection | asyncpg.Pool, case_id: str) -> asyncpg.Record | None:
+async def get_case(
+    conn: asyncpg.Connection | asyncpg.Pool, center: str, case_id: str
+) -> asyncpg.Record | None:
+    """The case, if it is the center's: another center's case is not found."""
     row: asyncpg.Record | None = await conn.fetchrow(
-        "select * from cases where case_id = $1", case_id
+        "select * from cases where case_id = $1 and center_code = $2", case_id, center
     )
     return row
 
 
 async def case_events(
-    conn: asyncpg.Connection | asyncpg.Pool, case_id: str
+    conn: asyncpg.Connection | asyncpg.Pool, center: str, case_id: str
 ) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await conn.fetch(
         "select seq, type, at, actor, data, schema_version from case_events"
-        " where case_id = $1 order by seq",
+        " where case_id = $1 and center_code = $2 order by seq",
         case_id,
+        center,
     )
     return rows
 
@@ -173,13 +181,16 @@ class FirstReceiver:
 
 
 async def first_receiver_of(
-    conn: asyncpg.Connection | asyncpg.Pool, case_id: str
+    conn: asyncpg.Connection | asyncpg.Pool, center: str, case_id: str
 ) -> FirstReceiver | None:
-    """The case's first-asker (首问责任人) with their name; None before the case is projected."""
+    """The case's first-asker (首问责任人) with their name; None before the case is projected
+    (or when it is another center's)."""
     row = await conn.fetchrow(
         "select c.first_receiver, coalesce(s.name, c.first_receiver) as name from cases c"
-        " left join staff s on s.id = c.first_receiver where c.case_id = $1",
+        " left join staff s on s.center_code = c.center_code and s.id = c.first_receiver"
+        " where c.case_id = $1 and c.center_code = $2",
         case_id,
+        center,
     )
     return FirstReceiver(row["first_receiver"], row["name"]) if row is not None else None
 
@@ -195,12 +206,13 @@ class CaseFilter:
 
 async def list_cases(
     conn: asyncpg.Connection | asyncpg.Pool,
+    center: str,
     filters: CaseFilter,
     limit: int,
     after: tuple[bool, datetime, str] | None,
 ) -> list[asyncpg.Record]:
-    """Urgent cases first, then newest first; ``after`` is the (urgent, received_at, case_id)
-    of the previous page's last row."""
+    """The center's cases, urgent ones first, then newest first; ``after`` is the (urgent,
+    received_at, case_id) of the previous page's last row."""
     where: list[str] = []
     args: list[Any] = []
 
@@ -208,6 +220,7 @@ async def list_cases(
         args.append(value)
         return f"${len(args)}"
 
+    where.append(f"center_code = {arg(center)}")
     if filters.status is not None:
         where.append(f"status = {arg(filters.status)}")
     if filters.window is not None:
@@ -222,9 +235,7 @@ async def list_cases(
         # Descending on all three: false < true, so an urgent page is followed by the rest.
         urgent, at, case_id = after
         where.append(f"(urgent, received_at, case_id) < ({arg(urgent)}, {arg(at)}, {arg(case_id)})")
-    sql = "select * from cases"
-    if where:
-        sql += " where " + " and ".join(where)
+    sql = "select * from cases where " + " and ".join(where)
     sql += f" order by urgent desc, received_at desc, case_id desc limit {arg(limit)}"
     rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
     return rows

@@ -30,18 +30,26 @@ class StaffMember:
     role: Role
     window: str | None
     post: str | None
+    center: str  # the code of the center they work in; ids are unique within it
 
 
 @dataclass(frozen=True)
 class Directory:
-    """Everything the API needs to know about the center, read in one go."""
+    """Everything the API needs to know about one center, read in one go."""
 
+    center: str
+    name: str
+    # The center's own settings: timezone, office_hours, clock_policy, ... (its file's
+    # ``center`` section).
+    settings: dict[str, Any]
     windows: dict[str, str]
     staff: dict[str, StaffMember]
     services: dict[str, ServiceSnapshot]
     legal_basis: dict[str, str]
     # Each service's thresholds: the center's policy with the service's overrides.
     policies: dict[str, ClockPolicy] = field(default_factory=dict)
+    # Its cases received before centers shared a deployment have bare workflow ids.
+    bare_workflow_ids: bool = False
 
 
 class PolicyError(ValueError):
@@ -79,23 +87,40 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def load_directory(conn: asyncpg.Connection | asyncpg.Pool) -> Directory:
+async def load_directories(conn: asyncpg.Connection | asyncpg.Pool) -> dict[str, Directory]:
+    """Every center's directory, by center code."""
+    codes = [r["code"] for r in await conn.fetch("select code from centers order by code")]
+    return {code: await load_directory(conn, code) for code in codes}
+
+
+async def load_directory(conn: asyncpg.Connection | asyncpg.Pool, code: str) -> Directory:
     windows = {
         r["code"]: r["name"]
-        for r in await conn.fetch("select code, name from windows where active order by code")
+        for r in await conn.fetch(
+            "select code, name from windows where center_code = $1 and active order by code", code
+        )
     }
     staff = {
-        r["id"]: StaffMember(r["id"], r["name"], Role(r["role"]), r["window_code"], r["post"])
+        r["id"]: StaffMember(
+            r["id"], r["name"], Role(r["role"]), r["window_code"], r["post"], code
+        )
         for r in await conn.fetch(
-            "select id, name, role, window_code, post from staff where active order by id"
+            "select id, name, role, window_code, post from staff"
+            " where center_code = $1 and active order by id",
+            code,
         )
     }
     services: dict[str, ServiceSnapshot] = {}
     legal_basis: dict[str, str] = {}
     policies: dict[str, ClockPolicy] = {}
-    center = await conn.fetchval("select value from center where key = 'center'") or {}
+    row = await conn.fetchrow(
+        "select name, settings, bare_workflow_ids from centers where code = $1", code
+    )
+    center: dict[str, Any] = dict(row["settings"]) if row is not None else {}
     center_policy = clock_policy(center.get("clock_policy", {}))
-    for r in await conn.fetch("select * from services where active order by code"):
+    for r in await conn.fetch(
+        "select * from services where center_code = $1 and active order by code", code
+    ):
         services[r["code"]] = ServiceSnapshot(
             code=r["code"],
             name=r["name"],
@@ -109,7 +134,9 @@ async def load_directory(conn: asyncpg.Connection | asyncpg.Pool) -> Directory:
         )
         legal_basis[r["code"]] = r["legal_basis"]
         policies[r["code"]] = clock_policy(r["clock_policy"], center_policy)
-    return Directory(windows, staff, services, legal_basis, policies)
+    name = row["name"] if row is not None else code
+    bare = bool(row["bare_workflow_ids"]) if row is not None else False
+    return Directory(code, name, center, windows, staff, services, legal_basis, policies, bare)
 
 
 async def staff_for_token(
@@ -118,15 +145,17 @@ async def staff_for_token(
     """The active staff member a token stands for; None when it is unknown, revoked, expired
     or its holder deactivated."""
     r = await conn.fetchrow(
-        "select s.id, s.name, s.role, s.window_code, s.post from tokens t"
-        " join staff s on s.id = t.staff_id"
+        "select s.id, s.name, s.role, s.window_code, s.post, s.center_code from tokens t"
+        " join staff s on s.center_code = t.center_code and s.id = t.staff_id"
         " where t.token_hash = $1 and t.revoked_at is null and s.active"
         " and (t.expires_at is null or t.expires_at > now())",
         hash_token(token),
     )
     if r is None:
         return None
-    return StaffMember(r["id"], r["name"], Role(r["role"]), r["window_code"], r["post"])
+    return StaffMember(
+        r["id"], r["name"], Role(r["role"]), r["window_code"], r["post"], r["center_code"]
+    )
 
 
 @dataclass(frozen=True)
@@ -139,6 +168,7 @@ class TokenIssued:
 @dataclass(frozen=True)
 class TokenRecord:
     id: str
+    center: str
     staff_id: str
     created_at: datetime
     expires_at: datetime | None
@@ -153,47 +183,69 @@ class TokenRecord:
 
 
 async def issue_token(
-    conn: asyncpg.Connection | asyncpg.Pool, staff_id: str, expires_in: timedelta | None = None
+    conn: asyncpg.Connection | asyncpg.Pool,
+    center: str,
+    staff_id: str,
+    expires_in: timedelta | None = None,
 ) -> TokenIssued:
-    """A new opaque token for a staff member, valid for ``expires_in`` (None: until revoked)."""
+    """A new opaque token for a staff member of ``center``, valid for ``expires_in`` (None:
+    until revoked)."""
     token = "bj_" + secrets.token_urlsafe(32)
     digest = hash_token(token)
     expires_at: datetime | None = await conn.fetchval(
-        "insert into tokens (token_hash, id, staff_id, expires_at)"
-        " values ($1, $2, $3, now() + $4::interval) returning expires_at",
+        "insert into tokens (token_hash, id, center_code, staff_id, expires_at)"
+        " values ($1, $2, $3, $4, now() + $5::interval) returning expires_at",
         digest,
         digest[:12],
+        center,
         staff_id,
         expires_in,
     )
     return TokenIssued(digest[:12], token, expires_at)
 
 
-async def create_token(conn: asyncpg.Connection | asyncpg.Pool, staff_id: str) -> str:
+async def create_token(conn: asyncpg.Connection | asyncpg.Pool, center: str, staff_id: str) -> str:
     """A new token that lasts until revoked; only its hash is stored."""
-    return (await issue_token(conn, staff_id)).token
+    return (await issue_token(conn, center, staff_id)).token
 
 
 async def list_tokens(
-    conn: asyncpg.Connection | asyncpg.Pool, staff_id: str | None = None
+    conn: asyncpg.Connection | asyncpg.Pool,
+    center: str | None = None,
+    staff_id: str | None = None,
 ) -> list[TokenRecord]:
+    """The tokens of a center (None: every center's), of one staff member if named."""
     rows = await conn.fetch(
-        "select id, staff_id, created_at, expires_at, revoked_at from tokens"
-        " where $1::text is null or staff_id = $1 order by created_at, id",
+        "select id, center_code, staff_id, created_at, expires_at, revoked_at from tokens"
+        " where ($1::text is null or center_code = $1) and ($2::text is null or staff_id = $2)"
+        " order by created_at, id",
+        center,
         staff_id,
     )
     return [
-        TokenRecord(r["id"], r["staff_id"], r["created_at"], r["expires_at"], r["revoked_at"])
+        TokenRecord(
+            r["id"],
+            r["center_code"],
+            r["staff_id"],
+            r["created_at"],
+            r["expires_at"],
+            r["revoked_at"],
+        )
         for r in rows
     ]
 
 
-async def revoke_token(conn: asyncpg.Connection | asyncpg.Pool, token_id: str) -> bool | None:
-    """Revoke a token by its id: True if revoked now, False if it was already, None if unknown."""
+async def revoke_token(
+    conn: asyncpg.Connection | asyncpg.Pool, token_id: str, center: str | None = None
+) -> bool | None:
+    """Revoke a token by its id (within ``center`` if given): True if revoked now, False if it
+    was already, None if unknown."""
     revoked: bool | None = await conn.fetchval(
-        "update tokens set revoked_at = coalesce(revoked_at, now()) where id = $1"
+        "update tokens set revoked_at = coalesce(revoked_at, now())"
+        " where id = $1 and ($2::text is null or center_code = $2)"
         " returning revoked_at = now()",
         token_id,
+        center,
     )
     return revoked
 
@@ -204,11 +256,21 @@ class StaffError(ValueError):
 
 async def add_staff(conn: Conn, member: StaffMember) -> None:
     async with conn.transaction():
-        if await conn.fetchval("select exists (select 1 from staff where id = $1)", member.id):
+        if not await conn.fetchval(
+            "select exists (select 1 from centers where code = $1)", member.center
+        ):
+            raise StaffError(f"no center {member.center!r}")
+        if await conn.fetchval(
+            "select exists (select 1 from staff where center_code = $1 and id = $2)",
+            member.center,
+            member.id,
+        ):
             raise StaffError(f"staff member {member.id!r} exists already")
         await _check_post(conn, member)
         await conn.execute(
-            "insert into staff (id, name, role, window_code, post) values ($1, $2, $3, $4, $5)",
+            "insert into staff (center_code, id, name, role, window_code, post)"
+            " values ($1, $2, $3, $4, $5, $6)",
+            member.center,
             member.id,
             member.name,
             member.role.value,
@@ -218,27 +280,37 @@ async def add_staff(conn: Conn, member: StaffMember) -> None:
 
 
 async def move_staff(
-    conn: Conn, staff_id: str, window: str | None, post: str | None
+    conn: Conn, center: str, staff_id: str, window: str | None, post: str | None
 ) -> StaffMember:
     async with conn.transaction():
         r = await conn.fetchrow(
-            "select id, name, role from staff where id = $1 and active for update", staff_id
+            "select id, name, role from staff where center_code = $1 and id = $2 and active"
+            " for update",
+            center,
+            staff_id,
         )
         if r is None:
             raise StaffError(f"no active staff member {staff_id!r}")
-        member = StaffMember(r["id"], r["name"], Role(r["role"]), window, post)
+        member = StaffMember(r["id"], r["name"], Role(r["role"]), window, post, center)
         await _check_post(conn, member)
         await conn.execute(
-            "update staff set window_code = $2, post = $3 where id = $1", staff_id, window, post
+            "update staff set window_code = $3, post = $4 where center_code = $1 and id = $2",
+            center,
+            staff_id,
+            window,
+            post,
         )
         return member
 
 
-async def deactivate_staff(conn: Conn, staff_id: str) -> bool:
+async def deactivate_staff(conn: Conn, center: str, staff_id: str) -> bool:
     """Deactivate a staff member: every token of theirs stops working at once. False when
     there is no such active staff member."""
     done: str | None = await conn.fetchval(
-        "update staff set active = false where id = $1 and active returning id", staff_id
+        "update staff set active = false where center_code = $1 and id = $2 and active"
+        " returning id",
+        center,
+        staff_id,
     )
     return done is not None
 
@@ -247,7 +319,9 @@ async def _check_post(conn: Conn, member: StaffMember) -> None:
     if member.role in (Role.CLERK, Role.WINDOW_HEAD) and member.window is None:
         raise StaffError(f"a {member.role.value} belongs to a window")
     if member.window is not None and not await conn.fetchval(
-        "select exists (select 1 from windows where code = $1)", member.window
+        "select exists (select 1 from windows where center_code = $1 and code = $2)",
+        member.center,
+        member.window,
     ):
         raise StaffError(f"no window {member.window!r}")
     if member.post is not None and member.post not in ("A", "B"):
@@ -255,4 +329,5 @@ async def _check_post(conn: Conn, member: StaffMember) -> None:
 
 
 async def center_is_loaded(conn: asyncpg.Connection) -> bool:
+    """Whether any center was applied."""
     return bool(await conn.fetchval("select exists (select 1 from services)"))

@@ -20,6 +20,7 @@ import asyncpg
 from applicant.complaints import ComplaintBatch, ComplaintState, Finding
 from projections.alerts import CHANNEL
 from projections.center import clock_policy
+from projections.centers import legacy_center
 from projections.db import Conn
 from projections.figures import Span
 from projections.scores import DEDUCTIONS
@@ -30,8 +31,9 @@ UPHELD = "complaint_upheld"
 _RAISING = {"complaint.warned", "complaint.breached", "complaint.escalated"}
 
 _INSERT_EVENTS = """
-insert into complaint_events (complaint_id, seq, type, at, actor, data, schema_version)
-select $1, e.seq, e.type, e.at, e.actor, e.data::jsonb, e.schema_version
+insert into complaint_events (complaint_id, seq, type, at, actor, data, schema_version,
+                              center_code)
+select $1, e.seq, e.type, e.at, e.actor, e.data::jsonb, e.schema_version, $8
 from unnest($2::integer[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::integer[])
      as e(seq, type, at, actor, data, schema_version)
 on conflict (complaint_id, seq) do nothing
@@ -41,9 +43,10 @@ _UPSERT = """
 insert into complaints (
     id, channel, about_window, about_staff, about_case, window_code, units, complicated,
     limit_days, text, complainant_name, complainant_phone, status, received_at, received_by,
-    due_at, warned, overdue, finding, answer, answered_at, answered_by, on_time, last_seq)
+    due_at, warned, overdue, finding, answer, answered_at, answered_by, on_time, last_seq,
+    center_code)
 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-        $20, $21, $22, $23, $24)
+        $20, $21, $22, $23, $24, $25)
 on conflict (id) do update set
     status = excluded.status, due_at = excluded.due_at, warned = excluded.warned,
     overdue = excluded.overdue, finding = excluded.finding, answer = excluded.answer,
@@ -55,22 +58,23 @@ where complaints.last_seq < excluded.last_seq
 _RAISE = """
 with raised as (
     insert into alerts (alert_id, kind, level, window_code, raised_at, clock, threshold,
-                        complaint_id)
-    values ($1, 'complaint', $2, $3, $4, 'complaint', $5, $6)
+                        complaint_id, center_code)
+    values ($1, 'complaint', $2, $3, $4, 'complaint', $5, $6, $8)
     on conflict (alert_id) do nothing returning alert_id)
 select pg_notify($7, alert_id) from raised
 """
 
 _DEDUCT = """
 insert into score_deductions (window_code, month, on_day, kind, points, case_id, note,
-                              recorded_by, complaint_id)
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                              recorded_by, complaint_id, center_code)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 on conflict do nothing
 """
 
 
 async def apply_complaint_batch(conn: Conn, batch: ComplaintBatch) -> None:
     s, ev = batch.state, batch.events
+    center = batch.center or await legacy_center(conn)
     async with conn.transaction():
         await conn.execute(
             _INSERT_EVENTS,
@@ -81,13 +85,14 @@ async def apply_complaint_batch(conn: Conn, batch: ComplaintBatch) -> None:
             [e.actor for e in ev],
             [json.dumps(e.data, ensure_ascii=False) for e in ev],
             [e.schema_version for e in ev],
+            center,
         )
-        await conn.execute(_UPSERT, *_row(s))
+        await conn.execute(_UPSERT, *_row(s), center)
         for e in ev:
-            await _apply(conn, s, e, ZoneInfo(batch.timezone))
+            await _apply(conn, center, s, e, ZoneInfo(batch.timezone))
 
 
-async def _apply(conn: Conn, s: ComplaintState, e: Event, tz: ZoneInfo) -> None:
+async def _apply(conn: Conn, center: str, s: ComplaintState, e: Event, tz: ZoneInfo) -> None:
     d = e.data
     if e.type in _RAISING:
         await conn.execute(
@@ -99,6 +104,7 @@ async def _apply(conn: Conn, s: ComplaintState, e: Event, tz: ZoneInfo) -> None:
             d["threshold"],
             s.complaint_id,
             CHANNEL,
+            center,
         )
     elif e.type == "alert.acknowledged":
         await conn.execute(
@@ -124,6 +130,7 @@ async def _apply(conn: Conn, s: ComplaintState, e: Event, tz: ZoneInfo) -> None:
             f"投诉 {s.complaint_id} 查证属实",
             e.actor,
             s.complaint_id,
+            center,
         )
 
 
@@ -165,9 +172,11 @@ class ComplaintFilter:
     until: datetime | None = None  # received before
 
 
-async def list_complaints(db: Db, f: ComplaintFilter, limit: int = 200) -> list[asyncpg.Record]:
-    where: list[str] = []
-    args: list[Any] = []
+async def list_complaints(
+    db: Db, center: str, f: ComplaintFilter, limit: int = 200
+) -> list[asyncpg.Record]:
+    where: list[str] = ["center_code = $1"]
+    args: list[Any] = [center]
     for sql, value in (
         ("status = ${}", f.status),
         ("window_code = ${}", f.window),
@@ -179,18 +188,17 @@ async def list_complaints(db: Db, f: ComplaintFilter, limit: int = 200) -> list[
             args.append(value)
             where.append(sql.format(len(args)))
     args.append(limit)
-    query = "select * from complaints"
-    if where:
-        query += " where " + " and ".join(where)
+    query = "select * from complaints where " + " and ".join(where)
     rows: list[asyncpg.Record] = await db.fetch(
         f"{query} order by received_at desc, id limit ${len(args)}", *args
     )
     return rows
 
 
-async def get_complaint(db: Db, complaint_id: str) -> asyncpg.Record | None:
+async def get_complaint(db: Db, center: str, complaint_id: str) -> asyncpg.Record | None:
+    """The complaint, if it is the center's."""
     row: asyncpg.Record | None = await db.fetchrow(
-        "select * from complaints where id = $1", complaint_id
+        "select * from complaints where id = $1 and center_code = $2", complaint_id, center
     )
     return row
 
@@ -203,9 +211,12 @@ async def projected_seq(db: Db, complaint_id: str) -> int:
     return seq or 0
 
 
-async def complaint_events(db: Db, complaint_id: str) -> list[asyncpg.Record]:
+async def complaint_events(db: Db, center: str, complaint_id: str) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await db.fetch(
-        "select * from complaint_events where complaint_id = $1 order by seq", complaint_id
+        "select * from complaint_events where complaint_id = $1 and center_code = $2"
+        " order by seq",
+        complaint_id,
+        center,
     )
     return rows
 
@@ -216,13 +227,16 @@ class ComplaintFigures:
     upheld: int
 
 
-async def complaint_figures(db: Db, span: Span, window: str | None) -> ComplaintFigures:
+async def complaint_figures(
+    db: Db, center: str, span: Span, window: str | None
+) -> ComplaintFigures:
     """Complaints received in the span (the center's days), and those of them found true."""
     lo, hi = span.bounds()
-    args: list[Any] = [lo, hi, str(span.tz)]
+    args: list[Any] = [lo, hi, str(span.tz), center]
     sql = (
         "select count(*) as received, count(*) filter (where finding = 'upheld') as upheld"
-        " from complaints where received_at >= $1::date::timestamp at time zone $3"
+        " from complaints where center_code = $4"
+        " and received_at >= $1::date::timestamp at time zone $3"
         " and received_at < ($2::date + 1)::timestamp at time zone $3"
     )
     if window is not None:
@@ -233,10 +247,10 @@ async def complaint_figures(db: Db, span: Span, window: str | None) -> Complaint
     return ComplaintFigures(int(row["received"]), int(row["upheld"]))
 
 
-async def center_policy(db: Db) -> ClockPolicy:
+async def center_policy(db: Db, center: str) -> ClockPolicy:
     """The center's thresholds and ladder, which a complaint's limit is watched with."""
-    center = await db.fetchval("select value from center where key = 'center'") or {}
-    return clock_policy(center.get("clock_policy", {}))
+    settings = await db.fetchval("select settings from centers where code = $1", center) or {}
+    return clock_policy(settings.get("clock_policy", {}))
 
 
 @dataclass(frozen=True)
@@ -255,9 +269,9 @@ class WrittenAnswer:
     answered_by: str  # the director's name
 
 
-async def written_answer(db: Db, complaint_id: str) -> WrittenAnswer | None:
+async def written_answer(db: Db, center: str, complaint_id: str) -> WrittenAnswer | None:
     """The written answer to an answered letter; None for any other complaint."""
-    row = await get_complaint(db, complaint_id)
+    row = await get_complaint(db, center, complaint_id)
     if row is None or row["channel"] != "letter" or row["status"] != "answered":
         return None
     seq = await db.fetchval(
@@ -266,9 +280,15 @@ async def written_answer(db: Db, complaint_id: str) -> WrittenAnswer | None:
     )
     if seq is None:
         return None
-    center = await db.fetchval("select value from center where key = 'center'") or {}
-    names = {r["id"]: r["name"] for r in await db.fetch("select id, name from staff")}
-    windows = {r["code"]: r["name"] for r in await db.fetch("select code, name from windows")}
+    name = await db.fetchval("select name from centers where code = $1", center)
+    names = {
+        r["id"]: r["name"]
+        for r in await db.fetch("select id, name from staff where center_code = $1", center)
+    }
+    windows = {
+        r["code"]: r["name"]
+        for r in await db.fetch("select code, name from windows where center_code = $1", center)
+    }
     about = []
     if row["about_window"]:
         about.append(("窗口", windows.get(row["about_window"], row["about_window"])))
@@ -278,7 +298,7 @@ async def written_answer(db: Db, complaint_id: str) -> WrittenAnswer | None:
         about.append(("办件", row["about_case"]))
     return WrittenAnswer(
         number=f"{complaint_id}-N{seq}",
-        center_name=str(center.get("name") or "便民服务中心"),
+        center_name=str(name or "便民服务中心"),
         complaint_id=complaint_id,
         complainant_name=row["complainant_name"],
         received_at=row["received_at"],

@@ -98,7 +98,7 @@ class Contribution:
 
 
 async def _contribution(
-    conn: Conn, s: CaseState, before: Contribution | None, hours: OfficeHours
+    conn: Conn, center: str, s: CaseState, before: Contribution | None, hours: OfficeHours
 ) -> Contribution:
     tz = hours.tz
     completed_on = on_time = legal_on_time = handling = None
@@ -110,7 +110,7 @@ async def _contribution(
         if before is not None and before.completed_on is not None:
             handling = before.handling_days  # measured once, when the case completed
         else:
-            cal = await load_calendar(conn, hours)
+            cal = await load_calendar(conn, center, hours)
             days = working_days(cal, s.received_at, s.completed_at)
             handling = Decimal(f"{days:.3f}")
     return Contribution(
@@ -131,8 +131,8 @@ async def _contribution(
 
 _UPSERT_DASH_CASE = """
 insert into dash_cases (case_id, last_seq, window_code, kind, status, assignee, received_on,
-    paused, warned, overdue, completed_on, on_time, legal_on_time, handling_days)
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+    paused, warned, overdue, completed_on, on_time, legal_on_time, handling_days, center_code)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 on conflict (case_id) do update set
     last_seq = excluded.last_seq, window_code = excluded.window_code, kind = excluded.kind,
     status = excluded.status, assignee = excluded.assignee, received_on = excluded.received_on,
@@ -145,19 +145,21 @@ on conflict (case_id) do update set
 # rollup rows lock them in the same order and never deadlock.
 _ADD_RECEIVED = """
 insert into dash_received as r
-    (grain, period, window_code, kind, status, assignee, paused, warned, overdue, n)
-select * from unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::text[], $6::text[],
-                     $7::boolean[], $8::boolean[], $9::boolean[], $10::bigint[])
-on conflict (grain, period, window_code, kind, status, assignee, paused, warned, overdue)
+    (center_code, grain, period, window_code, kind, status, assignee, paused, warned, overdue, n)
+select * from unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[],
+                     $7::text[], $8::boolean[], $9::boolean[], $10::boolean[], $11::bigint[])
+on conflict (center_code, grain, period, window_code, kind, status, assignee, paused, warned,
+             overdue)
 do update set n = r.n + excluded.n
 """
 
 _ADD_COMPLETED = """
-insert into dash_completed as r (grain, period, window_code, kind, assignee, n, on_time,
-    legal_counted, legal_on_time, handled, handling_days)
-select * from unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::text[], $6::bigint[],
-                     $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::numeric[])
-on conflict (grain, period, window_code, kind, assignee) do update set
+insert into dash_completed as r (center_code, grain, period, window_code, kind, assignee, n,
+    on_time, legal_counted, legal_on_time, handled, handling_days)
+select * from unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[],
+                     $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],
+                     $12::numeric[])
+on conflict (center_code, grain, period, window_code, kind, assignee) do update set
     n = r.n + excluded.n, on_time = r.on_time + excluded.on_time,
     legal_counted = r.legal_counted + excluded.legal_counted,
     legal_on_time = r.legal_on_time + excluded.legal_on_time,
@@ -165,10 +167,11 @@ on conflict (grain, period, window_code, kind, assignee) do update set
 """
 
 _ADD_HANDLING = """
-insert into dash_handling as r (grain, period, window_code, kind, tenths, n)
-select * from unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::integer[],
-                     $6::bigint[])
-on conflict (grain, period, window_code, kind, tenths) do update set n = r.n + excluded.n
+insert into dash_handling as r (center_code, grain, period, window_code, kind, tenths, n)
+select * from unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::integer[],
+                     $7::bigint[])
+on conflict (center_code, grain, period, window_code, kind, tenths)
+do update set n = r.n + excluded.n
 """
 
 
@@ -185,14 +188,17 @@ def _add(deltas: Deltas, key: tuple[Any, ...], values: list[Any], sign: int) -> 
         total[i] += sign * v
 
 
-def _deltas(moves: Iterable[tuple[Contribution, int]]) -> tuple[Deltas, Deltas, Deltas]:
-    """What the rollups gain from contributions put in (``+1``) and taken out (``-1``)."""
+def _deltas(
+    moves: Iterable[tuple[str, Contribution, int]],
+) -> tuple[Deltas, Deltas, Deltas]:
+    """What the rollups gain from contributions put in (``+1``) and taken out (``-1``), each
+    in its center's rollups."""
     received: Deltas = {}
     completed: Deltas = {}
     handling: Deltas = {}
-    for c, sign in moves:
+    for center, c, sign in moves:
         for grain, period in _periods(c.received_on):
-            _add(received, (grain, period, *c.received_key()), [1], sign)
+            _add(received, (center, grain, period, *c.received_key()), [1], sign)
         if c.completed_on is None:
             continue
         days = c.handling_days
@@ -205,10 +211,11 @@ def _deltas(moves: Iterable[tuple[Contribution, int]]) -> tuple[Deltas, Deltas, 
                 int(days is not None),
                 days if days is not None else Decimal(0),
             ]
-            _add(completed, (grain, period, c.window, c.kind, c.assignee), measures, sign)
+            key = (center, grain, period, c.window, c.kind, c.assignee)
+            _add(completed, key, measures, sign)
             if days is not None:
                 bucket = handling_bucket(float(days))
-                _add(handling, (grain, period, c.window, c.kind, bucket), [1], sign)
+                _add(handling, (center, grain, period, c.window, c.kind, bucket), [1], sign)
     return (_nonzero(received), _nonzero(completed), _nonzero(handling))
 
 
@@ -221,16 +228,16 @@ def _columns(deltas: Deltas) -> list[list[Any]]:
     return [list(col) for col in zip(*rows, strict=True)]
 
 
-async def apply_to_dashboard(conn: Conn, batch: ProjectionBatch) -> None:
+async def apply_to_dashboard(conn: Conn, center: str, batch: ProjectionBatch) -> None:
     """Inside the batch's transaction: move the case's contribution, record its deductions."""
     s = batch.state
     hours = center_hours(batch.calendar)
-    await record_case_deductions(conn, s.case_id, s.window, batch.events, hours.tz)
+    await record_case_deductions(conn, center, s.case_id, s.window, batch.events, hours.tz)
     row = await conn.fetchrow("select * from dash_cases where case_id = $1 for update", s.case_id)
     if row is not None and row["last_seq"] >= s.last_seq:
         return
     old = Contribution.of_row(row) if row is not None else None
-    new = await _contribution(conn, s, old, hours)
+    new = await _contribution(conn, center, s, old, hours)
     if new == old:
         await conn.execute(
             "update dash_cases set last_seq = $2 where case_id = $1", s.case_id, s.last_seq
@@ -252,16 +259,17 @@ async def apply_to_dashboard(conn: Conn, batch: ProjectionBatch) -> None:
         new.on_time,
         new.legal_on_time,
         new.handling_days,
+        center,
     )
-    moves = [(new, 1)] if old is None else [(old, -1), (new, 1)]
+    moves = [(center, new, 1)] if old is None else [(center, old, -1), (center, new, 1)]
     await _add_to_rollups(conn, _deltas(moves))
 
 
 async def move_contributions(conn: Conn, out: list[Any], into: list[Any]) -> None:
     """Take the contributions of some ``dash_cases`` rows out of the rollups and put those of
     others in: how a rebuild's rollups follow the rows it carries over from the live ones."""
-    moves = [(Contribution.of_row(r), -1) for r in out]
-    moves += [(Contribution.of_row(r), 1) for r in into]
+    moves = [(r["center_code"], Contribution.of_row(r), -1) for r in out]
+    moves += [(r["center_code"], Contribution.of_row(r), 1) for r in into]
     await _add_to_rollups(conn, _deltas(moves))
 
 

@@ -65,13 +65,22 @@ _IN_SPAN = (
 )
 
 
-def _where(span: Span, window: str | None) -> tuple[str, list[Any]]:
-    args: list[Any] = list(span.rollup_ranges())
-    sql = _IN_SPAN
+def _center_and_window(
+    sql: str, args: list[Any], center: str | None, window: str | None
+) -> str:
+    """``sql`` narrowed to the center (None: every center) and the window."""
+    if center is not None:
+        args.append(center)
+        sql += f" and center_code = ${len(args)}"
     if window is not None:
         args.append(window)
         sql += f" and window_code = ${len(args)}"
-    return sql, args
+    return sql
+
+
+def _where(span: Span, center: str | None, window: str | None) -> tuple[str, list[Any]]:
+    args: list[Any] = list(span.rollup_ranges())
+    return _center_and_window(_IN_SPAN, args, center, window), args
 
 
 @dataclass
@@ -89,8 +98,8 @@ class CaseCounts:
     timers_pending: int = 0  # open, clock running, not yet overdue: a warning or breach ahead
 
 
-async def case_counts(db: Db, span: Span, window: str | None) -> CaseCounts:
-    where, args = _where(span, window)
+async def case_counts(db: Db, center: str | None, span: Span, window: str | None) -> CaseCounts:
+    where, args = _where(span, center, window)
     rows = await db.fetch(
         "select window_code, kind, status, assignee, paused, warned, overdue, sum(n)::bigint as n"
         f" from dash_received where {where}"
@@ -141,8 +150,10 @@ class Completions:
     handling: dict[str, tuple[int, float]] = field(default_factory=dict)
 
 
-async def completions(db: Db, span: Span, window: str | None) -> Completions:
-    where, args = _where(span, window)
+async def completions(
+    db: Db, center: str | None, span: Span, window: str | None
+) -> Completions:
+    where, args = _where(span, center, window)
     rows = await db.fetch(
         "select window_code, kind, assignee, sum(n)::bigint as n, sum(on_time)::bigint as on_time,"
         " sum(legal_counted)::bigint as legal_counted, sum(legal_on_time)::bigint as legal_on_time,"
@@ -172,11 +183,11 @@ async def completions(db: Db, span: Span, window: str | None) -> Completions:
 
 
 async def handling_percentile(
-    db: Db, span: Span, window: str | None, q: float = 0.9
+    db: Db, center: str | None, span: Span, window: str | None, q: float = 0.9
 ) -> dict[str, float]:
     """The q-th percentile of handling time per kind and over all (key ``all``), in working
     days, to the histogram's bucket (a tenth of a day under one day, half a day up to ten)."""
-    where, args = _where(span, window)
+    where, args = _where(span, center, window)
     rows = await db.fetch(
         f"select kind, tenths, sum(n)::bigint as n from dash_handling where {where}"
         " group by kind, tenths having sum(n) > 0 order by tenths",
@@ -206,7 +217,9 @@ _OPEN_ALERTS_RAISED_IN_SPAN = (
 )
 
 
-async def open_alerts(db: Db, span: Span, window: str | None) -> dict[str, int]:
+async def open_alerts(
+    db: Db, center: str | None, span: Span, window: str | None
+) -> dict[str, int]:
     """Alerts not yet acknowledged (cases' and complaints'), raised in the span (center days
     given as instants): those ``GET /alerts?status=open`` lists, without the center's own."""
     lo, hi = span.bounds()
@@ -215,9 +228,7 @@ async def open_alerts(db: Db, span: Span, window: str | None) -> dict[str, int]:
         "select level, count(*)::bigint as n from alerts"
         f" where {_OPEN_ALERTS_RAISED_IN_SPAN} and level <> 'ops'"
     )
-    if window is not None:
-        args.append(window)
-        sql += f" and window_code = ${len(args)}"
+    sql = _center_and_window(sql, args, center, window)
     rows = await db.fetch(sql + " group by level", *args)
     return {r["level"]: int(r["n"]) for r in rows}
 
@@ -237,14 +248,13 @@ async def open_center_alerts(db: Db, span: Span, window: str | None) -> int:
     return n
 
 
-async def daily(db: Db, span: Span, window: str | None) -> list[tuple[date, int, int]]:
+async def daily(
+    db: Db, center: str | None, span: Span, window: str | None
+) -> list[tuple[date, int, int]]:
     """(day, received, completed) for each day of a bounded span, from the day rows."""
     lo, hi = span.bounds()
     args: list[Any] = [lo, hi]
-    extra = ""
-    if window is not None:
-        args.append(window)
-        extra = " and window_code = $3"
+    extra = _center_and_window("", args, center, window)
     received = await db.fetch(
         "select period, sum(n)::bigint as n from dash_received where grain = 'd'"
         f" and period between $1 and $2{extra} group by period",
@@ -261,17 +271,16 @@ async def daily(db: Db, span: Span, window: str | None) -> list[tuple[date, int,
     return [(d, got_in.get(d, 0), got_out.get(d, 0)) for d in days]
 
 
-async def case_list(db: Db, which: str, window: str | None, limit: int) -> list[asyncpg.Record]:
+async def case_list(
+    db: Db, center: str | None, which: str, window: str | None, limit: int
+) -> list[asyncpg.Record]:
     """Open cases overdue (``overdue``) or warned and not yet overdue (``at_risk``), the
     earliest due first."""
     flag = "overdue" if which == "overdue" else "warned and not overdue"
     args: list[Any] = [limit]
-    where = f"status <> 'completed' and {flag}"
-    if window is not None:
-        args.append(window)
-        where += " and window_code = $2"
+    where = _center_and_window(f"status <> 'completed' and {flag}", args, center, window)
     rows: list[asyncpg.Record] = await db.fetch(
-        "select case_id, service_code, service_name, window_code, kind, status, assignee,"
+        "select center_code, case_id, service_code, service_name, window_code, kind, status, assignee,"
         " first_receiver, received_at, due_at, legal_due_at, paused, warned, overdue, urgent"
         f" from cases where {where} order by due_at, case_id limit $1",
         *args,

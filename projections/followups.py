@@ -25,14 +25,17 @@ _MONTH_BOUNDS = (
 )
 
 
-async def completed_in_month(conn: Db, month: date, tz: ZoneInfo) -> dict[str, list[str]]:
+async def completed_in_month(
+    conn: Db, center: str, month: date, tz: ZoneInfo
+) -> dict[str, list[str]]:
     """Each window's cases completed in the month (the center's days)."""
     lo, hi = _MONTH_BOUNDS
     rows = await conn.fetch(
         "select window_code, case_id from cases where status = 'completed'"
-        f" and completed_at >= {lo} and completed_at < {hi}",
+        f" and completed_at >= {lo} and completed_at < {hi} and center_code = $3",
         month,
         str(tz),
+        center,
     )
     found: dict[str, list[str]] = {}
     for r in rows:
@@ -40,7 +43,9 @@ async def completed_in_month(conn: Db, month: date, tz: ZoneInfo) -> dict[str, l
     return found
 
 
-async def badly_rated_in_month(conn: Db, month: date, tz: ZoneInfo) -> list[tuple[str, str]] | None:
+async def badly_rated_in_month(
+    conn: Db, center: str, month: date, tz: ZoneInfo
+) -> list[tuple[str, str]] | None:
     """(case, window) of each case rated 1 or 2 in the month, in case order; None when there
     are no ratings to read."""
     if await conn.fetchval("select to_regclass('public.ratings')") is None:
@@ -48,15 +53,18 @@ async def badly_rated_in_month(conn: Db, month: date, tz: ZoneInfo) -> list[tupl
     lo, hi = _MONTH_BOUNDS
     rows = await conn.fetch(
         "select distinct r.case_id, c.window_code from ratings r join cases c using (case_id)"
-        f" where r.level <= 2 and r.rated_at >= {lo} and r.rated_at < {hi} order by 1",
+        f" where r.level <= 2 and r.rated_at >= {lo} and r.rated_at < {hi}"
+        " and c.center_code = $3 order by 1",
         month,
         str(tz),
+        center,
     )
     return [(r["case_id"], r["window_code"]) for r in rows]
 
 
 @dataclass(frozen=True)
 class Sample:
+    center: str
     month: date
     rate: float | None
     per_window: int | None
@@ -74,9 +82,9 @@ class Visit:
     reason: str
 
 
-async def get_sample(conn: Db, month: date) -> asyncpg.Record | None:
+async def get_sample(conn: Db, center: str, month: date) -> asyncpg.Record | None:
     row: asyncpg.Record | None = await conn.fetchrow(
-        "select * from followup_samples where month = $1", month
+        "select * from followup_samples where center_code = $1 and month = $2", center, month
     )
     return row
 
@@ -84,7 +92,7 @@ async def get_sample(conn: Db, month: date) -> asyncpg.Record | None:
 async def save_sample(conn: Conn, s: Sample, visits: list[Visit]) -> None:
     await conn.execute(
         "insert into followup_samples (month, rate, per_window, seed, bad_ratings, drawn_by,"
-        " drawn_at) values ($1, $2, $3, $4, $5, $6, $7)",
+        " drawn_at, center_code) values ($1, $2, $3, $4, $5, $6, $7, $8)",
         s.month,
         s.rate,
         s.per_window,
@@ -92,11 +100,12 @@ async def save_sample(conn: Conn, s: Sample, visits: list[Visit]) -> None:
         s.bad_ratings,
         s.drawn_by,
         s.drawn_at,
+        s.center,
     )
     await conn.executemany(
-        "insert into followups (id, month, case_id, window_code, reason, status)"
-        " values ($1, $2, $3, $4, $5, 'open')",
-        [(v.id, s.month, v.case_id, v.window, v.reason) for v in visits],
+        "insert into followups (id, month, case_id, window_code, reason, status, center_code)"
+        " values ($1, $2, $3, $4, $5, 'open', $6)",
+        [(v.id, s.month, v.case_id, v.window, v.reason, s.center) for v in visits],
     )
 
 
@@ -107,21 +116,38 @@ from followups f left join cases c using (case_id)
 
 
 async def list_followups(
-    db: Db, month: date | None, status: str | None, window: str | None, limit: int = 500
+    db: Db,
+    center: str,
+    month: date | None,
+    status: str | None,
+    window: str | None,
+    limit: int = 500,
 ) -> list[asyncpg.Record]:
     where: list[str] = []
     args: list[Any] = []
-    add_equal(where, args, (("f.month", month), ("f.status", status), ("f.window_code", window)))
+    add_equal(
+        where,
+        args,
+        (
+            ("f.center_code", center),
+            ("f.month", month),
+            ("f.status", status),
+            ("f.window_code", window),
+        ),
+    )
     args.append(limit)
-    sql = _SELECT + (" where " + " and ".join(where) if where else "")
+    sql = _SELECT + " where " + " and ".join(where)
     rows: list[asyncpg.Record] = await db.fetch(
         f"{sql} order by f.month desc, f.id limit ${len(args)}", *args
     )
     return rows
 
 
-async def get_followup(db: Db, followup_id: str) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await db.fetchrow(f"{_SELECT} where f.id = $1", followup_id)
+async def get_followup(db: Db, center: str, followup_id: str) -> asyncpg.Record | None:
+    """The follow-up, if it is the center's."""
+    row: asyncpg.Record | None = await db.fetchrow(
+        f"{_SELECT} where f.id = $1 and f.center_code = $2", followup_id, center
+    )
     return row
 
 
@@ -149,13 +175,15 @@ async def record_visit(conn: Conn, followup_id: str, v: VisitRecord) -> bool:
     return done is not None
 
 
-async def followup_figures(db: Db, span: Span, window: str | None) -> tuple[int, int]:
+async def followup_figures(
+    db: Db, center: str, span: Span, window: str | None
+) -> tuple[int, int]:
     """(due, done): the visits drawn for the months the span touches, and those recorded."""
     lo, hi = span.bounds()
-    args: list[Any] = [lo.replace(day=1), hi]
+    args: list[Any] = [lo.replace(day=1), hi, center]
     sql = (
         "select count(*) as due, count(*) filter (where status = 'done') as done"
-        " from followups where month between $1 and $2"
+        " from followups where month between $1 and $2 and center_code = $3"
     )
     if window is not None:
         args.append(window)

@@ -16,6 +16,7 @@ Db = Conn | asyncpg.Pool
 
 @dataclass(frozen=True)
 class Inquiry:
+    center: str
     asked_at: datetime
     on_day: date  # the center's day
     window: str
@@ -30,7 +31,8 @@ class Inquiry:
 async def record_inquiry(conn: Db, q: Inquiry) -> asyncpg.Record:
     row: asyncpg.Record | None = await conn.fetchrow(
         "insert into inquiries (asked_at, on_day, window_code, staff_id, topic, service_code,"
-        " outcome, referred_to, note) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning *",
+        " outcome, referred_to, note, center_code)"
+        " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning *",
         q.asked_at,
         q.on_day,
         q.window,
@@ -40,15 +42,16 @@ async def record_inquiry(conn: Db, q: Inquiry) -> asyncpg.Record:
         q.outcome,
         q.referred_to,
         q.note,
+        q.center,
     )
     assert row is not None
     return row
 
 
-def _where(span: Span, window: str | None) -> tuple[str, list[Any]]:
+def _where(center: str, span: Span, window: str | None) -> tuple[str, list[Any]]:
     lo, hi = span.bounds()
-    args: list[Any] = [lo, hi]
-    sql = "on_day between $1 and $2"
+    args: list[Any] = [lo, hi, center]
+    sql = "on_day between $1 and $2 and center_code = $3"
     if window is not None:
         args.append(window)
         sql += f" and window_code = ${len(args)}"
@@ -56,9 +59,9 @@ def _where(span: Span, window: str | None) -> tuple[str, list[Any]]:
 
 
 async def list_inquiries(
-    db: Db, span: Span, window: str | None, limit: int = 200
+    db: Db, center: str, span: Span, window: str | None, limit: int = 200
 ) -> list[asyncpg.Record]:
-    where, args = _where(span, window)
+    where, args = _where(center, span, window)
     args.append(limit)
     rows: list[asyncpg.Record] = await db.fetch(
         f"select * from inquiries where {where} order by asked_at desc, id desc limit ${len(args)}",
@@ -67,15 +70,17 @@ async def list_inquiries(
     return rows
 
 
-async def inquiry_count(db: Db, span: Span, window: str | None) -> int:
-    where, args = _where(span, window)
+async def inquiry_count(db: Db, center: str, span: Span, window: str | None) -> int:
+    where, args = _where(center, span, window)
     n: int = await db.fetchval(f"select count(*) from inquiries where {where}", *args)
     return n
 
 
-async def inquiries_by_day(db: Db, span: Span, window: str | None) -> list[tuple[date, str, int]]:
+async def inquiries_by_day(
+    db: Db, center: str, span: Span, window: str | None
+) -> list[tuple[date, str, int]]:
     """(day, window, inquiries) for each day and window that had any, the latest day first."""
-    where, args = _where(span, window)
+    where, args = _where(center, span, window)
     rows = await db.fetch(
         f"select on_day, window_code, count(*)::bigint as n from inquiries where {where}"
         " group by on_day, window_code order by on_day desc, window_code",

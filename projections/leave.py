@@ -21,8 +21,8 @@ Pool = asyncpg.Pool | Conn
 _SELECT = """
 select l.*, a.name as staff_name, r.role as registrar_role, r.window_code as registrar_window
 from staff_leave l
-join staff a on a.id = l.staff_id
-join staff r on r.id = l.registered_by
+join staff a on a.center_code = l.center_code and a.id = l.staff_id
+join staff r on r.center_code = l.center_code and r.id = l.registered_by
 """
 
 
@@ -40,6 +40,7 @@ class Takeover:
 @dataclass(frozen=True)
 class Leave:
     id: int
+    center: str
     staff_id: str
     staff_name: str
     window: str
@@ -73,6 +74,7 @@ async def _takeovers(conn: Pool, leave_id: int) -> list[Takeover]:
 async def _leave(conn: Pool, r: asyncpg.Record) -> Leave:
     return Leave(
         id=r["id"],
+        center=r["center_code"],
         staff_id=r["staff_id"],
         staff_name=r["staff_name"],
         window=r["window_code"],
@@ -96,29 +98,47 @@ async def get_leave(conn: Pool, leave_id: int) -> Leave | None:
     return await _leave(conn, r) if r is not None else None
 
 
-async def leaves_of(conn: Pool, staff_id: str) -> list[Leave]:
-    rows = await conn.fetch(_SELECT + " where l.staff_id = $1 order by l.from_day desc", staff_id)
-    return [await _leave(conn, r) for r in rows]
+async def get_center_leave(conn: Pool, center: str, leave_id: int) -> Leave | None:
+    """The leave, if it is the center's."""
+    r = await conn.fetchrow(_SELECT + " where l.center_code = $1 and l.id = $2", center, leave_id)
+    return await _leave(conn, r) if r is not None else None
 
 
-async def current_and_upcoming(conn: Pool, window: str | None, today: date) -> list[Leave]:
+async def leaves_of(conn: Pool, center: str, staff_id: str) -> list[Leave]:
     rows = await conn.fetch(
-        _SELECT + " where l.ended_at is null and l.returned_on is null and l.to_day >= $1"
-        " and ($2::text is null or l.window_code = $2) order by l.from_day, l.id",
-        today,
-        window,
+        _SELECT + " where l.center_code = $1 and l.staff_id = $2 order by l.from_day desc",
+        center,
+        staff_id,
     )
     return [await _leave(conn, r) for r in rows]
 
 
-async def overlapping(conn: Pool, staff_id: str, first: date, last: date) -> int | None:
+async def current_and_upcoming(
+    conn: Pool, center: str, window: str | None, today: date
+) -> list[Leave]:
+    rows = await conn.fetch(
+        _SELECT + " where l.center_code = $3 and l.ended_at is null and l.returned_on is null"
+        " and l.to_day >= $1 and ($2::text is null or l.window_code = $2)"
+        " order by l.from_day, l.id",
+        today,
+        window,
+        center,
+    )
+    return [await _leave(conn, r) for r in rows]
+
+
+async def overlapping(
+    conn: Pool, center: str, staff_id: str, first: date, last: date
+) -> int | None:
     """A leave of the same staff member, not yet over, whose days meet ``first``–``last``."""
     found: int | None = await conn.fetchval(
         "select id from staff_leave where staff_id = $1 and ended_at is null"
-        " and returned_on is null and from_day <= $3 and to_day >= $2 limit 1",
+        " and returned_on is null and from_day <= $3 and to_day >= $2 and center_code = $4"
+        " limit 1",
         staff_id,
         first,
         last,
+        center,
     )
     return found
 
@@ -126,6 +146,7 @@ async def overlapping(conn: Pool, staff_id: str, first: date, last: date) -> int
 async def insert_leave(
     conn: Pool,
     *,
+    center: str,
     staff_id: str,
     window: str,
     cover_staff: str,
@@ -137,7 +158,7 @@ async def insert_leave(
     """The new leave's id."""
     leave_id: int = await conn.fetchval(
         "insert into staff_leave (staff_id, window_code, cover_staff, from_day, to_day, reason,"
-        " registered_by) values ($1, $2, $3, $4, $5, $6, $7) returning id",
+        " registered_by, center_code) values ($1, $2, $3, $4, $5, $6, $7, $8) returning id",
         staff_id,
         window,
         cover_staff,
@@ -145,6 +166,7 @@ async def insert_leave(
         last,
         reason,
         registered_by,
+        center,
     )
     return leave_id
 
@@ -178,10 +200,11 @@ async def not_ended(conn: Pool) -> list[int]:
     return [r["id"] for r in rows]
 
 
-async def open_cases_of(conn: Pool, staff_id: str) -> list[str]:
+async def open_cases_of(conn: Pool, center: str, staff_id: str) -> list[str]:
     rows = await conn.fetch(
-        "select case_id from cases where assignee = $1 and status <> 'completed'"
-        " order by received_at, case_id",
+        "select case_id from cases where center_code = $1 and assignee = $2"
+        " and status <> 'completed' order by received_at, case_id",
+        center,
         staff_id,
     )
     return [r["case_id"] for r in rows]
@@ -189,7 +212,8 @@ async def open_cases_of(conn: Pool, staff_id: str) -> list[str]:
 
 async def add_takeover(conn: Pool, leave_id: int, case_id: str) -> None:
     await conn.execute(
-        "insert into leave_takeovers (leave_id, case_id) values ($1, $2) on conflict do nothing",
+        "insert into leave_takeovers (leave_id, case_id, center_code)"
+        " select id, $2, center_code from staff_leave where id = $1 on conflict do nothing",
         leave_id,
         case_id,
     )

@@ -22,12 +22,14 @@ TOKEN_BYTES = 32
 LINK_PATH = "/r/"
 
 
-async def issue_link(conn: Conn, case_id: str) -> None:
+async def issue_link(conn: Conn, center: str, case_id: str) -> None:
     """Inside the batch that receives the case: its token, unless it has one already."""
     await conn.execute(
-        "insert into case_links (case_id, token) values ($1, $2) on conflict (case_id) do nothing",
+        "insert into case_links (case_id, token, center_code) values ($1, $2, $3)"
+        " on conflict (case_id) do nothing",
         case_id,
         secrets.token_urlsafe(TOKEN_BYTES),
+        center,
     )
 
 
@@ -35,9 +37,9 @@ def link_url(pages_url: str, token: str) -> str:
     return f"{pages_url}{LINK_PATH}{token}"
 
 
-async def token_of(conn: Conn | asyncpg.Pool, case_id: str) -> str | None:
+async def token_of(conn: Conn | asyncpg.Pool, center: str, case_id: str) -> str | None:
     token: str | None = await conn.fetchval(
-        "select token from case_links where case_id = $1", case_id
+        "select token from case_links where case_id = $1 and center_code = $2", case_id, center
     )
     return token
 
@@ -47,6 +49,7 @@ class LinkedCase:
     """What the public pages may know of a case found by its token."""
 
     case_id: str
+    center: str
     service_name: str
     window: str
     status: str
@@ -64,7 +67,7 @@ class LinkedCase:
 
 async def case_for_token(conn: Conn | asyncpg.Pool, token: str) -> LinkedCase | None:
     row = await conn.fetchrow(
-        "select c.case_id, c.service_code, c.service_name, c.window_code, c.status, c.outcome,"
+        "select c.case_id, c.center_code, c.service_code, c.service_name, c.window_code, c.status, c.outcome,"
         " c.received_at, c.due_at, c.completed_at, c.paused, c.materials_missing, c.assignee"
         " from case_links l join cases c on c.case_id = l.case_id where l.token = $1",
         token,
@@ -73,6 +76,7 @@ async def case_for_token(conn: Conn | asyncpg.Pool, token: str) -> LinkedCase | 
         return None
     return LinkedCase(
         case_id=row["case_id"],
+        center=row["center_code"],
         service_name=row["service_name"],
         window=row["window_code"],
         status=row["status"],

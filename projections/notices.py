@@ -157,26 +157,31 @@ class NoticeCase:
 
 
 async def read_notice_case(
-    conn: asyncpg.Connection | asyncpg.Pool, case_id: str, pages_url: str | None = None
+    conn: asyncpg.Connection | asyncpg.Pool,
+    center: str,
+    case_id: str,
+    pages_url: str | None = None,
 ) -> NoticeCase | None:
-    """The case, its notices and what they name (catalog, staff, center, the applicant's link
-    under ``pages_url``); None when unknown."""
-    row = await get_case(conn, case_id)
+    """The center's case, its notices and what they name (catalog, staff, center, the
+    applicant's link under ``pages_url``); None when unknown (or another center's)."""
+    row = await get_case(conn, center, case_id)
     if row is None:
         return None
     events = [
         Event(r["seq"], r["type"], r["at"], r["actor"], r["data"], r["schema_version"])
-        for r in await case_events(conn, case_id)
+        for r in await case_events(conn, center, case_id)
     ]
     materials = await conn.fetchval(
-        "select materials from services where code = $1", row["service_code"]
+        "select materials from services where center_code = $1 and code = $2",
+        center,
+        row["service_code"],
     )
-    center = await conn.fetchval("select value from center where key = 'center'")
-    staff = await conn.fetch("select id, name from staff")
-    token = await token_of(conn, case_id) if pages_url is not None else None
+    name = await conn.fetchval("select name from centers where code = $1", center)
+    staff = await conn.fetch("select id, name from staff where center_code = $1", center)
+    token = await token_of(conn, center, case_id) if pages_url is not None else None
     return NoticeCase(
         case_id=case_id,
-        center_name=str((center or {}).get("name") or "便民服务中心"),
+        center_name=str(name or "便民服务中心"),
         service_code=row["service_code"],
         service_name=row["service_name"],
         applicant_name=row["applicant_name"],

@@ -38,11 +38,12 @@ class DeliveryAttempt:
 
 
 async def add_channel(
-    conn: Pool, level: str, kind: str, url: str, secret: str | None = None
+    conn: Pool, center: str, level: str, kind: str, url: str, secret: str | None = None
 ) -> int:
     channel_id: int = await conn.fetchval(
-        "insert into alert_channels (level, kind, url, secret) values ($1, $2, $3, $4)"
-        " returning id",
+        "insert into alert_channels (center_code, level, kind, url, secret)"
+        " values ($1, $2, $3, $4, $5) returning id",
+        center,
         level,
         kind,
         url,
@@ -51,9 +52,12 @@ async def add_channel(
     return channel_id
 
 
-async def channels_for(conn: Pool, level: str) -> list[tuple[int, ChannelConfig]]:
+async def channels_for(conn: Pool, center: str, level: str) -> list[tuple[int, ChannelConfig]]:
+    """The center's active channels of the level."""
     rows = await conn.fetch(
-        "select id, kind, url, secret from alert_channels where active and level = $1 order by id",
+        "select id, kind, url, secret from alert_channels"
+        " where center_code = $1 and active and level = $2 order by id",
+        center,
         level,
     )
     return [(r["id"], ChannelConfig(r["kind"], r["url"], r["secret"])) for r in rows]
@@ -68,8 +72,9 @@ async def delivered_channels(conn: Pool, alert_id: str) -> set[int]:
 
 async def record_attempt(conn: Pool, alert_id: str, channel_id: int, a: DeliveryAttempt) -> None:
     await conn.execute(
-        "insert into alert_deliveries (alert_id, channel_id, ok, status, error, retryable, at)"
-        " values ($1, $2, $3, $4, $5, $6, $7)",
+        "insert into alert_deliveries (alert_id, channel_id, ok, status, error, retryable, at,"
+        " center_code) select $1, $2, $3, $4, $5, $6, $7, center_code from alert_channels"
+        " where id = $2",
         alert_id,
         channel_id,
         a.ok,
@@ -87,18 +92,23 @@ async def attempts(conn: Pool, alert_id: str) -> list[asyncpg.Record]:
     return rows
 
 
-async def active_channels(conn: Pool) -> list[asyncpg.Record]:
-    """Every active channel, without its URL or secret (a robot's URL carries its key)."""
+async def active_channels(conn: Pool, center: str | None) -> list[asyncpg.Record]:
+    """Every active channel of the center (None: of every center), without its URL or secret
+    (a robot's URL carries its key)."""
     rows: list[asyncpg.Record] = await conn.fetch(
-        "select id, level, kind, secret is not null as signed from alert_channels"
-        " where active order by level, id"
+        "select id, center_code, level, kind, secret is not null as signed from alert_channels"
+        " where active and ($1::text is null or center_code = $1) order by level, id",
+        center,
     )
     return rows
 
 
-async def deactivate_channel(conn: Pool, channel_id: int) -> bool:
-    """Stop using a channel; its delivery record stays. False when there is no such channel."""
+async def deactivate_channel(conn: Pool, center: str, channel_id: int) -> bool:
+    """Stop using a channel of the center; its delivery record stays. False when the center
+    has no such channel."""
     done: str = await conn.execute(
-        "update alert_channels set active = false where id = $1 and active", channel_id
+        "update alert_channels set active = false where id = $1 and center_code = $2 and active",
+        channel_id,
+        center,
     )
     return done.endswith(" 1")

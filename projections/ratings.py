@@ -35,7 +35,8 @@ async def insert_rating(conn: Conn, r: Rating) -> bool:
     """Record the rating; False when the case was already rated at that stage."""
     inserted = await conn.fetchval(
         "insert into ratings (id, case_id, stage, level, tags, comment, window_code, rated_at,"
-        " rectification_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        " rectification_id, center_code) values ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+        " (select center_code from cases where case_id = $2))"
         " on conflict (case_id, stage) do nothing returning id",
         r.id,
         r.case_id,
@@ -64,14 +65,21 @@ class RatingFilter:
 
 
 async def list_ratings(
-    conn: Conn | asyncpg.Pool, f: RatingFilter, limit: int = 200
+    conn: Conn | asyncpg.Pool, center: str, f: RatingFilter, limit: int = 200
 ) -> list[asyncpg.Record]:
     where: list[str] = []
     args: list[Any] = []
-    add_equal(where, args, (("level", f.level), ("window_code", f.window), ("case_id", f.case_id)))
-    sql = "select * from ratings"
-    if where:
-        sql += " where " + " and ".join(where)
+    add_equal(
+        where,
+        args,
+        (
+            ("center_code", center),
+            ("level", f.level),
+            ("window_code", f.window),
+            ("case_id", f.case_id),
+        ),
+    )
+    sql = "select * from ratings where " + " and ".join(where)
     args.append(limit)
     sql += f" order by rated_at desc, id limit ${len(args)}"
     rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
@@ -94,11 +102,15 @@ def rating_json(r: asyncpg.Record) -> dict[str, Any]:
 
 
 async def rating_figures(
-    conn: Conn | asyncpg.Pool, window: str | None, days: tuple[date, date] | None, tz: str
+    conn: Conn | asyncpg.Pool,
+    center: str,
+    window: str | None,
+    days: tuple[date, date] | None,
+    tz: str,
 ) -> dict[str, Any]:
     """``{count, by_level, satisfaction_rate}`` of the ratings given in the center's days."""
-    args: list[Any] = []
-    where: list[str] = []
+    args: list[Any] = [center]
+    where: list[str] = ["center_code = $1"]
     if window is not None:
         args.append(window)
         where.append(f"window_code = ${len(args)}")
@@ -106,9 +118,7 @@ async def rating_figures(
         args += [tz, *days]
         n = len(args)
         where.append(f"(rated_at at time zone ${n - 2})::date between ${n - 1} and ${n}")
-    sql = "select level, count(*) as n from ratings"
-    if where:
-        sql += " where " + " and ".join(where)
+    sql = "select level, count(*) as n from ratings where " + " and ".join(where)
     rows = await conn.fetch(sql + " group by level", *args)
     by_level = {level: 0 for level in sorted(LEVELS)}
     by_level.update({r["level"]: r["n"] for r in rows})

@@ -17,11 +17,13 @@ import asyncpg
 
 from applicant.rectification import RectificationBatch, RectificationState
 from projections.alerts import CHANNEL
+from projections.centers import legacy_center
 from projections.db import Conn, add_equal
 
 _INSERT_EVENTS = """
-insert into rectification_events (rectification_id, seq, type, at, actor, data, schema_version)
-select $1, e.seq, e.type, e.at, e.actor, e.data::jsonb, e.schema_version
+insert into rectification_events (rectification_id, seq, type, at, actor, data, schema_version,
+                                  center_code)
+select $1, e.seq, e.type, e.at, e.actor, e.data::jsonb, e.schema_version, $8
 from unnest($2::integer[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::integer[])
      as e(seq, type, at, actor, data, schema_version)
 on conflict (rectification_id, seq) do nothing
@@ -31,8 +33,9 @@ _UPSERT = """
 insert into rectifications (
     id, rating_id, case_id, window_code, status, level, opened_at, contact_due_at,
     rectify_due_at, contacted_at, contact_note, rectified_at, action, answered_at, answer,
-    contact_overdue, overdue, on_time, last_seq)
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+    contact_overdue, overdue, on_time, last_seq, center_code)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+        $20)
 on conflict (id) do update set
     status = excluded.status, contact_due_at = excluded.contact_due_at,
     rectify_due_at = excluded.rectify_due_at, contacted_at = excluded.contacted_at,
@@ -46,8 +49,9 @@ where rectifications.last_seq < excluded.last_seq
 _RAISING = {"deadline.warning", "deadline.overdue", "rectification.escalated"}
 
 _INSERT_ALERT = """
-insert into alerts (alert_id, case_id, kind, level, window_code, raised_at, clock, threshold)
-values ($1, $2, 'rectification', $3, $4, $5, $6, $7)
+insert into alerts (alert_id, case_id, kind, level, window_code, raised_at, clock, threshold,
+                    center_code)
+values ($1, $2, 'rectification', $3, $4, $5, $6, $7, $8)
 on conflict (alert_id) do nothing
 returning alert_id
 """
@@ -55,6 +59,10 @@ returning alert_id
 
 async def apply_rectification(conn: Conn, batch: RectificationBatch) -> None:
     s, ev = batch.state, batch.events
+    # A rectification is its case's center's.
+    center = await conn.fetchval("select center_code from cases where case_id = $1", s.case_id)
+    if center is None:
+        center = await legacy_center(conn)
     async with conn.transaction():
         await conn.execute(
             _INSERT_EVENTS,
@@ -65,8 +73,9 @@ async def apply_rectification(conn: Conn, batch: RectificationBatch) -> None:
             [e.actor for e in ev],
             [json.dumps(e.data, ensure_ascii=False) for e in ev],
             [e.schema_version for e in ev],
+            center,
         )
-        await conn.execute(_UPSERT, *_row(s))
+        await conn.execute(_UPSERT, *_row(s), center)
         for e in ev:
             if e.type in _RAISING:
                 raised = await conn.fetchval(
@@ -78,6 +87,7 @@ async def apply_rectification(conn: Conn, batch: RectificationBatch) -> None:
                     e.at,
                     e.data["clock"],
                     e.data["threshold"],
+                    center,
                 )
                 if raised is not None:
                     await conn.execute("select pg_notify($1, $2)", CHANNEL, raised)
@@ -123,34 +133,45 @@ class RectificationFilter:
 
 
 async def list_rectifications(
-    conn: Conn | asyncpg.Pool, f: RectificationFilter, limit: int = 200
+    conn: Conn | asyncpg.Pool, center: str, f: RectificationFilter, limit: int = 200
 ) -> list[asyncpg.Record]:
     where: list[str] = []
     args: list[Any] = []
     add_equal(
-        where, args, (("status", f.status), ("window_code", f.window), ("case_id", f.case_id))
+        where,
+        args,
+        (
+            ("center_code", center),
+            ("status", f.status),
+            ("window_code", f.window),
+            ("case_id", f.case_id),
+        ),
     )
-    sql = "select * from rectifications"
-    if where:
-        sql += " where " + " and ".join(where)
+    sql = "select * from rectifications where " + " and ".join(where)
     args.append(limit)
     sql += f" order by opened_at desc, id limit ${len(args)}"
     rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
     return rows
 
 
-async def get_rectification(conn: Conn | asyncpg.Pool, rid: str) -> asyncpg.Record | None:
+async def get_rectification(
+    conn: Conn | asyncpg.Pool, center: str, rid: str
+) -> asyncpg.Record | None:
+    """The rectification, if it is the center's."""
     row: asyncpg.Record | None = await conn.fetchrow(
-        "select * from rectifications where id = $1", rid
+        "select * from rectifications where id = $1 and center_code = $2", rid, center
     )
     return row
 
 
-async def rectification_events(conn: Conn | asyncpg.Pool, rid: str) -> list[asyncpg.Record]:
+async def rectification_events(
+    conn: Conn | asyncpg.Pool, center: str, rid: str
+) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await conn.fetch(
         "select seq, type, at, actor, data, schema_version from rectification_events"
-        " where rectification_id = $1 order by seq",
+        " where rectification_id = $1 and center_code = $2 order by seq",
         rid,
+        center,
     )
     return rows
 
@@ -164,11 +185,15 @@ async def answered_rectification(conn: Conn | asyncpg.Pool, case_id: str) -> boo
 
 
 async def rectification_figures(
-    conn: Conn | asyncpg.Pool, window: str | None, days: tuple[date, date] | None, tz: str
+    conn: Conn | asyncpg.Pool,
+    center: str,
+    window: str | None,
+    days: tuple[date, date] | None,
+    tz: str,
 ) -> dict[str, Any]:
     """``{open, done, on_time_rate}`` of the rectifications opened in the center's days."""
-    args: list[Any] = []
-    where: list[str] = []
+    args: list[Any] = [center]
+    where: list[str] = ["center_code = $1"]
     if window is not None:
         args.append(window)
         where.append(f"window_code = ${len(args)}")

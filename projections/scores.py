@@ -73,15 +73,16 @@ def _deduction(event: DomainEvent | None) -> str | None:
 
 
 _INSERT = """
-insert into score_deductions (window_code, month, on_day, kind, points, case_id, note, recorded_by)
-values ($1, $2, $3, $4, $5, $6, $7, $8)
+insert into score_deductions (window_code, month, on_day, kind, points, case_id, note, recorded_by,
+                              center_code)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 on conflict do nothing
 returning id
 """
 
 
 async def record_case_deductions(
-    conn: Conn, case_id: str, window: str, events: list[Event], tz: ZoneInfo
+    conn: Conn, center: str, case_id: str, window: str, events: list[Event], tz: ZoneInfo
 ) -> None:
     """The deductions the events raise, once per case and kind however often they arrive."""
     for e in events:
@@ -100,6 +101,7 @@ async def record_case_deductions(
                 case_id,
                 "",
                 SYSTEM,
+                center,
             )
 
 
@@ -112,6 +114,7 @@ class ManualDeduction:
     note: str
     case_id: str | None
     by: str
+    center: str
 
 
 async def record_deduction(conn: Conn | asyncpg.Pool, d: ManualDeduction) -> int:
@@ -128,17 +131,18 @@ async def record_deduction(conn: Conn | asyncpg.Pool, d: ManualDeduction) -> int
         d.case_id,
         d.note,
         d.by,
+        d.center,
     )
     return row_id
 
 
 async def deductions(
-    conn: Conn | asyncpg.Pool, month: date, window: str | None
+    conn: Conn | asyncpg.Pool, center: str, month: date, window: str | None
 ) -> list[asyncpg.Record]:
-    sql = "select * from score_deductions where month = $1"
-    args: list[Any] = [month]
+    sql = "select * from score_deductions where center_code = $1 and month = $2"
+    args: list[Any] = [center, month]
     if window is not None:
-        sql += " and window_code = $2"
+        sql += " and window_code = $3"
         args.append(window)
     rows: list[asyncpg.Record] = await conn.fetch(sql + " order by on_day, id", *args)
     return rows
@@ -156,13 +160,15 @@ class WindowScore:
 
 _TOTALS = """
 select window_code, kind, sum(points)::bigint as points
-from score_deductions where month = $1 group by window_code, kind
+from score_deductions where center_code = $1 and month = $2 group by window_code, kind
 """
 
 
-async def _totals(conn: Conn | asyncpg.Pool, month: date) -> dict[str, dict[str, int]]:
+async def _totals(
+    conn: Conn | asyncpg.Pool, center: str, month: date
+) -> dict[str, dict[str, int]]:
     totals: dict[str, dict[str, int]] = {}
-    for r in await conn.fetch(_TOTALS, month):
+    for r in await conn.fetch(_TOTALS, center, month):
         totals.setdefault(r["window_code"], {})[r["kind"]] = int(r["points"])
     return totals
 
@@ -171,12 +177,14 @@ def _scores(windows: list[str], totals: dict[str, dict[str, int]]) -> dict[str, 
     return {w: max(0, FULL_MARKS - sum(totals.get(w, {}).values())) for w in windows}
 
 
-async def ranking(conn: Conn | asyncpg.Pool, month: date, windows: list[str]) -> list[WindowScore]:
-    """Every window's score for ``month``, best first; ties share a rank."""
-    totals = await _totals(conn, month)
+async def ranking(
+    conn: Conn | asyncpg.Pool, center: str, month: date, windows: list[str]
+) -> list[WindowScore]:
+    """Every window's score for ``month`` in the center, best first; ties share a rank."""
+    totals = await _totals(conn, center, month)
     scores = _scores(windows, totals)
     previous = date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
-    before = _scores(windows, await _totals(conn, previous))
+    before = _scores(windows, await _totals(conn, center, previous))
     best_before = max(before.values(), default=None)
     ordered = sorted(windows, key=lambda w: (-scores[w], w))
     result: list[WindowScore] = []

@@ -16,7 +16,12 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -57,12 +62,45 @@ class ActionRejected(Exception):
         self.case_id, self.code, self.message = case_id, code, message
 
 
-class CaseClient:
-    def __init__(self, client: Client) -> None:
-        self._client = client
+def case_workflow_id(center: str, case_id: str) -> str:
+    """A case's workflow id: ``<center>/<case id>``; the bare case id for the cases received
+    before centers shared a deployment (their calendar names no center)."""
+    return f"{center}/{case_id}" if center else case_id
 
-    def handle(self, case_id: str) -> WorkflowHandle[CaseWorkflow, CaseState]:
-        return self._client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+
+class CaseClient:
+    """The cases of one center. Its workflow ids carry the center, so another center's case
+    id names no workflow here: ``CaseNotFound``. With ``bare_ids``, a case whose prefixed
+    workflow is not found is looked for under its bare id (the center held the deployment's
+    cases before centers shared it). With ``center_attribute``, a case is started with its
+    center as the ``BanjianCenter`` search attribute (the server must know it: the dev server
+    and a production namespace do, the time-skipping test server does not)."""
+
+    def __init__(
+        self,
+        client: Client,
+        center: str,
+        *,
+        bare_ids: bool = False,
+        center_attribute: bool = False,
+    ) -> None:
+        self._client = client
+        self._center = center
+        self._bare_ids = bare_ids
+        self._attribute = center_attribute
+        self._found: dict[str, str] = {}
+
+    async def handle(self, case_id: str) -> WorkflowHandle[CaseWorkflow, CaseState]:
+        workflow_id = self._found.get(case_id) or case_workflow_id(self._center, case_id)
+        if self._bare_ids and case_id not in self._found:
+            try:
+                await self._client.get_workflow_handle(workflow_id).describe()
+            except RPCError as err:
+                if err.status not in _MISSING:
+                    raise
+                workflow_id = case_id
+            self._found[case_id] = workflow_id
+        return self._client.get_workflow_handle_for(CaseWorkflow.run, workflow_id)
 
     async def start(self, inp: CaseInput, task_queue: str) -> bool:
         """Start the case's workflow; False when one was started with this id before."""
@@ -70,9 +108,12 @@ class CaseClient:
             await self._client.start_workflow(
                 CaseWorkflow.run,
                 inp,
-                id=inp.case_id,
+                id=case_workflow_id(self._center, inp.case_id),
                 task_queue=task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=(
+                    center_attributes(self._center) if self._attribute and self._center else None
+                ),
             )
         except WorkflowAlreadyStartedError:
             return False
@@ -80,7 +121,7 @@ class CaseClient:
 
     async def intake(self, case_id: str) -> CaseState:
         """The state once intake is done (the limits counted); records nothing."""
-        handle: WorkflowHandle[Any, CaseState] = self.handle(case_id)
+        handle: WorkflowHandle[Any, CaseState] = await self.handle(case_id)
         try:
             state: CaseState = await handle.execute_update(_INTAKE, id="intake")
         except RPCError as err:
@@ -91,7 +132,7 @@ class CaseClient:
         self, case_id: str, update: Update[Arg], arg: Arg, *, update_id: str | None = None
     ) -> CaseState:
         """Send the action; the state once the workflow has decided it."""
-        handle: WorkflowHandle[Any, CaseState] = self.handle(case_id)
+        handle: WorkflowHandle[Any, CaseState] = await self.handle(case_id)
         try:
             state: CaseState = await handle.execute_update(update, arg, id=update_id)
         except WorkflowUpdateFailedError as err:
@@ -105,25 +146,25 @@ class CaseClient:
 
     async def state(self, case_id: str, *, rpc_timeout: timedelta | None = None) -> CaseState:
         try:
-            return await self.handle(case_id).query(CaseWorkflow.state, rpc_timeout=rpc_timeout)
+            return await (await self.handle(case_id)).query(CaseWorkflow.state, rpc_timeout=rpc_timeout)
         except RPCError as err:
             raise _missing_or(case_id, err) from None
 
     async def events(self, case_id: str, *, rpc_timeout: timedelta | None = None) -> list[Event]:
         try:
-            return await self.handle(case_id).query(CaseWorkflow.events, rpc_timeout=rpc_timeout)
+            return await (await self.handle(case_id)).query(CaseWorkflow.events, rpc_timeout=rpc_timeout)
         except RPCError as err:
             raise _missing_or(case_id, err) from None
 
     async def pending(self, case_id: str) -> Pending:
         try:
-            return await self.handle(case_id).query(CaseWorkflow.pending)
+            return await (await self.handle(case_id)).query(CaseWorkflow.pending)
         except RPCError as err:
             raise _missing_or(case_id, err) from None
 
     async def projection_lag(self, case_id: str, *, rpc_timeout: timedelta | None = None) -> int:
         try:
-            return await self.handle(case_id).query(
+            return await (await self.handle(case_id)).query(
                 CaseWorkflow.projection_lag, rpc_timeout=rpc_timeout
             )
         except RPCError as err:
@@ -135,6 +176,15 @@ class CaseClient:
             return err  # Temporal is down: nothing to ask it
         state = await self.state(case_id)  # raises CaseNotFound when there is no case
         return CaseClosed(case_id) if state.status is Status.COMPLETED else err
+
+
+# The Keyword search attribute naming a case's center, registered on the dev server
+# (``banjian.embedded.temporal``) and on a production namespace (README, "Many centers").
+CENTER_ATTRIBUTE = SearchAttributeKey.for_keyword("BanjianCenter")
+
+
+def center_attributes(center: str) -> TypedSearchAttributes:
+    return TypedSearchAttributes([SearchAttributePair(CENTER_ATTRIBUTE, center)])
 
 
 def _missing_or(case_id: str, err: RPCError) -> Exception:

@@ -151,6 +151,7 @@ class ComplaintRecord:
                 self._events[self._projected :],
                 self._state,
                 self._inp.calendar.timezone,
+                self._inp.calendar.center,
             )
             await workflow.execute_activity(
                 "project_complaint",

@@ -92,6 +92,9 @@ class OfficeCalendar:
     office_hours: str
     # Notifications to people wait for office hours unless the center says otherwise.
     notify_outside_office_hours: bool = False
+    # The center whose calendar (closures) and data these are; "" in histories recorded before
+    # centers shared a deployment: the center that held them (``centers.bare_workflow_ids``).
+    center: str = ""
 
 
 # The seeds' office hours in China's time zone: what a center uses unless it says otherwise.

@@ -200,7 +200,7 @@ class ChannelOut(BaseModel):
 @channels.get("", response_model=list[ChannelOut])
 async def list_channels(ctx: Context, staff: CurrentStaff) -> list[ChannelOut]:
     require_role(staff, Role.DIRECTOR, Role.OPS)
-    rows = await active_channels(ctx.pool)
+    rows = await active_channels(ctx.pool, ctx.center)
     return [
         ChannelOut(id=r["id"], level=r["level"], kind=r["kind"], signed=r["signed"]) for r in rows
     ]
@@ -213,7 +213,7 @@ async def create_channel(
     require_role(staff, Role.DIRECTOR)
 
     async def add(conn: Conn) -> ChannelOut:
-        channel_id = await add_channel(conn, body.level, body.kind, body.url, body.secret)
+        channel_id = await add_channel(conn, ctx.center, body.level, body.kind, body.url, body.secret)
         return ChannelOut(id=channel_id, level=body.level, kind=body.kind, signed=bool(body.secret))
 
     return await once.respond(body, add)
@@ -222,6 +222,6 @@ async def create_channel(
 @channels.delete("/{channel_id}", status_code=204)
 async def remove_channel(channel_id: SerialId, ctx: Context, staff: CurrentStaff) -> Response:
     require_role(staff, Role.DIRECTOR)
-    if not await deactivate_channel(ctx.pool, channel_id):
+    if not await deactivate_channel(ctx.pool, ctx.center, channel_id):
         raise not_found("channel", str(channel_id))
     return Response(status_code=204)

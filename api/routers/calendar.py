@@ -122,7 +122,7 @@ async def close_center(
         return _change_out(change)
 
     return await once.respond_after(
-        body, lambda conn: record_closure(conn, body.date, body.reason, actor), recount
+        body, lambda conn: record_closure(conn, ctx.center, body.date, body.reason, actor), recount
     )
 
 

@@ -44,7 +44,7 @@ from projections.links import link_url, token_of
 from workflows import actions, model
 from workflows.actions import ActionMeta
 from workflows.case import CaseWorkflow
-from workflows.client import Update
+from workflows.client import Update, case_workflow_id
 from workflows.model import Applicant, Role
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -79,7 +79,7 @@ async def receive_case(
         idempotency_key,
     )
     if ctx.sandbox is not None:
-        ctx.sandbox_cases.add(state.case_id)
+        ctx.sandbox_cases.add(case_workflow_id(ctx.center, state.case_id))
     await shown(state.case_id, state.last_seq)
     return case_from_state(state, ctx.directory_tz)
 
@@ -87,7 +87,7 @@ async def receive_case(
 @router.get("", response_model=CaseList)
 async def list_all(
     ctx: Context,
-    _: CurrentStaff,
+    staff: CurrentStaff,
     status: model.Status | None = None,
     window: str | None = None,
     overdue: bool | None = None,
@@ -99,6 +99,7 @@ async def list_all(
     after = _decode_cursor(cursor) if cursor else None
     rows = await list_cases(
         ctx.pool,
+        staff.center,
         CaseFilter(status.value if status else None, window, overdue, assignee, first_receiver),
         limit + 1,
         after,
@@ -117,16 +118,16 @@ async def list_all(
 
 @router.get("/{case_id}", response_model=CaseOut)
 async def read_case(
-    case_id: str, ctx: Context, _: CurrentStaff, consistent: bool = False
+    case_id: str, ctx: Context, staff: CurrentStaff, consistent: bool = False
 ) -> CaseOut:
     if consistent:
         case = case_from_state(await CaseGateway(ctx).live_state(case_id), ctx.directory_tz)
     else:
-        row = await get_case(ctx.pool, case_id)
+        row = await get_case(ctx.pool, staff.center, case_id)
         if row is None:
             raise not_found("case", case_id)
         case = case_from_row(row, ctx.directory_tz)
-    token = await token_of(ctx.pool, case_id)
+    token = await token_of(ctx.pool, staff.center, case_id)
     if token is not None:
         case.rating_url = link_url(ctx.settings.pages_url(), token)
     return case
@@ -134,13 +135,13 @@ async def read_case(
 
 @router.get("/{case_id}/events", response_model=list[EventOut])
 async def read_events(
-    case_id: str, ctx: Context, _: CurrentStaff, consistent: bool = False
+    case_id: str, ctx: Context, staff: CurrentStaff, consistent: bool = False
 ) -> list[EventOut]:
     tz = ctx.directory_tz
     if consistent:
         return [event_from_live(e, tz) for e in await CaseGateway(ctx).live_events(case_id)]
-    rows = await case_events(ctx.pool, case_id)
-    if not rows and await get_case(ctx.pool, case_id) is None:
+    rows = await case_events(ctx.pool, staff.center, case_id)
+    if not rows and await get_case(ctx.pool, staff.center, case_id) is None:
         raise not_found("case", case_id)
     return [event_from_row(r, tz) for r in rows]
 

@@ -61,7 +61,7 @@ async def _involved(ctx: Context, about: AboutIn) -> tuple[str | None, list[str]
         if member.window is not None:
             units.append(member.window)
     if about.case_id is not None:
-        row = await get_case(ctx.pool, about.case_id)
+        row = await get_case(ctx.pool, ctx.center, about.case_id)
         if row is not None:
             window, service = row["window_code"], row["service_code"]
         else:  # received a moment ago, not yet in the read model
@@ -83,7 +83,7 @@ async def receive_complaint(
         raise forbidden("ops staff do not receive complaints")
     window, units = await _involved(ctx, body.about)
     inp = ComplaintInput(
-        complaint_id=new_complaint_id(staff.id, idempotency_key),
+        complaint_id=new_complaint_id(staff.center, staff.id, idempotency_key),
         channel=Channel(body.channel),
         about=About(body.about.window, body.about.staff, body.about.case_id),
         complainant=Complainant(body.complainant.name.strip(), body.complainant.phone),
@@ -94,7 +94,7 @@ async def receive_complaint(
         actor=actor_of(staff),
         calendar=ctx.calendar,
         request_hash=request_hash(body),
-        policy=await complaints.center_policy(ctx.pool),
+        policy=await complaints.center_policy(ctx.pool, ctx.center),
     )
     state = await ComplaintGateway(ctx).receive(inp)
     if ctx.sandbox is not None:
@@ -121,14 +121,14 @@ async def list_complaints(
     since = datetime.combine(span.start, time(), tz) if span.start else None
     until = datetime.combine(span.end + timedelta(days=1), time(), tz) if span.end else None
     rows = await complaints.list_complaints(
-        ctx.pool, ComplaintFilter(status, window, channel, since, until), limit
+        ctx.pool, ctx.center, ComplaintFilter(status, window, channel, since, until), limit
     )
     return [complaint_out(fields_of_row(r), staff.role, tz) for r in rows]
 
 
 @router.get("/{complaint_id}", response_model=ComplaintOut)
 async def read_complaint(complaint_id: str, ctx: Context, staff: CurrentStaff) -> ComplaintOut:
-    row = await complaints.get_complaint(ctx.pool, complaint_id)
+    row = await complaints.get_complaint(ctx.pool, ctx.center, complaint_id)
     if row is not None:
         return complaint_out(fields_of_row(row), staff.role, ctx.directory_tz)
     state = await ComplaintGateway(ctx).live_state(complaint_id)  # 404 when there is none
@@ -138,8 +138,8 @@ async def read_complaint(complaint_id: str, ctx: Context, staff: CurrentStaff) -
 @router.get("/{complaint_id}/events", response_model=list[EventOut])
 async def complaint_events(complaint_id: str, ctx: Context, _: CurrentStaff) -> list[EventOut]:
     """What happened to the complaint, in order: no event names the complainant."""
-    rows = await complaints.complaint_events(ctx.pool, complaint_id)
-    if not rows and await complaints.get_complaint(ctx.pool, complaint_id) is None:
+    rows = await complaints.complaint_events(ctx.pool, ctx.center, complaint_id)
+    if not rows and await complaints.get_complaint(ctx.pool, ctx.center, complaint_id) is None:
         raise not_found("complaint", complaint_id)
     return [recorded_event_from_row(r, ctx.directory_tz) for r in rows]
 
@@ -167,9 +167,9 @@ async def read_written_answer(
     It names the complainant: the director's and discipline inspection's only."""
     if not sees_complainant(staff.role):
         raise forbidden("the written answer names the complainant")
-    answer = await complaints.written_answer(ctx.pool, complaint_id)
+    answer = await complaints.written_answer(ctx.pool, ctx.center, complaint_id)
     if answer is None:
-        if await complaints.get_complaint(ctx.pool, complaint_id) is None:
+        if await complaints.get_complaint(ctx.pool, ctx.center, complaint_id) is None:
             raise not_found("complaint", complaint_id)
         raise not_found("notice", f"{complaint_id}: a letter's, once answered")
     page = render_written_answer(answer, ctx.directory_tz)

@@ -70,16 +70,16 @@ async def read_summary(
     span = parse_span(from_, to, ctx.directory_tz)
     w = scope(ctx, staff, window)
     counts, done, p90, alerts, center_alerts = await asyncio.gather(
-        figures.case_counts(ctx.pool, span, w),
-        figures.completions(ctx.pool, span, w),
-        figures.handling_percentile(ctx.pool, span, w),
-        figures.open_alerts(ctx.pool, span, w),
+        figures.case_counts(ctx.pool, ctx.center, span, w),
+        figures.completions(ctx.pool, ctx.center, span, w),
+        figures.handling_percentile(ctx.pool, ctx.center, span, w),
+        figures.open_alerts(ctx.pool, ctx.center, span, w),
         figures.open_center_alerts(ctx.pool, span, w),
     )
     asked, complained, visits = await asyncio.gather(
-        inquiry_count(ctx.pool, span, w),
-        complaint_figures(ctx.pool, span, w),
-        followup_figures(ctx.pool, span, w),
+        inquiry_count(ctx.pool, ctx.center, span, w),
+        complaint_figures(ctx.pool, ctx.center, span, w),
+        followup_figures(ctx.pool, ctx.center, span, w),
     )
     out = summary(
         ctx,
@@ -94,9 +94,11 @@ async def read_summary(
         followups=visits,
     )
     days = span.bounds() if span.start or span.end else None
-    tz = ctx.settings.timezone
-    out.ratings = RatingFigures(**await rating_figures(ctx.pool, w, days, tz))
-    out.rectifications = RectificationFigures(**await rectification_figures(ctx.pool, w, days, tz))
+    tz, center = str(ctx.directory_tz), ctx.center
+    out.ratings = RatingFigures(**await rating_figures(ctx.pool, center, w, days, tz))
+    out.rectifications = RectificationFigures(
+        **await rectification_figures(ctx.pool, center, w, days, tz)
+    )
     return out
 
 
@@ -110,7 +112,7 @@ async def read_cases(
 ) -> CaseListOut:
     """Open cases past their limit, or warned and about to be, the earliest due first."""
     w = scope(ctx, staff, window)
-    rows = await figures.case_list(ctx.pool, list_, w, limit)
+    rows = await figures.case_list(ctx.pool, ctx.center, list_, w, limit)
     return CaseListOut(window=w, items=[listed_case(ctx, r) for r in rows])
 
 
@@ -129,7 +131,7 @@ async def read_trend(
     start = span.start or end - timedelta(days=DEFAULT_TREND_DAYS - 1)
     if (end - start).days >= MAX_TREND_DAYS or start > end:
         raise validation_error(f"a trend covers 1 to {MAX_TREND_DAYS} days")
-    days = await figures.daily(ctx.pool, Span(start, end, ctx.directory_tz), w)
+    days = await figures.daily(ctx.pool, ctx.center, Span(start, end, ctx.directory_tz), w)
     return Trend(window=w, days=[DayFigures(day=d, received=i, completed=o) for d, i, o in days])
 
 
@@ -142,7 +144,7 @@ async def read_ranking(
     """Every window's score for the month (流动红旗), best first, and who holds the flag."""
     first = parse_month(month, await center_today(ctx))
     names = ctx.directory.windows
-    ranked = await scores.ranking(ctx.pool, first, sorted(names))
+    ranked = await scores.ranking(ctx.pool, ctx.center, first, sorted(names))
     return Ranking(
         month=f"{first:%Y-%m}",
         full_marks=scores.FULL_MARKS,
@@ -170,7 +172,7 @@ async def read_deductions(
     window: WindowParam = None,
 ) -> list[DeductionOut]:
     first = parse_month(month, await center_today(ctx))
-    rows = await scores.deductions(ctx.pool, first, scope(ctx, staff, window))
+    rows = await scores.deductions(ctx.pool, ctx.center, first, scope(ctx, staff, window))
     return [deduction_out(ctx, r) for r in rows]
 
 
@@ -189,12 +191,14 @@ async def add_deduction(
     on = parse_day(body.on, "on")
     assert on is not None
     entry = scores.ManualDeduction(
-        body.window, body.kind, on, body.count, body.note.strip(), body.case_id, staff.id
+        body.window, body.kind, on, body.count, body.note.strip(), body.case_id, staff.id, ctx.center
     )
 
     async def record(conn: Conn) -> DeductionOut:
         row_id = await scores.record_deduction(conn, entry)
-        row = await conn.fetchrow("select * from score_deductions where id = $1", row_id)
+        row = await conn.fetchrow(
+            "select * from score_deductions where id = $1 and center_code = $2", row_id, ctx.center
+        )
         return deduction_out(ctx, row)
 
     return await once.respond(body, record)

@@ -161,21 +161,21 @@ async def draw_sample(
     rate, per_window = body.size()
 
     async def write(conn: Conn) -> SampleOut:
-        if await followups.get_sample(conn, month) is not None:
+        if await followups.get_sample(conn, ctx.center, month) is not None:
             raise _already(month)
-        completed = await followups.completed_in_month(conn, month, tz)
+        completed = await followups.completed_in_month(conn, ctx.center, month, tz)
         drawn = draw(completed, month, seed, rate, per_window)
         picked = [(w, c, Reason.SAMPLE) for w, cases in drawn.items() for c in cases]
-        bad = await followups.badly_rated_in_month(conn, month, tz)
+        bad = await followups.badly_rated_in_month(conn, ctx.center, month, tz)
         taken = {c for _, c, _ in picked}
         picked += [(w, c, Reason.BAD_RATING) for c, w in bad or [] if c not in taken]
         visits = [Visit(visit_id(month, n), c, w, r.value) for n, (w, c, r) in enumerate(picked, 1)]
-        sample = Sample(month, rate, per_window, seed, bad is not None, staff.id, now)
+        sample = Sample(ctx.center, month, rate, per_window, seed, bad is not None, staff.id, now)
         try:
             await followups.save_sample(conn, sample, visits)
         except asyncpg.UniqueViolationError:
             raise _already(month) from None  # drawn by another request meanwhile
-        rows = await followups.list_followups(conn, month, None, None, limit=len(visits) + 1)
+        rows = await followups.list_followups(conn, ctx.center, month, None, None, limit=len(visits) + 1)
         return SampleOut(
             month=f"{month:%Y-%m}",
             rate=rate,
@@ -207,7 +207,7 @@ async def list_followups(
     still open after their month are ``late``."""
     today = await center_today(ctx)
     first = parse_month(month, today) if month else None
-    rows = await followups.list_followups(ctx.pool, first, status, scope(ctx, staff, window), limit)
+    rows = await followups.list_followups(ctx.pool, ctx.center, first, status, scope(ctx, staff, window), limit)
     return [_out(ctx, staff, r, today) for r in rows]
 
 
@@ -216,7 +216,7 @@ async def record_visit(
     followup_id: str, body: RecordIn, ctx: Context, staff: CurrentStaff, once: IdempotentWrite
 ) -> FollowupOut | Response:
     """The visit made: the applicant reached or not, how satisfied, a note. Once."""
-    row = await followups.get_followup(ctx.pool, followup_id)
+    row = await followups.get_followup(ctx.pool, ctx.center, followup_id)
     if row is None:
         raise not_found("followup", followup_id)
     if not _visits(staff, row["window_code"]):
@@ -231,7 +231,7 @@ async def record_visit(
                 "invalid_transition",
                 f"follow-up {followup_id} is done: its visit is recorded already",
             )
-        done = await followups.get_followup(conn, followup_id)
+        done = await followups.get_followup(conn, ctx.center, followup_id)
         return _out(ctx, staff, done, today)
 
     return await once.respond(body, write)

@@ -90,6 +90,7 @@ async def log_inquiry(
         raise validation_error(problem, [{"loc": ["body", "referred_to"], "msg": problem}])
     now = await ctx.now()
     entry = Inquiry(
+        center=ctx.center,
         asked_at=now,
         on_day=now.astimezone(ctx.directory_tz).date(),
         window=staff.window,
@@ -123,7 +124,7 @@ async def list_inquiries(
 ) -> list[InquiryOut]:
     """Inquiries asked in the range, the latest first; the window as on the dashboard."""
     span = parse_span(from_, to, ctx.directory_tz)
-    rows = await inquiries.list_inquiries(ctx.pool, span, scope(ctx, staff, window), limit)
+    rows = await inquiries.list_inquiries(ctx.pool, ctx.center, span, scope(ctx, staff, window), limit)
     return [_out(ctx, r) for r in rows]
 
 
@@ -144,7 +145,7 @@ async def inquiries_by_day(
         raise validation_error(f"a table of inquiries covers 1 to {MAX_DAYS} days")
     days: dict[date, InquiryDay] = {}
     for day, code, n in await inquiries.inquiries_by_day(
-        ctx.pool, Span(start, end, ctx.directory_tz), w
+        ctx.pool, ctx.center, Span(start, end, ctx.directory_tz), w
     ):
         entry = days.setdefault(day, InquiryDay(day=day, total=0, by_window={}))
         entry.total += n

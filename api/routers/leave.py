@@ -168,14 +168,14 @@ async def register_leave(
 @router.get("/staff/{staff_id}/leave", response_model=list[LeaveOut])
 async def leave_of(staff_id: str, ctx: Context, _: CurrentStaff) -> list[LeaveOut]:
     _staff(ctx, staff_id)
-    return [_out(x, ctx) for x in await store.leaves_of(ctx.pool, staff_id)]
+    return [_out(x, ctx) for x in await store.leaves_of(ctx.pool, ctx.center, staff_id)]
 
 
 @router.get("/leave", response_model=list[LeaveOut])
 async def current_leave(ctx: Context, _: CurrentStaff, window: str | None = None) -> list[LeaveOut]:
     """Leave running now or to come, for one window or every one."""
     day = await today(ctx)
-    return [_out(x, ctx) for x in await store.current_and_upcoming(ctx.pool, window, day)]
+    return [_out(x, ctx) for x in await store.current_and_upcoming(ctx.pool, ctx.center, window, day)]
 
 
 @router.post("/staff/{staff_id}/leave/{leave_id}/end", response_model=LeaveOut)

@@ -31,7 +31,7 @@ class NoticeOut(BaseModel):
 
 
 async def _case(ctx: Context, case_id: str) -> NoticeCase:
-    case = await read_notice_case(ctx.pool, case_id, ctx.settings.pages_url())
+    case = await read_notice_case(ctx.pool, ctx.center, case_id, ctx.settings.pages_url())
     if case is None:
         raise not_found("case", case_id)
     return case

@@ -76,6 +76,7 @@ async def _case(ctx: AppContext, token: str) -> LinkedCase:
     case = await case_for_token(ctx.pool, token)
     if case is None:
         raise link_not_found()
+    ctx.use_center(case.center)  # the rest of the request is the case's center's
     return case
 
 
@@ -170,7 +171,7 @@ class ProgressOut(BaseModel):
 
 
 async def _notices(ctx: AppContext, case: LinkedCase) -> NoticeCase:
-    found = await read_notice_case(ctx.pool, case.case_id, ctx.settings.pages_url())
+    found = await read_notice_case(ctx.pool, case.center, case.case_id, ctx.settings.pages_url())
     if found is None:
         raise link_not_found()
     return found

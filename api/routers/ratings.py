@@ -41,7 +41,7 @@ async def ratings(
 ) -> list[RatingOut]:
     """Newest first."""
     f = RatingFilter(level, window_scope(staff, window), case_id)
-    rows = await list_ratings(ctx.pool, f, limit)
+    rows = await list_ratings(ctx.pool, ctx.center, f, limit)
     tz = ctx.directory_tz
     out = []
     for r in rows:

@@ -92,12 +92,12 @@ async def rectifications(
 ) -> list[RectificationOut]:
     """Newest first; clerks and window heads see their own window's."""
     f = RectificationFilter(status, window_scope(staff, window), case_id)
-    rows = await list_rectifications(ctx.pool, f, limit)
+    rows = await list_rectifications(ctx.pool, ctx.center, f, limit)
     return [_out(_from_row(r), ctx.directory_tz) for r in rows]
 
 
 async def _readable(ctx: Context, staff: StaffMember, rid: str) -> Any:
-    row = await get_rectification(ctx.pool, rid)
+    row = await get_rectification(ctx.pool, ctx.center, rid)
     if row is None or window_scope(staff, None) not in (None, row["window_code"]):
         raise not_found("rectification", rid)
     return row
@@ -118,7 +118,7 @@ async def rectification(
             data=e["data"],
             schema_version=e["schema_version"],
         )
-        for e in await rectification_events(ctx.pool, rectification_id)
+        for e in await rectification_events(ctx.pool, ctx.center, rectification_id)
     ]
     out = _out(_from_row(row), tz)
     return RectificationDetail(**out.model_dump(), events=events)

@@ -35,6 +35,8 @@ class TokenRequest(Strict):
     staff_id: str | None = None
     role: Role | None = None
     window: str | None = None
+    # The center's code; absent: the first of the sandbox's centers (by code).
+    center: str | None = None
 
     @model_validator(mode="after")
     def _one_way(self) -> TokenRequest:
@@ -72,7 +74,11 @@ def _env(ctx: AppContext) -> object:
 @router.post("/tokens", response_model=TokenOut)
 async def token(body: TokenRequest, ctx: Context) -> TokenOut:
     _env(ctx)
-    staff = list(ctx.directory.staff.values())
+    await ctx.refresh_directory()  # a center applied since the last refresh
+    code = body.center if body.center is not None else min(ctx.directories, default="")
+    if code not in ctx.directories:
+        raise not_found("center", code)
+    staff = list(ctx.directories[code].staff.values())
     if body.staff_id is not None:
         match = [s for s in staff if s.id == body.staff_id]
         if not match:
@@ -84,7 +90,7 @@ async def token(body: TokenRequest, ctx: Context) -> TokenOut:
             raise validation_error(f"no staff with role {body.role} on window {body.window!r}")
     chosen = match[0]
     return TokenOut(
-        token=await create_token(ctx.pool, chosen.id),
+        token=await create_token(ctx.pool, code, chosen.id),
         staff=StaffOut(
             id=chosen.id,
             name=chosen.name,
@@ -147,7 +153,7 @@ async def _settle_leaves(ctx: AppContext, now: datetime, deadline: float) -> Non
 async def _settle(ctx: AppContext, now: datetime, deadline: float) -> None:
     """Wait for every case to have raised what was due by ``now`` and projected it."""
     pending = set(ctx.sandbox_cases)
-    cases = CaseClient(ctx.client)
+    cases = CaseClient(ctx.client, "")  # sandbox_cases holds workflow ids
     while pending:
         for case_id in list(pending):
             p = await cases.pending(case_id)

@@ -89,6 +89,8 @@ class TemporalDevServer(ChildServer):
                 args += ["--sqlite-pragma", pragma]
         if self.namespace != "default":  # "default" always exists
             args += ["--namespace", self.namespace]
+        # Each case's center, to list a center's workflows by (workflows.client).
+        args += ["--search-attribute", "BanjianCenter=Keyword"]
         return args
 
     async def _ready(self) -> bool:

@@ -16,7 +16,7 @@ from api.context import AppContext
 from banjian.embedded import EmbeddedPostgres, TemporalDevServer
 from banjian.settings import Settings
 from banjian.stack import prepare_database
-from projections.center import create_token, load_directory
+from projections.center import create_token, load_directories
 from projections.db import create_pool
 
 
@@ -30,6 +30,9 @@ class Api:
     def auth(self, staff: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[staff]}"}
 
+
+# The demo center's code (centers/demo_center.yaml): the center these tests work in.
+DEMO_CENTER = "SFZ"
 
 STAFF = (
     "mz-a",
@@ -59,10 +62,12 @@ async def api(
         settings=Settings(),
         client=client,
         pool=pool,
-        directory=await load_directory(pool),
+        directories=await load_directories(pool),
         task_queue=queue,
     )
-    tokens = {s: await create_token(pool, s) for s in STAFF if s in ctx.directory.staff}
+    center = DEMO_CENTER
+    staff = ctx.directories[center].staff
+    tokens = {s: await create_token(pool, center, s) for s in STAFF if s in staff}
     transport = httpx.ASGITransport(app=create_app(ctx))
     async with (
         httpx.AsyncClient(transport=transport, base_url="http://banjian.test/api/v1") as http,
@@ -83,7 +88,7 @@ async def sandbox_app(
         settings=Settings(),
         client=env.client,
         pool=pool,
-        directory=await load_directory(pool),
+        directories=await load_directories(pool),
         task_queue=queue,
         sandbox=env,
     )

@@ -25,7 +25,7 @@ from api.context import AppContext
 from banjian.embedded import EmbeddedPostgres, free_port
 from banjian.runtime import build_worker
 from banjian.settings import Settings
-from projections.center import create_token, load_directory
+from projections.center import create_token, load_directories
 from projections.db import LazyPool, create_pool
 from tests.api.test_cases import ID_NUMBER, PHONE
 from tests.conftest import TIMEZONE
@@ -44,7 +44,7 @@ class Served:
 
     async def receive(self, service: str, staff: str, **extra: Any) -> dict[str, Any]:
         """A new case of ``service`` with every required material, received by ``staff``."""
-        materials = [m.code for m in self.ctx.directory.services[service].materials if m.required]
+        materials = [m.code for m in self.ctx.directories["SFZ"].services[service].materials if m.required]
         body = {
             "service_code": service,
             "applicant": {"name": "王小明", "id_number": ID_NUMBER, "phone": PHONE},
@@ -81,11 +81,11 @@ async def own_center(
         settings=Settings(),
         client=client,
         pool=pool,
-        directory=await load_directory(pool),
+        directories=await load_directories(pool),
         task_queue=queue,
         sandbox=sandbox,
     )
-    tokens = {s: await create_token(pool, s) for s in ctx.directory.staff}
+    tokens = {s: await create_token(pool, "SFZ", s) for s in ctx.directories["SFZ"].staff}
     app = create_app(ctx)
     port = free_port()
     config = uvicorn.Config(

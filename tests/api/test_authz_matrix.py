@@ -86,7 +86,7 @@ class Center:
     async def case(self, service: str, steps: list[tuple[str, dict[str, Any]]]) -> str:
         """A case of ``service`` received at its window, taken through ``steps`` by the
         director."""
-        window = self.served.ctx.directory.services[service].window
+        window = self.served.ctx.directories["SFZ"].services[service].window
         case = await self.served.receive(service, WINDOW_STAFF[window][0])
         for action, body in steps:
             await self.served.act(case["case_id"], action, "director", body)

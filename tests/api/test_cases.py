@@ -28,7 +28,7 @@ def new_case(service: str = "MZ-001", **extra: Any) -> dict[str, Any]:
 
 
 def required_materials(api: Api, service: str) -> list[str]:
-    return [m.code for m in api.ctx.directory.services[service].materials if m.required]
+    return [m.code for m in api.ctx.directories["SFZ"].services[service].materials if m.required]
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:

@@ -22,6 +22,8 @@ from projections.db import connect
 from workdays.calendar import OfficeHours, WorkingCalendar
 from workdays.notice import HolidayNotice, as_json, overrides, parse_notice
 
+CENTER = "SFZ"
+
 HOURS = OfficeHours.default()
 SAMPLE = Path(__file__).parents[1] / "workdays" / "notice_2027.json"
 NOTICE = parse_notice(SAMPLE.read_text(encoding="utf-8"), SAMPLE.name)
@@ -62,12 +64,12 @@ def imported(*notices: HolidayNotice, closures: frozenset[date] = frozenset()) -
 
 
 async def test_nothing_recorded_loads_the_package_calendar(conn: asyncpg.Connection) -> None:
-    assert await load_calendar(conn, HOURS) == WorkingCalendar(HOURS)
+    assert await load_calendar(conn, CENTER, HOURS) == WorkingCalendar(HOURS)
 
 
 async def test_import_then_load_gives_the_notice_calendar(conn: asyncpg.Connection) -> None:
     await import_notice(conn, NOTICE, "ops-1")
-    cal = await load_calendar(conn, HOURS)
+    cal = await load_calendar(conn, CENTER, HOURS)
     assert cal == imported(NOTICE)
     assert cal.is_working_day(date(2027, 2, 14))
     assert not cal.is_working_day(date(2027, 2, 9))
@@ -81,7 +83,7 @@ async def test_import_then_load_gives_the_notice_calendar(conn: asyncpg.Connecti
 async def test_reimport_replaces_the_years_days(conn: asyncpg.Connection) -> None:
     await import_notice(conn, NOTICE, "ops-1")
     await import_notice(conn, REVISED, "ops-2")
-    cal = await load_calendar(conn, HOURS)
+    cal = await load_calendar(conn, CENTER, HOURS)
     assert cal == imported(REVISED)
     assert not cal.is_working_day(date(2027, 2, 14))  # the old make-up Sunday is off again
     assert cal.is_working_day(date(2027, 2, 13))
@@ -99,14 +101,14 @@ async def test_importing_a_year_keeps_the_other_years(conn: asyncpg.Connection) 
     await import_notice(conn, NOTICE, "ops-1")
     await import_notice(conn, notice_2028, "ops-1")
     await import_notice(conn, REVISED, "ops-1")
-    assert await load_calendar(conn, HOURS) == imported(REVISED, notice_2028)
+    assert await load_calendar(conn, CENTER, HOURS) == imported(REVISED, notice_2028)
 
 
 async def test_closures_load_and_win_over_the_notice(conn: asyncpg.Connection) -> None:
     await import_notice(conn, NOTICE, "ops-1")
-    await add_closure(conn, date(2027, 2, 14), "停电检修", "director-1")
-    await add_closure(conn, date(2027, 3, 3), "搬迁", "director-1")
-    cal = await load_calendar(conn, HOURS)
+    await add_closure(conn, CENTER, date(2027, 2, 14), "停电检修", "director-1")
+    await add_closure(conn, CENTER, date(2027, 3, 3), "搬迁", "director-1")
+    cal = await load_calendar(conn, CENTER, HOURS)
     closures = frozenset({date(2027, 2, 14), date(2027, 3, 3)})
     assert cal == imported(NOTICE, closures=closures)
     assert not cal.is_working_day(date(2027, 2, 14))
@@ -114,22 +116,22 @@ async def test_closures_load_and_win_over_the_notice(conn: asyncpg.Connection) -
 
 
 async def test_reimport_keeps_closures(conn: asyncpg.Connection) -> None:
-    await add_closure(conn, date(2027, 2, 14), "停电检修", "director-1")
+    await add_closure(conn, CENTER, date(2027, 2, 14), "停电检修", "director-1")
     await import_notice(conn, NOTICE, "ops-1")
     await import_notice(conn, NOTICE, "ops-1")
     closures = frozenset({date(2027, 2, 14)})
-    assert await load_calendar(conn, HOURS) == imported(NOTICE, closures=closures)
+    assert await load_calendar(conn, CENTER, HOURS) == imported(NOTICE, closures=closures)
 
 
 async def test_closing_a_day_again_updates_the_reason(conn: asyncpg.Connection) -> None:
-    await add_closure(conn, date(2026, 3, 4), "停电", "director-1")
-    await add_closure(conn, date(2026, 3, 4), " 停水 ", "director-2")
+    await add_closure(conn, CENTER, date(2026, 3, 4), "停电", "director-1")
+    await add_closure(conn, CENTER, date(2026, 3, 4), " 停水 ", "director-2")
     rows = await conn.fetch("select name, recorded_by, working, year from calendar_days")
     assert [tuple(r) for r in rows] == [("停水", "director-2", False, 2026)]
-    cal = await load_calendar(conn, HOURS)
+    cal = await load_calendar(conn, CENTER, HOURS)
     assert cal == WorkingCalendar(HOURS, closures=frozenset({date(2026, 3, 4)}))
 
 
 async def test_a_closure_needs_a_reason(conn: asyncpg.Connection) -> None:
     with pytest.raises(ValueError, match="reason"):
-        await add_closure(conn, date(2026, 3, 4), " ", "director-1")
+        await add_closure(conn, CENTER, date(2026, 3, 4), " ", "director-1")

@@ -54,6 +54,10 @@ from workflows.model import (
     Status,
 )
 
+# The center of batches whose calendar names none (recorded before centers shared a
+# deployment) in a database that held no center before: "".
+NO_CENTER = ""
+
 TZ = ZoneInfo("Asia/Shanghai")
 
 
@@ -143,7 +147,7 @@ async def test_counts_follow_each_case_as_it_moves_and_ignore_repeated_batches(
     b = await project(conn, replace(b, status=Status.NEEDS_MATERIALS, paused=True, last_seq=2))
     c = await project(conn, case(window, kind=Kind.IMMEDIATE, received_at=at(1, 9, month=4)))
 
-    counts = await case_counts(conn, Span(), window)
+    counts = await case_counts(conn, NO_CENTER, Span(), window)
     assert counts.by_status == {"completed": 1, "needs_materials": 1, "received": 1}
     assert counts.by_kind == {"promised": 2, "immediate": 1}
     assert (counts.received, counts.open, counts.overdue_now, counts.at_risk_now) == (3, 2, 0, 0)
@@ -152,9 +156,9 @@ async def test_counts_follow_each_case_as_it_moves_and_ignore_repeated_batches(
     assert counts.by_window == {
         window: {"received": 3, "open": 2, "overdue_now": 0, "at_risk_now": 0}
     }
-    march = await case_counts(conn, Span(date(2026, 3, 1), date(2026, 3, 31)), window)
+    march = await case_counts(conn, NO_CENTER, Span(date(2026, 3, 1), date(2026, 3, 31)), window)
     assert march.received == 2 and march.by_status == {"completed": 1, "needs_materials": 1}
-    one_day = await case_counts(conn, Span(date(2026, 4, 1), date(2026, 4, 1)), window)
+    one_day = await case_counts(conn, NO_CENTER, Span(date(2026, 4, 1), date(2026, 4, 1)), window)
     assert one_day.by_kind == {"immediate": 1} and c.case_id
 
 
@@ -169,15 +173,15 @@ async def test_on_time_rates_against_the_promised_and_the_legal_limit(
     await project(conn, done(case(window, assignee="clerk-2"), at(12, 10), 2))
     await project(conn, case(window))
 
-    c = await completions(conn, Span(), window)
+    c = await completions(conn, NO_CENTER, Span(), window)
     assert (c.completed, c.on_time, c.legal_counted, c.legal_on_time) == (3, 1, 2, 2)
     assert c.by_assignee["clerk-2"] == {"completed": 1, "completed_on_time": 0}
     # By the day completed: only the first one on 4 March.
-    early = await completions(conn, Span(date(2026, 3, 1), date(2026, 3, 10)), window)
+    early = await completions(conn, NO_CENTER, Span(date(2026, 3, 1), date(2026, 3, 10)), window)
     assert (early.completed, early.on_time) == (1, 1)
-    later = await completions(conn, Span(date(2026, 3, 11), None), window)
+    later = await completions(conn, NO_CENTER, Span(date(2026, 3, 11), None), window)
     assert (later.completed, later.on_time, later.legal_counted) == (2, 0, 1)
-    nothing = await completions(conn, Span(date(2026, 2, 1), date(2026, 2, 28)), window)
+    nothing = await completions(conn, NO_CENTER, Span(date(2026, 2, 1), date(2026, 2, 28)), window)
     assert nothing.completed == 0
 
 
@@ -192,12 +196,12 @@ async def test_handling_time_counts_office_time_in_working_days(
     friday = case(window, received_at=at(6, 14, 30))
     await project(conn, done(friday, at(9, 11, 30), 2))
 
-    c = await completions(conn, Span(), window)
+    c = await completions(conn, NO_CENTER, Span(), window)
     measured, total = c.handling["all"]
     assert measured == 3 and total == pytest.approx(2.167 + 0.033 + 1.0, abs=0.002)
     assert c.handling["immediate"][0] == 1
     assert c.handling["immediate"][1] == pytest.approx(0.033, abs=0.001)
-    p90 = await handling_percentile(conn, Span(), window)
+    p90 = await handling_percentile(conn, NO_CENTER, Span(), window)
     assert p90 == {"all": 2.5, "promised": 2.5, "immediate": 0.1}
     row = await conn.fetchrow(
         "select handling_days from dash_cases where window_code = $1 and kind = 'immediate'",
@@ -212,11 +216,11 @@ async def test_overdue_and_at_risk_lists_and_figures(conn: asyncpg.Connection, w
     risky = await project(conn, case(window, warned=True))
     await project(conn, done(case(window, overdue=True, warned=True), at(12, 9), 2))
 
-    counts = await case_counts(conn, Span(), window)
+    counts = await case_counts(conn, NO_CENTER, Span(), window)
     assert (counts.overdue_now, counts.at_risk_now, counts.open) == (2, 1, 3)
-    overdue = await case_list(conn, "overdue", window, 10)
+    overdue = await case_list(conn, NO_CENTER, "overdue", window, 10)
     assert [r["case_id"] for r in overdue] == [late.case_id, later.case_id]
-    at_risk = await case_list(conn, "at_risk", window, 10)
+    at_risk = await case_list(conn, NO_CENTER, "at_risk", window, 10)
     assert [r["case_id"] for r in at_risk] == [risky.case_id]
     assert "applicant_id_number" not in dict(at_risk[0])
 
@@ -236,10 +240,10 @@ async def test_open_alerts_by_level_and_daily_figures(
     await project(conn, s, raised(4, CaseEscalated, at(10, 17, 30), s, AlertLevel.DIRECTOR))
     ack = AlertAcknowledged(f"{s.case_id}-A2", "warning", AlertLevel.WINDOW_HEAD)
     await project(conn, replace(s, last_seq=5), recorded(5, at(11, 9), "head", ack))
-    assert await open_alerts(conn, Span(), window) == {"window_head": 1, "director": 1}
-    assert await open_alerts(conn, Span(date(2026, 3, 10), None), window) == {"director": 1}
+    assert await open_alerts(conn, NO_CENTER, Span(), window) == {"window_head": 1, "director": 1}
+    assert await open_alerts(conn, NO_CENTER, Span(date(2026, 3, 10), None), window) == {"director": 1}
     await project(conn, done(case(window), at(3, 9), 2))
-    days = await daily(conn, Span(date(2026, 3, 1), date(2026, 3, 3)), window)
+    days = await daily(conn, NO_CENTER, Span(date(2026, 3, 1), date(2026, 3, 3)), window)
     assert days == [(date(2026, 3, 1), 0, 0), (date(2026, 3, 2), 2, 0), (date(2026, 3, 3), 0, 1)]
 
 
@@ -259,12 +263,12 @@ async def test_open_alerts_of_the_whole_center_are_the_cases_and_the_center_s_ow
         await raise_notice_missing(conn, 2027, at(3, 9))  # open
         await raise_notice_missing(conn, 2028, at(3, 9))
         await settle_notice_missing(conn, 2028, "ops", at(4, 9))  # acknowledged
-        assert await open_alerts(conn, Span(), None) == {"window_head": 2}
-        assert await open_alerts(conn, Span(), window) == {"window_head": 2}
+        assert await open_alerts(conn, NO_CENTER, Span(), None) == {"window_head": 2}
+        assert await open_alerts(conn, NO_CENTER, Span(), window) == {"window_head": 2}
         assert await open_center_alerts(conn, Span(), None) == 1
         assert await open_center_alerts(conn, Span(), window) == 0  # none belongs to a window
         assert await open_center_alerts(conn, Span(date(2026, 3, 4), None), None) == 0
-        assert await open_alerts(conn, Span(date(2026, 3, 7), None), None) == {"window_head": 1}
+        assert await open_alerts(conn, NO_CENTER, Span(date(2026, 3, 7), None), None) == {"window_head": 1}
     finally:
         await conn.close()
 
@@ -283,17 +287,17 @@ async def test_window_scores_deduct_late_cases_breaches_and_entered_findings(
     await project(conn, replace(s, last_seq=4), late)  # the same breach: still once
     await record_deduction(
         conn,
-        ManualDeduction(w2, "complaint_upheld", date(2026, 3, 20), 1, "投诉属实", None, "director"),
+        ManualDeduction(w2, "complaint_upheld", date(2026, 3, 20), 1, "投诉属实", None, "director", NO_CENTER),
     )
     await record_deduction(
-        conn, ManualDeduction(w3, "late_arrival", date(2026, 2, 20), 3, "", None, "director")
+        conn, ManualDeduction(w3, "late_arrival", date(2026, 2, 20), 3, "", None, "director", NO_CENTER)
     )
     with pytest.raises(ValueError):
         await record_deduction(
-            conn, ManualDeduction(w3, "case_overdue", date(2026, 3, 2), 1, "", None, "director")
+            conn, ManualDeduction(w3, "case_overdue", date(2026, 3, 2), 1, "", None, "director", NO_CENTER)
         )
 
-    march = {r.window: r for r in await ranking(conn, date(2026, 3, 1), [w1, w2, w3])}
+    march = {r.window: r for r in await ranking(conn, NO_CENTER, date(2026, 3, 1), [w1, w2, w3])}
     assert {w: (r.score, r.rank) for w, r in march.items()} == {
         w3: (100, 1),
         w1: (96, 2),
@@ -302,7 +306,7 @@ async def test_window_scores_deduct_late_cases_breaches_and_entered_findings(
     assert march[w1].by_kind == {"case_overdue": 2, "notice_breach": 2}
     # February: w3 lost 3 points, so w1 and w2 shared the best score and hold the flag in March.
     assert {w for w, r in march.items() if r.red_flag} == {w1, w2}
-    rows = await deductions(conn, date(2026, 3, 1), w1)
+    rows = await deductions(conn, NO_CENTER, date(2026, 3, 1), w1)
     assert sorted(r["kind"] for r in rows) == ["case_overdue", "notice_breach"]
     assert all(r["recorded_by"] == "system" and r["case_id"] == s.case_id for r in rows)
 

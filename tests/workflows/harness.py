@@ -30,7 +30,7 @@ OTHER_CLERK = Actor("sb-a", Role.CLERK, "shebao")
 HEAD = Actor("mz-head", Role.WINDOW_HEAD, "minzheng")
 DIRECTOR = Actor("director", Role.DIRECTOR, None)
 OPS = Actor("ops", Role.OPS, None)
-CALENDAR = OfficeCalendar("Asia/Shanghai", "08:30-11:30,14:30-17:30")
+CALENDAR = OfficeCalendar("Asia/Shanghai", "08:30-11:30,14:30-17:30", center="SFZ")
 WORKING = WorkingCalendar(OfficeHours.parse(CALENDAR.office_hours, CALENDAR.timezone))
 
 MATERIALS = [

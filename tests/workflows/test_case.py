@@ -14,6 +14,7 @@ from projections.cases import case_events, get_case
 from projections.db import connect as db_connect
 from tests.conftest import eventually
 from tests.workflows.harness import (
+    CALENDAR,
     CLERK,
     DIRECTOR,
     OPS,
@@ -244,13 +245,13 @@ async def test_projection_holds_every_event_and_the_final_state(
     try:
 
         async def projected() -> bool:
-            row = await get_case(conn, h.id)
+            row = await get_case(conn, CALENDAR.center, h.id)
             return row is not None and row["last_seq"] == len(live)
 
         await eventually(projected)
-        row = await get_case(conn, h.id)
+        row = await get_case(conn, CALENDAR.center, h.id)
         assert row is not None and row["status"] == "completed" and row["outcome"] == "approved"
-        stored = await case_events(conn, h.id)
+        stored = await case_events(conn, CALENDAR.center, h.id)
         assert [(r["seq"], r["type"]) for r in stored] == [(e["seq"], e["type"]) for e in live]
     finally:
         await conn.close()

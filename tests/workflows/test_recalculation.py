@@ -20,6 +20,7 @@ from projections.calendar import add_closure
 from projections.db import LazyPool, connect
 from tests.conftest import TIMEZONE, eventually
 from tests.workflows.harness import (
+    CALENDAR,
     CLERK,
     DIRECTOR,
     OPS,
@@ -45,7 +46,7 @@ async def close_day(postgres: EmbeddedPostgres) -> AsyncIterator[Callable[[date]
     closed: list[date] = []
 
     async def close(day: date) -> None:
-        await add_closure(conn, day, "停电检修", "director")
+        await add_closure(conn, CALENDAR.center, day, "停电检修", "director")
         closed.append(day)
 
     try:
