@@ -78,12 +78,12 @@ _RECOVERY_GIVE_UP = 240.0
 
 @dataclass(frozen=True)
 class Sizes:
-    cases: int
+    cases: int  # in flight when each fault strikes: received anew before each wave as needed
     outage_seconds: float  # PostgreSQL stays stopped this long
     lanes: int  # requests in flight at once
 
 
-FULL = Sizes(cases=240, outage_seconds=60.0, lanes=24)
+FULL = Sizes(cases=220, outage_seconds=60.0, lanes=24)
 SHORT = Sizes(cases=30, outage_seconds=3.0, lanes=10)
 
 _MISSING = "hardship_proof"
@@ -503,8 +503,6 @@ async def run_faults(
             limits=httpx.Limits(max_connections=sizes.lanes * 2),
         ) as http:
             load = Load(http, tokens[CLERK])
-            kinds = [Case(_KINDS[i % len(_KINDS)]) for i in range(sizes.cases)]
-            await _each(kinds, sizes.lanes, load.receive)
             faults: list[tuple[str, Callable[[], Awaitable[float]]]] = [
                 ("kill -9 worker, new worker", chaos.worker_killed),
                 (
@@ -515,6 +513,7 @@ async def run_faults(
                 ("kill -9 API mid-request, new API", chaos.api_killed),
             ]
             for name, fault in faults:
+                await _top_up(chaos, load, sizes)
                 row = await _wave(chaos, load, name, fault, sizes.lanes)
                 await check(chaos, load, receiver, row, alerts_due=False)
                 rows.append(row)
@@ -534,6 +533,15 @@ async def run_faults(
             if after is not None:
                 await after(chaos, load, receiver)
     return rows, totals
+
+
+async def _top_up(chaos: Chaos, load: Load, sizes: Sizes) -> None:
+    """Receive new cases until ``sizes.cases`` case workflows are running."""
+    assert chaos.client is not None
+    more = sizes.cases - await _open_workflows(chaos.client)
+    first = len(load.cases)
+    cases = [Case(_KINDS[(first + i) % len(_KINDS)]) for i in range(max(more, 0))]
+    await _each(cases, sizes.lanes, load.receive)
 
 
 async def _wave(chaos: Chaos, load: Load, name: str, fault: Callable[[], Awaitable[float]],
