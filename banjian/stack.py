@@ -42,7 +42,7 @@ from projections.migrate import migrate
 log = structlog.get_logger(__name__)
 
 STACK_FILE = "stack.json"
-DEMO_TOKEN_STAFF = ("mz-a", "mz-head", "director", "ops")
+DEMO_TOKEN_STAFF = ("mz-a", "mz-head", "director", "ops", "discipline")
 
 
 class StackNotRunning(Exception):
@@ -90,14 +90,18 @@ async def prepare_database(dsn: str) -> None:
 
 
 async def demo_tokens(dsn: str, data_dir: Path | None) -> dict[str, str]:
-    """Tokens for a few demo staff, kept in the data folder so a restart prints the same ones."""
+    """Tokens for a few demo staff, kept in the data folder so a restart prints the same ones;
+    a demo staff member the folder has no token for yet (added since) gets one."""
     path = data_dir / "demo-tokens.json" if data_dir is not None else None
+    tokens: dict[str, str] = {}
     if path is not None and path.exists():
-        saved: dict[str, str] = json.loads(path.read_text())
-        return saved
+        tokens = json.loads(path.read_text())
+    missing = [staff for staff in DEMO_TOKEN_STAFF if staff not in tokens]
+    if not missing:
+        return tokens
     conn = await db_connect(dsn)
     try:
-        tokens = {staff: await create_token(conn, staff) for staff in DEMO_TOKEN_STAFF}
+        tokens.update({staff: await create_token(conn, staff) for staff in missing})
     finally:
         await conn.close()
     if path is not None:
