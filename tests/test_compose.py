@@ -25,9 +25,14 @@ OUR_SERVICES = ("worker", "api")
 
 
 @pytest.fixture(scope="module")
-def services() -> dict[str, dict[str, Any]]:
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
-    assert isinstance(compose, dict)
+def compose() -> dict[str, Any]:
+    found = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    assert isinstance(found, dict)
+    return found
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     found = compose["services"]
     assert isinstance(found, dict)
     return found
@@ -61,7 +66,19 @@ def image_command() -> list[str]:
 
 
 def test_compose_defines_the_whole_stack(services: dict[str, dict[str, Any]]) -> None:
-    assert {"postgres", "temporal", "temporal-ui", "worker", "api"} <= services.keys()
+    assert {
+        "postgres", "temporal", "search-attributes", "temporal-ui", "migrate", "worker", "api",
+        "proxy",
+    } <= services.keys()  # fmt: skip
+
+
+def depends_on(service: dict[str, Any], target: str) -> str | None:
+    """The condition `service` waits for on `target` (the short form: `service_started`)."""
+    found = service.get("depends_on") or {}
+    if isinstance(found, list):
+        return "service_started" if target in found else None
+    entry = found.get(target)
+    return None if entry is None else str(entry.get("condition", "service_started"))
 
 
 def test_every_banjian_variable_is_a_real_setting(services: dict[str, dict[str, Any]]) -> None:
@@ -84,13 +101,79 @@ def test_worker_and_api_point_at_the_compose_servers(
     assert env.get("BANJIAN_TEMPORAL_ADDRESS") == "temporal:7233"
 
 
-def test_api_listens_on_all_interfaces_and_publishes_port_8000(
-    services: dict[str, dict[str, Any]],
+def test_the_api_replicas_are_reached_through_the_proxy_on_port_8000(
+    services: dict[str, dict[str, Any]], compose: dict[str, Any]
 ) -> None:
     api = services["api"]
     assert environment(api).get("BANJIAN_API_HOST") == "0.0.0.0"
-    published = [str(port) for port in api.get("ports", [])]
-    assert any(port.endswith(":8000") for port in published), published
+    proxy = services["proxy"]
+    published = [str(port) for port in proxy.get("ports", [])]
+    assert published == ["8000:8000"], published
+    (config,) = proxy["configs"]
+    caddyfile = compose["configs"][config["source"]]["content"]
+    # Every replica's address, looked up again and again, not the first one found at start.
+    assert re.search(r"dynamic a api 8000\b", caddyfile), caddyfile
+    assert "X-Forwarded-For {remote_host}" in caddyfile
+    assert depends_on(proxy, "api") == "service_healthy"
+
+
+@pytest.mark.parametrize("name", OUR_SERVICES)
+def test_workers_and_api_replicas_can_be_scaled(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    # `--scale` refuses a fixed container name, and N replicas cannot share one host port.
+    service = services[name]
+    assert "container_name" not in service
+    assert not service.get("ports"), f"{name} publishes a host port"
+
+
+def test_the_center_search_attribute_is_registered_before_workers_and_api_start(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    init = services["search-attributes"]
+    script = " ".join(str(part) for part in [*init["entrypoint"], *init["command"]])
+    namespace = environment(services["worker"])["BANJIAN_TEMPORAL_NAMESPACE"]
+    create = re.search(r"search-attribute create (.*?);", script)
+    assert create, script
+    args = create.group(1).split()
+    assert args[args.index("--name") + 1] == "BanjianCenter"
+    assert args[args.index("--type") + 1] == "Keyword"
+    assert args[args.index("--namespace") + 1] == namespace
+    assert args[args.index("--address") + 1] == "temporal:7233"
+    # Idempotent: a second `up` lists it and does not try to create it again.
+    listed = script.index("search-attribute list")
+    assert listed < script.index("search-attribute create")
+    assert "grep -qw BanjianCenter" in script[listed:]
+    assert init.get("restart") == "no"
+    assert depends_on(init, "temporal") == "service_healthy"
+    for name in OUR_SERVICES:
+        assert depends_on(services[name], "search-attributes") == "service_completed_successfully"
+        assert depends_on(services[name], "migrate") == "service_completed_successfully"
+        assert depends_on(services[name], "temporal") == "service_healthy"
+    assert depends_on(services["migrate"], "postgres") == "service_healthy"
+
+
+def test_the_services_start_in_an_order(services: dict[str, dict[str, Any]]) -> None:
+    """depends_on has no cycle: every service can start once those it waits for have."""
+    started: list[str] = []
+    waiting = {name: set(dependencies(service)) for name, service in services.items()}
+    while waiting:
+        ready = sorted(name for name, needs in waiting.items() if needs <= set(started))
+        assert ready, f"depends_on has a cycle among {sorted(waiting)}"
+        started += ready
+        for name in ready:
+            del waiting[name]
+    assert started.index("temporal") < started.index("search-attributes") < started.index("api")
+    assert started.index("api") < started.index("proxy")
+
+
+def test_temporal_chooses_its_shard_count_at_the_first_boot(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    shards = int(environment(services["temporal"])["NUM_HISTORY_SHARDS"])
+    assert shards >= 512 and shards & (shards - 1) == 0, shards
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"{shards:,} history shards" in readme
 
 
 def test_every_dependency_is_a_defined_service(services: dict[str, dict[str, Any]]) -> None:
