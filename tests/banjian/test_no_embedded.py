@@ -39,11 +39,14 @@ sys.meta_path.insert(0, NotInstalled())
 sys.executable = "/nonexistent/bin/python"
 """
 
-CLI = PRELUDE + """
+CLI = (
+    PRELUDE
+    + """
 from banjian.cli import app
 
 app(sys.argv[1:], prog_name="banjian")
 """
+)
 
 
 def child_env(**settings: str) -> dict[str, str]:
