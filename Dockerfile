@@ -20,7 +20,9 @@ COPY ops ./ops
 COPY centers ./centers
 COPY privacy ./privacy
 COPY applicant ./applicant
-RUN pip install . && cd / && rm -rf /src
+# The project alone: not the `embedded` extra (the server wheels only `banjian run` uses),
+# byte-compiled at install so no process compiles at start.
+RUN pip install --compile . && cd / && rm -rf /src
 
 RUN useradd --create-home --uid 10001 banjian
 USER banjian

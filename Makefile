@@ -7,7 +7,7 @@ PY = $(VENV)/bin/python
 STAMP = $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run sandbox lint test bench clean clean-data browser
+.PHONY: help run sandbox lint test bench chaos clean clean-data browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ test: lint browser ## lint, then the whole test suite against real servers
 
 bench: $(STAMP) ## run the benchmarks, if there are any
 	@if [ -d benchmarks ]; then $(PY) -m benchmarks; else echo "no benchmarks yet"; fi
+
+chaos: $(STAMP) ## the fault suite: kill the worker, PostgreSQL, Temporal and the API under load
+	$(PY) -m benchmarks chaos
 
 clean: ## remove the venv and caches (keeps the data in .banjian/)
 	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .hypothesis *.egg-info

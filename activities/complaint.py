@@ -16,9 +16,9 @@ from temporalio.exceptions import ApplicationError
 
 from activities.channels import AlertMessage, deliver
 from applicant.complaints import ComplaintAlertNotice, ComplaintBatch
+from projections.centers import alert_center, center_timezone
 from projections.complaints import apply_complaint_batch
 from projections.db import LazyPool
-from projections.centers import alert_center, center_timezone
 from projections.notifications import channels_for, delivered_channels, record_attempt
 
 log = structlog.get_logger(__name__)

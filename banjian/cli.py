@@ -177,7 +177,9 @@ async def _change_calendar(
         roles, doing = CLOSURE_ROLES, "close the center"
     pool = await create_pool(database_url(settings))
     try:
-        found = [d.staff[staff] for d in (await load_directories(pool)).values() if staff in d.staff]
+        found = [
+            d.staff[staff] for d in (await load_directories(pool)).values() if staff in d.staff
+        ]
         if not found:
             raise _CalendarRefused(f"no active staff member {staff!r} (see `banjian staff list`)")
         if len(found) > 1 and closure is not None:

@@ -6,6 +6,11 @@ PostgreSQL), starting a server again whenever it dies (``Supervised``), then
 serves the worker and the API until Ctrl-C or SIGTERM, and stops everything it
 started. It writes ``stack.json`` in the data folder so
 that other CLI commands find the running stack.
+
+The server wheels are the `embedded` extra, which the production image leaves out: they are
+looked for only when ``banjian run`` is about to start a server, and their absence is said
+before anything starts. The other commands import this module for ``database_url`` and
+``temporal_address`` alone.
 """
 
 from __future__ import annotations
@@ -22,14 +27,6 @@ from typing import Any
 import structlog
 from temporalio.testing import WorkflowEnvironment
 
-from banjian.embedded import (
-    EmbeddedPostgres,
-    Supervised,
-    TemporalDevServer,
-    ensure_port_free,
-    free_port,
-    test_server_path,
-)
 from banjian.runtime import connect, payload_keys, serve, stop_on_signals
 from banjian.settings import Settings
 from centers.apply import apply_center_file
@@ -42,7 +39,7 @@ from projections.migrate import migrate
 log = structlog.get_logger(__name__)
 
 STACK_FILE = "stack.json"
-DEMO_TOKEN_STAFF = ("mz-a", "mz-head", "director", "ops")
+DEMO_TOKEN_STAFF = ("mz-a", "mz-head", "director", "ops", "discipline")
 
 
 class StackNotRunning(Exception):
@@ -90,15 +87,19 @@ async def prepare_database(dsn: str) -> None:
 
 
 async def demo_tokens(dsn: str, data_dir: Path | None) -> dict[str, str]:
-    """Tokens for a few demo staff, kept in the data folder so a restart prints the same ones."""
+    """Tokens for a few demo staff, kept in the data folder so a restart prints the same ones;
+    a demo staff member the folder has no token for yet (added since) gets one."""
     path = data_dir / "demo-tokens.json" if data_dir is not None else None
+    tokens: dict[str, str] = {}
     if path is not None and path.exists():
-        saved: dict[str, str] = json.loads(path.read_text())
-        return saved
+        tokens = json.loads(path.read_text())
+    missing = [staff for staff in DEMO_TOKEN_STAFF if staff not in tokens]
+    if not missing:
+        return tokens
     conn = await db_connect(dsn)
     try:
         code = demo_center_file().center.code
-        tokens = {staff: await create_token(conn, code, staff) for staff in DEMO_TOKEN_STAFF}
+        tokens.update({staff: await create_token(conn, code, staff) for staff in missing})
     finally:
         await conn.close()
     if path is not None:
@@ -110,6 +111,14 @@ async def demo_tokens(dsn: str, data_dir: Path | None) -> dict[str, str]:
 @contextlib.asynccontextmanager
 async def _servers(settings: Settings, sandbox: bool) -> AsyncIterator[tuple[str, Any, str | None]]:
     """Yield (database dsn, Temporal client, Temporal UI url) for the chosen mode."""
+    from banjian.embedded import (
+        EmbeddedPostgres,
+        Supervised,
+        TemporalDevServer,
+        free_port,
+        test_server_path,
+    )
+
     if sandbox:
         folder = Path(tempfile.mkdtemp(prefix="banjian-sandbox-"))
         pg = EmbeddedPostgres(folder / "postgres", free_port(), durable=False)
@@ -151,7 +160,22 @@ async def _servers(settings: Settings, sandbox: bool) -> AsyncIterator[tuple[str
         yield dsn, client, ui
 
 
+def require_servers(settings: Settings, *, sandbox: bool) -> None:
+    """Fail with the extra's name when a server this run would start has no wheel installed."""
+    from banjian.embedded import postgres_bin_path, temporal_cli_path, test_server_path
+
+    if sandbox or settings.database_url is None:
+        postgres_bin_path()
+    if sandbox:
+        test_server_path()
+    elif settings.temporal_address is None:
+        temporal_cli_path()
+
+
 async def run_stack(settings: Settings, *, sandbox: bool) -> None:
+    from banjian.embedded import ensure_port_free
+
+    require_servers(settings, sandbox=sandbox)
     ensure_port_free(settings.api_port, "API")
     stop = stop_on_signals()
     async with _servers(settings, sandbox) as (dsn, temporal, ui_url):

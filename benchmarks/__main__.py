@@ -12,14 +12,15 @@ from pathlib import Path
 
 import structlog
 
-from benchmarks import dashboard, fullstack, projection
+from benchmarks import chaos, dashboard, fullstack, projection
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("names", nargs="*", choices=[[], "projection", "dashboard", "fullstack"],
-                        help="which to run (default: all)")  # fmt: skip
-    parser.add_argument("--quick", action="store_true", help="full stack: a short smoke run")
+    parser.add_argument("names", nargs="*",
+                        choices=[[], "projection", "dashboard", "fullstack", "chaos"],
+                        help="which to run (default: all but chaos)")  # fmt: skip
+    parser.add_argument("--quick", action="store_true", help="full stack, chaos: a short run")
     parser.add_argument(
         "--one-process", action="store_true", help="full stack: worker and API in one process"
     )
@@ -33,6 +34,7 @@ def main() -> None:
     runs: dict[str, Callable[[], Awaitable[None]]] = {
         "projection": projection.run,
         "dashboard": dashboard.run,
+        "chaos": lambda: chaos.run(quick=args.quick),
         "fullstack": lambda: fullstack.run(
             quick=args.quick,
             one_process=args.one_process,
@@ -46,7 +48,8 @@ def main() -> None:
         main_task = asyncio.current_task()
         assert main_task is not None
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
-        for i, name in enumerate(args.names or runs):
+        # The fault suite is ``make chaos``, not a benchmark of ``make bench``.
+        for i, name in enumerate(args.names or [n for n in runs if n != "chaos"]):
             if i:
                 print()
             await runs[name]()

@@ -124,4 +124,3 @@ async def apply_center_file(conn: Conn, cf: CenterFile, *, dry_run: bool = False
             changes.channels_retired,
         )
     return plan
-

@@ -170,9 +170,7 @@ async def load_history(client: Client, pool: asyncpg.Pool, case_id: str) -> Case
     )
 
 
-async def with_live_tail(
-    client: Client, record: DecidedRecord, workflow_id: str
-) -> DecidedRecord:
+async def with_live_tail(client: Client, record: DecidedRecord, workflow_id: str) -> DecidedRecord:
     """Add the events an open case decided after its last batch (needs a running worker)."""
     if record.closed:
         return record

@@ -6,7 +6,9 @@ case's newest events read by query. Each case's decided batches are applied
 by the projection's own code to shadow copies of every table it writes
 (``projections.tables``: the cases, their events and alerts, the dashboard's
 rows and rollups, the deductions the events raise), which are then swapped in
-(``projections.shadow``); the API serves the old tables until then.
+(``projections.shadow``); the API serves the old tables until then. The
+applicant's side (complaints, rectifications, ratings, inquiries) is rebuilt
+after, from its own workflows' histories and event log (``ops.rebuild_applicant``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError
 
 from ops.history import DecidedRecord, decode, with_live_tail, workflow_id_of
+from ops.rebuild_applicant import SideRebuilt, rebuild_applicant_side
 from projections.archive import archive_entry, archived_case_ids, entry_problems
 from projections.cases import apply_batch
 from projections.db import Conn, connect
@@ -39,6 +42,8 @@ class RebuildSummary:
     carried: CarriedOver | None = None
     unreadable: list[str] = field(default_factory=list)
     suspect_archive: list[str] = field(default_factory=list)
+    # Complaints, rectifications, ratings and inquiries (``ops.rebuild_applicant``).
+    applicant: SideRebuilt | None = None
     seconds: float = 0.0
 
     def as_text(self) -> str:
@@ -58,6 +63,8 @@ class RebuildSummary:
             lines.append(f"histories not readable: {', '.join(self.unreadable[:10])}")
         if self.suspect_archive:
             lines.append(f"archive entries failing their hashes: {', '.join(self.suspect_archive)}")
+        if self.applicant is not None:
+            lines.append(self.applicant.as_text())
         return "\n".join(lines)
 
 
@@ -111,6 +118,7 @@ async def rebuild_projections(
             if progress is not None:
                 progress(done, total)
         summary.carried = await swap(admin, since)
+        summary.applicant = await rebuild_applicant_side(client, admin, task_queue)
     finally:
         await shadow.close()
         await admin.close()

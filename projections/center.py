@@ -101,9 +101,7 @@ async def load_directory(conn: asyncpg.Connection | asyncpg.Pool, code: str) -> 
         )
     }
     staff = {
-        r["id"]: StaffMember(
-            r["id"], r["name"], Role(r["role"]), r["window_code"], r["post"], code
-        )
+        r["id"]: StaffMember(r["id"], r["name"], Role(r["role"]), r["window_code"], r["post"], code)
         for r in await conn.fetch(
             "select id, name, role, window_code, post from staff"
             " where center_code = $1 and active order by id",

@@ -50,9 +50,7 @@ async def current_center(conn: Conn, code: str) -> dict[str, Any]:
             "fees": r["fees"],
             "clock_policy": r["clock_policy"],
         }
-        for r in await conn.fetch(
-            "select * from services where center_code = $1 and active", code
-        )
+        for r in await conn.fetch("select * from services where center_code = $1 and active", code)
     }
     channels = {
         (r["level"], r["kind"], r["url"], r["secret"])

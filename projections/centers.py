@@ -54,9 +54,7 @@ async def case_center(conn: Conn | asyncpg.Pool, calendar: OfficeCalendar) -> st
 
 async def has_bare_ids(conn: Conn | asyncpg.Pool, code: str) -> bool:
     """Whether some of the center's cases have bare workflow ids (``bare_workflow_ids``)."""
-    return bool(
-        await conn.fetchval("select bare_workflow_ids from centers where code = $1", code)
-    )
+    return bool(await conn.fetchval("select bare_workflow_ids from centers where code = $1", code))
 
 
 async def center_of_case(conn: Conn | asyncpg.Pool, case_id: str) -> str | None:

@@ -213,8 +213,7 @@ async def projected_seq(db: Db, complaint_id: str) -> int:
 
 async def complaint_events(db: Db, center: str, complaint_id: str) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await db.fetch(
-        "select * from complaint_events where complaint_id = $1 and center_code = $2"
-        " order by seq",
+        "select * from complaint_events where complaint_id = $1 and center_code = $2 order by seq",
         complaint_id,
         center,
     )

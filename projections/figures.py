@@ -65,9 +65,7 @@ _IN_SPAN = (
 )
 
 
-def _center_and_window(
-    sql: str, args: list[Any], center: str | None, window: str | None
-) -> str:
+def _center_and_window(sql: str, args: list[Any], center: str | None, window: str | None) -> str:
     """``sql`` narrowed to the center (None: every center) and the window."""
     if center is not None:
         args.append(center)
@@ -150,9 +148,7 @@ class Completions:
     handling: dict[str, tuple[int, float]] = field(default_factory=dict)
 
 
-async def completions(
-    db: Db, center: str | None, span: Span, window: str | None
-) -> Completions:
+async def completions(db: Db, center: str | None, span: Span, window: str | None) -> Completions:
     where, args = _where(span, center, window)
     rows = await db.fetch(
         "select window_code, kind, assignee, sum(n)::bigint as n, sum(on_time)::bigint as on_time,"
@@ -217,9 +213,7 @@ _OPEN_ALERTS_RAISED_IN_SPAN = (
 )
 
 
-async def open_alerts(
-    db: Db, center: str | None, span: Span, window: str | None
-) -> dict[str, int]:
+async def open_alerts(db: Db, center: str | None, span: Span, window: str | None) -> dict[str, int]:
     """Alerts not yet acknowledged (cases' and complaints'), raised in the span (center days
     given as instants): those ``GET /alerts?status=open`` lists, without the center's own."""
     lo, hi = span.bounds()

@@ -175,9 +175,7 @@ async def record_visit(conn: Conn, followup_id: str, v: VisitRecord) -> bool:
     return done is not None
 
 
-async def followup_figures(
-    db: Db, center: str, span: Span, window: str | None
-) -> tuple[int, int]:
+async def followup_figures(db: Db, center: str, span: Span, window: str | None) -> tuple[int, int]:
     """(due, done): the visits drawn for the months the span touches, and those recorded."""
     lo, hi = span.bounds()
     args: list[Any] = [lo.replace(day=1), hi, center]

@@ -1,4 +1,5 @@
-"""The inquiries log (咨询登记): one row per inquiry, written at once, read by day and window."""
+"""The inquiries log (咨询登记): one row per ``inquiry.logged`` event of the applicant's event log
+(``projections.applicant_log``), written at once, read by day and window."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 import asyncpg
 
+from applicant.events import InquiryLogged
+from projections.applicant_log import append, next_inquiry_id
 from projections.db import Conn
 from projections.figures import Span
 
@@ -28,21 +31,22 @@ class Inquiry:
     note: str
 
 
-async def record_inquiry(conn: Db, q: Inquiry) -> asyncpg.Record:
+async def record_inquiry(conn: Conn, q: Inquiry) -> asyncpg.Record:
+    """Log the inquiry as an ``inquiry.logged`` event, and so its row; in ``conn``'s
+    transaction."""
+    inquiry_id = await next_inquiry_id(conn)
+    event = InquiryLogged(
+        day=q.on_day.isoformat(),
+        window=q.window,
+        topic=q.topic,
+        service_code=q.service_code,
+        outcome=q.outcome,
+        referred_to=q.referred_to,
+        note=q.note,
+    )
+    await append(conn, q.center, str(inquiry_id), q.asked_at, q.staff_id, event)
     row: asyncpg.Record | None = await conn.fetchrow(
-        "insert into inquiries (asked_at, on_day, window_code, staff_id, topic, service_code,"
-        " outcome, referred_to, note, center_code)"
-        " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning *",
-        q.asked_at,
-        q.on_day,
-        q.window,
-        q.staff_id,
-        q.topic,
-        q.service_code,
-        q.outcome,
-        q.referred_to,
-        q.note,
-        q.center,
+        "select * from inquiries where id = $1", inquiry_id
     )
     assert row is not None
     return row

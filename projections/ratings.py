@@ -1,9 +1,10 @@
 """Ratings (好差评) as rows: one per case and stage, written when the applicant rates, and the
 staff's list and the dashboard's figures read from them.
 
-A rating is the applicant's own statement, taken once: the row is its record (the unique
-``(case_id, stage)`` makes a second one for the stage impossible), and what it sets going, a
-bad rating's rectification, is a workflow with its own events.
+A rating is the applicant's own statement, taken once: a ``rating.recorded`` event in the
+applicant's event log (``projections.applicant_log``), from which the row is derived (one event
+per rating id, that is per case and stage). What it sets going, a bad rating's rectification,
+is a workflow with its own events.
 """
 
 from __future__ import annotations
@@ -14,8 +15,13 @@ from typing import Any
 
 import asyncpg
 
+from applicant.events import RatingRecorded
 from applicant.ratings import LEVELS, satisfaction_rate
+from projections.applicant_log import append
 from projections.db import Conn, add_equal
+
+# The actor of a rating: the applicant, who has no account.
+APPLICANT = "applicant"
 
 
 @dataclass(frozen=True)
@@ -32,23 +38,19 @@ class Rating:
 
 
 async def insert_rating(conn: Conn, r: Rating) -> bool:
-    """Record the rating; False when the case was already rated at that stage."""
-    inserted = await conn.fetchval(
-        "insert into ratings (id, case_id, stage, level, tags, comment, window_code, rated_at,"
-        " rectification_id, center_code) values ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-        " (select center_code from cases where case_id = $2))"
-        " on conflict (case_id, stage) do nothing returning id",
-        r.id,
-        r.case_id,
-        r.stage,
-        r.level,
-        r.tags,
-        r.comment,
-        r.window,
-        r.rated_at,
-        r.rectification_id,
+    """Record the rating as a ``rating.recorded`` event, and so its row; False when the case was
+    already rated at that stage."""
+    event = RatingRecorded(
+        case_id=r.case_id,
+        stage=r.stage,
+        level=r.level,
+        tags=list(r.tags),
+        comment=r.comment,
+        window=r.window,
+        rectification_id=r.rectification_id,
     )
-    return inserted is not None
+    center: str = await conn.fetchval("select center_code from cases where case_id = $1", r.case_id)
+    return await append(conn, center, r.id, r.rated_at, APPLICANT, event) is not None
 
 
 async def stages_rated(conn: Conn | asyncpg.Pool, case_id: str) -> dict[str, int]:

@@ -164,9 +164,7 @@ from score_deductions where center_code = $1 and month = $2 group by window_code
 """
 
 
-async def _totals(
-    conn: Conn | asyncpg.Pool, center: str, month: date
-) -> dict[str, dict[str, int]]:
+async def _totals(conn: Conn | asyncpg.Pool, center: str, month: date) -> dict[str, dict[str, int]]:
     totals: dict[str, dict[str, int]] = {}
     for r in await conn.fetch(_TOTALS, center, month):
         totals.setdefault(r["window_code"], {})[r["kind"]] = int(r["points"])

@@ -146,13 +146,17 @@ class CaseClient:
 
     async def state(self, case_id: str, *, rpc_timeout: timedelta | None = None) -> CaseState:
         try:
-            return await (await self.handle(case_id)).query(CaseWorkflow.state, rpc_timeout=rpc_timeout)
+            return await (await self.handle(case_id)).query(
+                CaseWorkflow.state, rpc_timeout=rpc_timeout
+            )
         except RPCError as err:
             raise _missing_or(case_id, err) from None
 
     async def events(self, case_id: str, *, rpc_timeout: timedelta | None = None) -> list[Event]:
         try:
-            return await (await self.handle(case_id)).query(CaseWorkflow.events, rpc_timeout=rpc_timeout)
+            return await (await self.handle(case_id)).query(
+                CaseWorkflow.events, rpc_timeout=rpc_timeout
+            )
         except RPCError as err:
             raise _missing_or(case_id, err) from None
 

@@ -213,7 +213,9 @@ async def create_channel(
     require_role(staff, Role.DIRECTOR)
 
     async def add(conn: Conn) -> ChannelOut:
-        channel_id = await add_channel(conn, ctx.center, body.level, body.kind, body.url, body.secret)
+        channel_id = await add_channel(
+            conn, ctx.center, body.level, body.kind, body.url, body.secret
+        )
         return ChannelOut(id=channel_id, level=body.level, kind=body.kind, signed=bool(body.secret))
 
     return await once.respond(body, add)

@@ -191,7 +191,14 @@ async def add_deduction(
     on = parse_day(body.on, "on")
     assert on is not None
     entry = scores.ManualDeduction(
-        body.window, body.kind, on, body.count, body.note.strip(), body.case_id, staff.id, ctx.center
+        body.window,
+        body.kind,
+        on,
+        body.count,
+        body.note.strip(),
+        body.case_id,
+        staff.id,
+        ctx.center,
     )
 
     async def record(conn: Conn) -> DeductionOut:

@@ -175,7 +175,9 @@ async def draw_sample(
             await followups.save_sample(conn, sample, visits)
         except asyncpg.UniqueViolationError:
             raise _already(month) from None  # drawn by another request meanwhile
-        rows = await followups.list_followups(conn, ctx.center, month, None, None, limit=len(visits) + 1)
+        rows = await followups.list_followups(
+            conn, ctx.center, month, None, None, limit=len(visits) + 1
+        )
         return SampleOut(
             month=f"{month:%Y-%m}",
             rate=rate,
@@ -207,7 +209,9 @@ async def list_followups(
     still open after their month are ``late``."""
     today = await center_today(ctx)
     first = parse_month(month, today) if month else None
-    rows = await followups.list_followups(ctx.pool, ctx.center, first, status, scope(ctx, staff, window), limit)
+    rows = await followups.list_followups(
+        ctx.pool, ctx.center, first, status, scope(ctx, staff, window), limit
+    )
     return [_out(ctx, staff, r, today) for r in rows]
 
 

@@ -124,7 +124,9 @@ async def list_inquiries(
 ) -> list[InquiryOut]:
     """Inquiries asked in the range, the latest first; the window as on the dashboard."""
     span = parse_span(from_, to, ctx.directory_tz)
-    rows = await inquiries.list_inquiries(ctx.pool, ctx.center, span, scope(ctx, staff, window), limit)
+    rows = await inquiries.list_inquiries(
+        ctx.pool, ctx.center, span, scope(ctx, staff, window), limit
+    )
     return [_out(ctx, r) for r in rows]
 
 

@@ -175,7 +175,9 @@ async def leave_of(staff_id: str, ctx: Context, _: CurrentStaff) -> list[LeaveOu
 async def current_leave(ctx: Context, _: CurrentStaff, window: str | None = None) -> list[LeaveOut]:
     """Leave running now or to come, for one window or every one."""
     day = await today(ctx)
-    return [_out(x, ctx) for x in await store.current_and_upcoming(ctx.pool, ctx.center, window, day)]
+    return [
+        _out(x, ctx) for x in await store.current_and_upcoming(ctx.pool, ctx.center, window, day)
+    ]
 
 
 @router.post("/staff/{staff_id}/leave/{leave_id}/end", response_model=LeaveOut)

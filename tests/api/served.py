@@ -44,7 +44,9 @@ class Served:
 
     async def receive(self, service: str, staff: str, **extra: Any) -> dict[str, Any]:
         """A new case of ``service`` with every required material, received by ``staff``."""
-        materials = [m.code for m in self.ctx.directories["SFZ"].services[service].materials if m.required]
+        materials = [
+            m.code for m in self.ctx.directories["SFZ"].services[service].materials if m.required
+        ]
         body = {
             "service_code": service,
             "applicant": {"name": "王小明", "id_number": ID_NUMBER, "phone": PHONE},

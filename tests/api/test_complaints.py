@@ -4,7 +4,6 @@ written answer to a letter."""
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,9 +13,8 @@ from fastapi import FastAPI
 
 from api.context import AppContext
 from projections.calendar import load_calendar
-from projections.center import StaffError, StaffMember, add_staff, create_token
+from projections.center import create_token
 from workdays.calendar import OfficeHours
-from workflows.model import Role
 
 Sandbox = tuple[FastAPI, httpx.AsyncClient]
 NAME, PHONE = "钱多多", "13812345678"
@@ -34,12 +32,9 @@ async def auth(sandbox: httpx.AsyncClient, staff_id: str) -> dict[str, str]:
 
 
 async def discipline(app: FastAPI) -> dict[str, str]:
-    """A discipline inspector (纪检监察): the demo center has none, so the test adds one."""
-    pool = context(app).pool
-    async with pool.acquire() as conn:
-        with contextlib.suppress(StaffError):  # added by an earlier test
-            await add_staff(conn, StaffMember("jj-1", "纪检监察员", Role.DISCIPLINE, None, None))
-    return {"Authorization": f"Bearer {await create_token(pool, 'jj-1')}"}
+    """The demo center's discipline inspection (纪检监察)."""
+    token = await create_token(context(app).pool, "discipline")
+    return {"Authorization": f"Bearer {token}"}
 
 
 def complaint(**changes: Any) -> dict[str, Any]:
@@ -136,7 +131,7 @@ async def test_an_unanswered_complaint_alerts_the_director_and_climbs_to_discipl
     assert r.status_code == 403, r.text
     r = await sandbox.post(f"/alerts/{escalated[0]['id']}/ack", headers=await discipline(app))
     assert r.status_code == 200, r.text
-    assert r.json()["acked_by"] == "jj-1" and r.json()["complaint_id"] == c["id"]
+    assert r.json()["acked_by"] == "discipline" and r.json()["complaint_id"] == c["id"]
     r = await sandbox.post(f"/alerts/{c['id']}-A99/ack", headers=director)
     assert r.status_code == 404 and r.json()["error"]["code"] == "alert_not_found"
 

@@ -104,3 +104,16 @@ async def test_staff_of_no_window_log_no_inquiry_and_a_retry_logs_it_once(api: A
     assert first.status_code == again.status_code == 201 and first.json() == again.json()
     other = await api.http.post("/inquiries", json={**body, "topic": "别的"}, headers=h)
     assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_conflict"
+
+
+async def test_each_inquiry_is_an_inquiry_logged_event_of_the_applicant_log(api: Api) -> None:
+    q = await ask(api, "ny-a", outcome="referred", referred_to="shebao", note="带至社保窗口")
+    rows = await api.ctx.pool.fetch(
+        "select type, actor, at, data from applicant_events where type = 'inquiry.logged'"
+        " and subject_id = $1",
+        str(q["id"]),
+    )
+    assert len(rows) == 1 and rows[0]["actor"] == "ny-a"
+    data = rows[0]["data"]
+    assert data["day"] == q["day"] and data["referred_to"] == "shebao"
+    assert data["note"] == "带至社保窗口" and data["window"] == "nongye"

@@ -26,7 +26,9 @@ def today() -> date:
 
 
 async def receive(api: Api, service: str, clerk: str) -> str:
-    materials = [m.code for m in api.ctx.directories["SFZ"].services[service].materials if m.required]
+    materials = [
+        m.code for m in api.ctx.directories["SFZ"].services[service].materials if m.required
+    ]
     body = {
         "service_code": service,
         "applicant": {"name": "赵小红", "id_number": ID_NUMBER, "phone": PHONE},

@@ -179,3 +179,17 @@ async def test_a_bad_rating_opens_a_rectification_and_its_answer_opens_a_followu
         404,
         "rectification_not_found",
     )
+
+
+async def test_each_rating_is_a_rating_recorded_event_of_the_applicant_log(api: Api) -> None:
+    cid, token = await linked_case(api)
+    assert (await rate(api, token, stage="received", level=2, tags=["attitude"])).status_code == 201
+    assert_error(await rate(api, token, stage="received", level=5), 409, "already_rated")
+    rows = await api.ctx.pool.fetch(
+        "select type, actor, data from applicant_events where subject_id = $1",
+        f"{cid}-received",
+    )
+    assert [(r["type"], r["actor"]) for r in rows] == [("rating.recorded", "applicant")]
+    data = rows[0]["data"]
+    assert data["case_id"] == cid and data["level"] == 2 and data["tags"] == ["attitude"]
+    assert data["rectification_id"] is not None  # a bad rating: its rectification named

@@ -175,7 +175,9 @@ async def test_a_leave_answers_once_the_cases_it_moved_are_readable(
     # zh-a: an A post whose leave only the idempotency tests register, months ahead.
     if "zh-a" not in hasty.tokens:
         hasty.tokens["zh-a"] = await create_token(hasty.ctx.pool, "zh-a")
-    materials = [m.code for m in hasty.ctx.directories["SFZ"].services["ZH-001"].materials if m.required]
+    materials = [
+        m.code for m in hasty.ctx.directories["SFZ"].services["ZH-001"].materials if m.required
+    ]
     body = {**new_case("ZH-001"), "materials": materials}
     r = await hasty.http.post("/cases", json=body, headers=hasty.auth("zh-a"))
     assert r.status_code == 201, r.text

@@ -59,9 +59,16 @@ def test_one_director_and_at_least_one_ops_user_outside_windows() -> None:
     assert all(s["window"] is None and s["post"] is None for s in directors + ops)
 
 
+def test_discipline_inspection_has_a_member_outside_windows() -> None:
+    """So that a complaint's complainant can be read in the demo by someone but the director."""
+    members = [s for s in STAFF if s["role"] == "discipline"]
+    assert len(members) == 1
+    assert members[0]["window"] is None and members[0]["post"] is None
+
+
 def test_staff_windows_exist_and_roles_are_known() -> None:
     for s in STAFF:
-        assert s["role"] in {"clerk", "window_head", "director", "ops"}, s["id"]
+        assert s["role"] in {"clerk", "window_head", "director", "ops", "discipline"}, s["id"]
         assert s["window"] is None or s["window"] in WINDOW_CODES, s["id"]
 
 

@@ -241,7 +241,9 @@ async def test_open_alerts_by_level_and_daily_figures(
     ack = AlertAcknowledged(f"{s.case_id}-A2", "warning", AlertLevel.WINDOW_HEAD)
     await project(conn, replace(s, last_seq=5), recorded(5, at(11, 9), "head", ack))
     assert await open_alerts(conn, NO_CENTER, Span(), window) == {"window_head": 1, "director": 1}
-    assert await open_alerts(conn, NO_CENTER, Span(date(2026, 3, 10), None), window) == {"director": 1}
+    assert await open_alerts(conn, NO_CENTER, Span(date(2026, 3, 10), None), window) == {
+        "director": 1
+    }
     await project(conn, done(case(window), at(3, 9), 2))
     days = await daily(conn, NO_CENTER, Span(date(2026, 3, 1), date(2026, 3, 3)), window)
     assert days == [(date(2026, 3, 1), 0, 0), (date(2026, 3, 2), 2, 0), (date(2026, 3, 3), 0, 1)]
@@ -268,7 +270,9 @@ async def test_open_alerts_of_the_whole_center_are_the_cases_and_the_center_s_ow
         assert await open_center_alerts(conn, Span(), None) == 1
         assert await open_center_alerts(conn, Span(), window) == 0  # none belongs to a window
         assert await open_center_alerts(conn, Span(date(2026, 3, 4), None), None) == 0
-        assert await open_alerts(conn, NO_CENTER, Span(date(2026, 3, 7), None), None) == {"window_head": 1}
+        assert await open_alerts(conn, NO_CENTER, Span(date(2026, 3, 7), None), None) == {
+            "window_head": 1
+        }
     finally:
         await conn.close()
 
@@ -287,14 +291,20 @@ async def test_window_scores_deduct_late_cases_breaches_and_entered_findings(
     await project(conn, replace(s, last_seq=4), late)  # the same breach: still once
     await record_deduction(
         conn,
-        ManualDeduction(w2, "complaint_upheld", date(2026, 3, 20), 1, "投诉属实", None, "director", NO_CENTER),
+        ManualDeduction(
+            w2, "complaint_upheld", date(2026, 3, 20), 1, "投诉属实", None, "director", NO_CENTER
+        ),
     )
     await record_deduction(
-        conn, ManualDeduction(w3, "late_arrival", date(2026, 2, 20), 3, "", None, "director", NO_CENTER)
+        conn,
+        ManualDeduction(w3, "late_arrival", date(2026, 2, 20), 3, "", None, "director", NO_CENTER),
     )
     with pytest.raises(ValueError):
         await record_deduction(
-            conn, ManualDeduction(w3, "case_overdue", date(2026, 3, 2), 1, "", None, "director", NO_CENTER)
+            conn,
+            ManualDeduction(
+                w3, "case_overdue", date(2026, 3, 2), 1, "", None, "director", NO_CENTER
+            ),
         )
 
     march = {r.window: r for r in await ranking(conn, NO_CENTER, date(2026, 3, 1), [w1, w2, w3])}
