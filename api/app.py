@@ -20,6 +20,7 @@ from api.routers import (
     calendar,
     cases,
     catalog,
+    centers,
     complaints,
     dashboard,
     followups,
@@ -90,6 +91,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(sandbox.router, prefix=PREFIX)
     app.include_router(ops.router)
     app.include_router(dashboard.router, prefix=PREFIX)
+    app.include_router(centers.router, prefix=PREFIX)
     app.include_router(notices.router, prefix=PREFIX)
     app.include_router(leave.router, prefix=PREFIX)
     app.include_router(complaints.router, prefix=PREFIX)

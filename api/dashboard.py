@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 
 from api.context import AppContext
-from api.errors import validation_error
+from api.errors import forbidden, not_found, validation_error
 from api.schemas import Strict
 from projections.center import StaffMember
 from projections.complaints import ComplaintFigures
-from projections.figures import CaseCounts, Completions, Span
+from projections.figures import CaseCounts, CenterRow, Completions, Span
 from workflows.model import Kind, Role, Status
 
 ALL_WINDOWS = "all"
@@ -59,12 +59,34 @@ def parse_month(text: str | None, today: date) -> date:
     return date(int(match[1]), int(match[2]), 1)
 
 
-def scope(ctx: AppContext, staff: StaffMember, window: str | None) -> str | None:
-    """The window the figures are for; None is the whole center."""
+async def viewed_center(ctx: AppContext, staff: StaffMember, center: str | None) -> str | None:
+    """The center the figures are for, made the request's center; None is every center, which
+    only the province sees. A center's staff see their own center only."""
+    if staff.role is not Role.PROVINCE:
+        if center not in (None, "", staff.center):
+            raise forbidden("staff see their own center's figures only")
+        return staff.center
+    if center is None or center == "":
+        return None
+    if center not in ctx.directories:
+        await ctx.refresh_directory()  # a center applied since the last refresh
+    if center not in ctx.directories:
+        raise not_found("center", center)
+    ctx.use_center(center)
+    return center
+
+
+def scope(
+    ctx: AppContext, staff: StaffMember, window: str | None, center: str | None = ""
+) -> str | None:
+    """The window the figures are for; None is the whole center (every center when
+    ``center`` is None: a window is then refused, windows being a center's)."""
     if window is None or window == "":
         return staff.window if staff.role in (Role.CLERK, Role.WINDOW_HEAD) else None
     if window == ALL_WINDOWS:
         return None
+    if center is None:
+        raise _invalid("window", "a window is a center's: give center as well")
     if window not in ctx.directory.windows:
         raise _invalid("window", f"no window {window!r} in this center")
     return window
@@ -137,7 +159,49 @@ class RectificationFigures(BaseModel):
     on_time_rate: float | None = None
 
 
+class CenterFigures(BaseModel):
+    """A center's line in the province's summary; ``rank`` by on-time rate (best first; none
+    completed last), then fewest overdue."""
+
+    code: str
+    name: str
+    received: int
+    open: int
+    overdue_now: int
+    completed: int
+    completed_on_time: int
+    on_time_rate: float | None
+    open_alerts: int
+    rank: int
+
+
+def ranked_centers(rows: list[CenterRow]) -> list[CenterFigures]:
+    order = sorted(
+        rows,
+        key=lambda r: (r.on_time_rate is None, -(r.on_time_rate or 0.0), r.overdue_now, r.code),
+    )
+    return [
+        CenterFigures(
+            code=r.code,
+            name=r.name,
+            received=r.received,
+            open=r.open,
+            overdue_now=r.overdue_now,
+            completed=r.completed,
+            completed_on_time=r.completed_on_time,
+            on_time_rate=r.on_time_rate,
+            open_alerts=r.open_alerts,
+            rank=i,
+        )
+        for i, r in enumerate(order, start=1)
+    ]
+
+
 class Summary(BaseModel):
+    # The center the figures are for; null: every center (the province's view), with a line
+    # per center in ``centers`` and no window or clerk lines.
+    center: str | None = None
+    centers: list[CenterFigures] | None = None
     window: str | None  # the scope the figures are for; null is the whole center
     by_status: dict[str, int]
     by_kind: dict[str, int]
@@ -255,6 +319,7 @@ def summary(
 class ListedCase(BaseModel):
     """A case on the overdue or at-risk list: no applicant data at all."""
 
+    center: str
     case_id: str
     service_code: str
     service_name: str
@@ -274,12 +339,14 @@ class ListedCase(BaseModel):
 
 def listed_case(ctx: AppContext, row: Any) -> ListedCase:
     tz = ctx.directory_tz
-    member = ctx.directory.staff.get(row["assignee"])
+    directory = ctx.directories.get(row["center_code"], ctx.directory)
+    member = directory.staff.get(row["assignee"])
 
     def local(at: datetime | None) -> datetime | None:
         return at.astimezone(tz) if at is not None else None
 
     return ListedCase(
+        center=row["center_code"],
         case_id=row["case_id"],
         service_code=row["service_code"],
         service_name=row["service_name"],

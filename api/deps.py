@@ -35,8 +35,18 @@ def storable_url(request: Request) -> None:
         )
 
 
+def province_may(request: Request) -> bool:
+    """Whether the province role may make this request: a read of the centers or their
+    dashboards. Cases, applicants and every write are the centers' own."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    path = request.url.path.removeprefix(request.scope.get("root_path", ""))
+    path = path.removeprefix("/api/v1")
+    return path == "/centers" or path.startswith("/dashboard/")
+
+
 async def get_staff(
-    ctx: Context, authorization: Annotated[str | None, Header()] = None
+    ctx: Context, request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> StaffMember:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -46,6 +56,8 @@ async def get_staff(
     if staff is None:
         raise unauthorized("the token is unknown or revoked")
     structlog.contextvars.bind_contextvars(staff_id=staff.id, center=staff.center)
+    if staff.role is Role.PROVINCE and not province_may(request):
+        raise forbidden("role province reads the centers' figures only")
     ctx.use_center(staff.center)
     return staff
 

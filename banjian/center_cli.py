@@ -22,7 +22,7 @@ staff_app = typer.Typer(help="The center's staff.", no_args_is_help=True)
 token_app = typer.Typer(help="Staff API tokens.", no_args_is_help=True)
 
 T = TypeVar("T")
-RoleName = Literal["clerk", "window_head", "director", "ops", "discipline"]
+RoleName = Literal["clerk", "window_head", "director", "ops", "discipline", "province"]
 Post = Literal["A", "B"]
 
 
@@ -239,8 +239,8 @@ def token_list(
     for t in tokens:
         expires = t.expires_at.isoformat()[:19] if t.expires_at else "-"
         typer.echo(
-            f"{t.id}  {t.center:<8} {t.staff_id:<12} {t.created_at.isoformat()[:19]}  {expires:<19}  "
-            f"{t.state(now)}"
+            f"{t.id}  {t.center:<8} {t.staff_id:<12} {t.created_at.isoformat()[:19]}  "
+            f"{expires:<19}  {t.state(now)}"
         )
 
 

@@ -30,7 +30,7 @@ from temporalio.testing import WorkflowEnvironment
 from banjian.runtime import connect, payload_keys, serve, stop_on_signals
 from banjian.settings import Settings
 from centers.apply import apply_center_file
-from centers.demo import demo_center_file
+from centers.demo import demo_center_file, sandbox_center_files
 from privacy import KeyRing, encrypted_converter
 from projections.center import center_is_loaded, create_token
 from projections.db import connect as db_connect
@@ -74,14 +74,16 @@ def temporal_address(settings: Settings) -> str:
     return settings.temporal_address or read_stack(settings).temporal_address
 
 
-async def prepare_database(dsn: str) -> None:
-    """Migrate, and load the demo center into an empty database."""
+async def prepare_database(dsn: str, *, sandbox: bool = False) -> None:
+    """Migrate, and load the demo center (the sandbox: both demo centers) into an empty
+    database."""
     conn = await db_connect(dsn)
     try:
         await migrate(conn)
         if not await center_is_loaded(conn):
-            await apply_center_file(conn, demo_center_file())
-            log.info("demo_center.loaded")
+            for file in sandbox_center_files() if sandbox else [demo_center_file()]:
+                await apply_center_file(conn, file)
+                log.info("demo_center.loaded", center=file.center.code)
     finally:
         await conn.close()
 
@@ -181,7 +183,7 @@ async def run_stack(settings: Settings, *, sandbox: bool) -> None:
     async with _servers(settings, sandbox) as (dsn, temporal, ui_url):
         env = temporal if isinstance(temporal, WorkflowEnvironment) else None
         client = env.client if env is not None else temporal
-        await prepare_database(dsn)
+        await prepare_database(dsn, sandbox=sandbox)
         tokens = await demo_tokens(dsn, None if sandbox else settings.data_dir)
         api_url = f"http://{settings.api_host}:{settings.api_port}"
         info = StackInfo(dsn, client.service_client.config.target_host, api_url, ui_url, sandbox)

@@ -57,7 +57,7 @@ class Window(_Strict):
 class Staff(_Strict):
     id: Code
     name: Text
-    role: Literal["clerk", "window_head", "director", "ops", "discipline"]
+    role: Literal["clerk", "window_head", "director", "ops", "discipline", "province"]
     window: Code | None = None
     post: Literal["A", "B"] | None = None
 

@@ -227,17 +227,19 @@ class ComplaintFigures:
 
 
 async def complaint_figures(
-    db: Db, center: str, span: Span, window: str | None
+    db: Db, center: str | None, span: Span, window: str | None
 ) -> ComplaintFigures:
     """Complaints received in the span (the center's days), and those of them found true."""
     lo, hi = span.bounds()
-    args: list[Any] = [lo, hi, str(span.tz), center]
+    args: list[Any] = [lo, hi, str(span.tz)]
     sql = (
         "select count(*) as received, count(*) filter (where finding = 'upheld') as upheld"
-        " from complaints where center_code = $4"
-        " and received_at >= $1::date::timestamp at time zone $3"
+        " from complaints where received_at >= $1::date::timestamp at time zone $3"
         " and received_at < ($2::date + 1)::timestamp at time zone $3"
     )
+    if center is not None:
+        args.append(center)
+        sql += f" and center_code = ${len(args)}"
     if window is not None:
         args.append(window)
         sql += f" and window_code = ${len(args)}"

@@ -227,19 +227,80 @@ async def open_alerts(db: Db, center: str | None, span: Span, window: str | None
     return {r["level"]: int(r["n"]) for r in rows}
 
 
-async def open_center_alerts(db: Db, span: Span, window: str | None) -> int:
+async def open_center_alerts(db: Db, center: str | None, span: Span, window: str | None) -> int:
     """The center's own alerts (no case, level ``ops``: a year without its holiday notice) not
     yet acknowledged, raised in the span; none belongs to a window."""
     if window is not None:
         return 0
     lo, hi = span.bounds()
-    n: int = await db.fetchval(
-        f"select count(*) from alerts where {_OPEN_ALERTS_RAISED_IN_SPAN} and level = 'ops'",
+    args: list[Any] = [lo, hi, str(span.tz)]
+    sql = f"select count(*) from alerts where {_OPEN_ALERTS_RAISED_IN_SPAN} and level = 'ops'"
+    n: int = await db.fetchval(_center_and_window(sql, args, center, None), *args)
+    return n
+
+
+@dataclass(frozen=True)
+class CenterRow:
+    """One center's line in the province's view: cases received in the span, where they stand
+    now, completions in the span and open alerts raised in it."""
+
+    code: str
+    name: str
+    received: int
+    open: int
+    overdue_now: int
+    completed: int
+    completed_on_time: int
+    open_alerts: int
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.completed_on_time / self.completed if self.completed else None
+
+
+async def center_rows(db: Db, span: Span) -> list[CenterRow]:
+    """Every center's line, from the rollups (a few rows per center and month), in code
+    order; a center without cases has a line of zeros."""
+    where, args = _where(span, None, None)
+    received = await db.fetch(
+        "select center_code, sum(n)::bigint as n,"
+        " coalesce(sum(n) filter (where status <> 'completed'), 0)::bigint as open,"
+        " coalesce(sum(n) filter (where status <> 'completed' and overdue), 0)::bigint as overdue"
+        f" from dash_received where {where} group by center_code",
+        *args,
+    )
+    completed = await db.fetch(
+        "select center_code, sum(n)::bigint as n, sum(on_time)::bigint as on_time"
+        f" from dash_completed where {where} group by center_code",
+        *args,
+    )
+    lo, hi = span.bounds()
+    alerts = await db.fetch(
+        "select center_code, count(*)::bigint as n from alerts"
+        f" where {_OPEN_ALERTS_RAISED_IN_SPAN} and level <> 'ops' group by center_code",
         lo,
         hi,
         str(span.tz),
     )
-    return n
+    got_in = {r["center_code"]: r for r in received}
+    got_out = {r["center_code"]: r for r in completed}
+    got_alerts = {r["center_code"]: int(r["n"]) for r in alerts}
+    rows = []
+    for c in await db.fetch("select code, name from centers order by code"):
+        i, o = got_in.get(c["code"]), got_out.get(c["code"])
+        rows.append(
+            CenterRow(
+                code=c["code"],
+                name=c["name"],
+                received=int(i["n"]) if i else 0,
+                open=int(i["open"]) if i else 0,
+                overdue_now=int(i["overdue"]) if i else 0,
+                completed=int(o["n"]) if o else 0,
+                completed_on_time=int(o["on_time"]) if o else 0,
+                open_alerts=got_alerts.get(c["code"], 0),
+            )
+        )
+    return rows
 
 
 async def daily(
@@ -274,8 +335,9 @@ async def case_list(
     args: list[Any] = [limit]
     where = _center_and_window(f"status <> 'completed' and {flag}", args, center, window)
     rows: list[asyncpg.Record] = await db.fetch(
-        "select center_code, case_id, service_code, service_name, window_code, kind, status, assignee,"
-        " first_receiver, received_at, due_at, legal_due_at, paused, warned, overdue, urgent"
+        "select center_code, case_id, service_code, service_name, window_code, kind, status,"
+        " assignee, first_receiver, received_at, due_at, legal_due_at, paused, warned,"
+        " overdue, urgent"
         f" from cases where {where} order by due_at, case_id limit $1",
         *args,
     )

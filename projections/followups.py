@@ -175,14 +175,19 @@ async def record_visit(conn: Conn, followup_id: str, v: VisitRecord) -> bool:
     return done is not None
 
 
-async def followup_figures(db: Db, center: str, span: Span, window: str | None) -> tuple[int, int]:
+async def followup_figures(
+    db: Db, center: str | None, span: Span, window: str | None
+) -> tuple[int, int]:
     """(due, done): the visits drawn for the months the span touches, and those recorded."""
     lo, hi = span.bounds()
-    args: list[Any] = [lo.replace(day=1), hi, center]
+    args: list[Any] = [lo.replace(day=1), hi]
     sql = (
         "select count(*) as due, count(*) filter (where status = 'done') as done"
-        " from followups where month between $1 and $2 and center_code = $3"
+        " from followups where month between $1 and $2"
     )
+    if center is not None:
+        args.append(center)
+        sql += f" and center_code = ${len(args)}"
     if window is not None:
         args.append(window)
         sql += f" and window_code = ${len(args)}"

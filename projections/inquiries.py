@@ -52,10 +52,14 @@ async def record_inquiry(conn: Conn, q: Inquiry) -> asyncpg.Record:
     return row
 
 
-def _where(center: str, span: Span, window: str | None) -> tuple[str, list[Any]]:
+def _where(center: str | None, span: Span, window: str | None) -> tuple[str, list[Any]]:
+    """Inquiries of the span's days, in the center (None: every center) and the window."""
     lo, hi = span.bounds()
-    args: list[Any] = [lo, hi, center]
-    sql = "on_day between $1 and $2 and center_code = $3"
+    args: list[Any] = [lo, hi]
+    sql = "on_day between $1 and $2"
+    if center is not None:
+        args.append(center)
+        sql += f" and center_code = ${len(args)}"
     if window is not None:
         args.append(window)
         sql += f" and window_code = ${len(args)}"
@@ -74,7 +78,7 @@ async def list_inquiries(
     return rows
 
 
-async def inquiry_count(db: Db, center: str, span: Span, window: str | None) -> int:
+async def inquiry_count(db: Db, center: str | None, span: Span, window: str | None) -> int:
     where, args = _where(center, span, window)
     n: int = await db.fetchval(f"select count(*) from inquiries where {where}", *args)
     return n

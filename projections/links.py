@@ -67,8 +67,9 @@ class LinkedCase:
 
 async def case_for_token(conn: Conn | asyncpg.Pool, token: str) -> LinkedCase | None:
     row = await conn.fetchrow(
-        "select c.case_id, c.center_code, c.service_code, c.service_name, c.window_code, c.status, c.outcome,"
-        " c.received_at, c.due_at, c.completed_at, c.paused, c.materials_missing, c.assignee"
+        "select c.case_id, c.center_code, c.service_code, c.service_name, c.window_code,"
+        " c.status, c.outcome, c.received_at, c.due_at, c.completed_at, c.paused,"
+        " c.materials_missing, c.assignee"
         " from case_links l join cases c on c.case_id = l.case_id where l.token = $1",
         token,
     )

@@ -105,14 +105,17 @@ def rating_json(r: asyncpg.Record) -> dict[str, Any]:
 
 async def rating_figures(
     conn: Conn | asyncpg.Pool,
-    center: str,
+    center: str | None,
     window: str | None,
     days: tuple[date, date] | None,
     tz: str,
 ) -> dict[str, Any]:
     """``{count, by_level, satisfaction_rate}`` of the ratings given in the center's days."""
-    args: list[Any] = [center]
-    where: list[str] = ["center_code = $1"]
+    args: list[Any] = []
+    where: list[str] = []
+    if center is not None:
+        args.append(center)
+        where.append(f"center_code = ${len(args)}")
     if window is not None:
         args.append(window)
         where.append(f"window_code = ${len(args)}")
@@ -120,7 +123,9 @@ async def rating_figures(
         args += [tz, *days]
         n = len(args)
         where.append(f"(rated_at at time zone ${n - 2})::date between ${n - 1} and ${n}")
-    sql = "select level, count(*) as n from ratings where " + " and ".join(where)
+    sql = "select level, count(*) as n from ratings"
+    if where:
+        sql += " where " + " and ".join(where)
     rows = await conn.fetch(sql + " group by level", *args)
     by_level = {level: 0 for level in sorted(LEVELS)}
     by_level.update({r["level"]: r["n"] for r in rows})

@@ -186,14 +186,17 @@ async def answered_rectification(conn: Conn | asyncpg.Pool, case_id: str) -> boo
 
 async def rectification_figures(
     conn: Conn | asyncpg.Pool,
-    center: str,
+    center: str | None,
     window: str | None,
     days: tuple[date, date] | None,
     tz: str,
 ) -> dict[str, Any]:
     """``{open, done, on_time_rate}`` of the rectifications opened in the center's days."""
-    args: list[Any] = [center]
-    where: list[str] = ["center_code = $1"]
+    args: list[Any] = []
+    where: list[str] = []
+    if center is not None:
+        args.append(center)
+        where.append(f"center_code = ${len(args)}")
     if window is not None:
         args.append(window)
         where.append(f"window_code = ${len(args)}")

@@ -45,6 +45,7 @@ class Role(StrEnum):
     DIRECTOR = "director"
     OPS = "ops"
     DISCIPLINE = "discipline"  # 纪检监察: reads everything, acts on complaints' alerts
+    PROVINCE = "province"  # reads every center's figures; acts on none
 
 
 @dataclass(frozen=True)

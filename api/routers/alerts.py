@@ -131,7 +131,7 @@ async def _acknowledge_center_alert(
     if staff.role not in (Role.OPS, Role.DIRECTOR):
         raise ApiError(403, "forbidden", "the center's own alerts are for ops and the director")
     row = await get_alert(ctx.pool, alert_id)
-    if row is None or row["case_id"] is not None:
+    if row is None or row["case_id"] is not None or row["center_code"] != staff.center:
         raise not_found("alert", alert_id)
     acked = await ctx.pool.fetchrow(
         "update alerts set acked_at = now(), acked_by = $2"
@@ -157,12 +157,12 @@ async def _acknowledge_center_alert(
 async def _streaming_staff(ctx: Context, request: Request, token: str | None = None) -> StaffMember:
     """The bearer token as on every route, or ``?token=``: EventSource cannot send a header."""
     header = request.headers.get("authorization") or (f"Bearer {token}" if token else None)
-    return await get_staff(ctx, header)
+    return await get_staff(ctx, request, header)
 
 
 @router.get("/stream", response_class=EventSourceResponse)
 async def stream(
-    ctx: Context, _: Annotated[StaffMember, Depends(_streaming_staff)]
+    ctx: Context, staff: Annotated[StaffMember, Depends(_streaming_staff)]
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-sent events, one ``alert`` event per new alert of a case or a complaint, one
     ``center_alert`` per alert of the center itself; FastAPI adds a ``: ping`` comment after
@@ -172,8 +172,7 @@ async def stream(
         while True:
             alert_id = await queue.get()
             row = await get_alert(ctx.pool, alert_id)
-            if row is not None:
-                # The contract's ``alert`` events are a case's; the center's own differ.
+            if row is not None and row["center_code"] == staff.center:  # another's: not ours
                 # The contract's ``alert`` events are a case's (or a complaint's); the center's
                 # own differ.
                 event = "center_alert" if row["level"] == "ops" else "alert"

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
+from api.context import AppContext
 from api.dashboard import (
     CaseListOut,
     DayFigures,
@@ -31,13 +32,16 @@ from api.dashboard import (
     parse_day,
     parse_month,
     parse_span,
+    ranked_centers,
     scope,
     summary,
+    viewed_center,
 )
 from api.deps import Context, CurrentStaff, require_role
 from api.errors import validation_error
 from api.idempotency import IdempotentWrite
 from projections import figures, scores
+from projections.center import StaffMember
 from projections.complaints import complaint_figures
 from projections.db import Conn
 from projections.figures import Span
@@ -55,6 +59,19 @@ DEFAULT_TREND_DAYS = 30
 WindowParam = Annotated[str | None, Query(description="a window code, or 'all'")]
 FromParam = Annotated[str | None, Query(alias="from", description="YYYY-MM-DD, included")]
 ToParam = Annotated[str | None, Query(alias="to", description="YYYY-MM-DD, included")]
+CenterParam = Annotated[
+    str | None,
+    Query(description="a center's code (province: absent is every center; staff: their own)"),
+]
+
+
+async def one_center(ctx: AppContext, staff: StaffMember, center: str | None) -> str:
+    """The one center a window's figures are read in: the province names it."""
+    c = await viewed_center(ctx, staff, center)
+    if c is None:
+        message = "windows are a center's: give center"
+        raise validation_error(message, [{"loc": ["query", "center"], "msg": message}])
+    return c
 
 
 @router.get("/summary", response_model=Summary)
@@ -64,22 +81,25 @@ async def read_summary(
     window: WindowParam = None,
     from_: FromParam = None,
     to: ToParam = None,
+    center: CenterParam = None,
 ) -> Summary:
     """Cases received in the range by where they stand now; completions in the range; open
-    alerts raised in the range, the cases' apart from the center's own. No range: all time."""
+    alerts raised in the range, the cases' apart from the center's own. No range: all time.
+    The province's view of every center adds a line per center, ranked."""
+    c = await viewed_center(ctx, staff, center)
     span = parse_span(from_, to, ctx.directory_tz)
-    w = scope(ctx, staff, window)
+    w = scope(ctx, staff, window, c)
     counts, done, p90, alerts, center_alerts = await asyncio.gather(
-        figures.case_counts(ctx.pool, ctx.center, span, w),
-        figures.completions(ctx.pool, ctx.center, span, w),
-        figures.handling_percentile(ctx.pool, ctx.center, span, w),
-        figures.open_alerts(ctx.pool, ctx.center, span, w),
-        figures.open_center_alerts(ctx.pool, span, w),
+        figures.case_counts(ctx.pool, c, span, w),
+        figures.completions(ctx.pool, c, span, w),
+        figures.handling_percentile(ctx.pool, c, span, w),
+        figures.open_alerts(ctx.pool, c, span, w),
+        figures.open_center_alerts(ctx.pool, c, span, w),
     )
     asked, complained, visits = await asyncio.gather(
-        inquiry_count(ctx.pool, ctx.center, span, w),
-        complaint_figures(ctx.pool, ctx.center, span, w),
-        followup_figures(ctx.pool, ctx.center, span, w),
+        inquiry_count(ctx.pool, c, span, w),
+        complaint_figures(ctx.pool, c, span, w),
+        followup_figures(ctx.pool, c, span, w),
     )
     out = summary(
         ctx,
@@ -94,11 +114,15 @@ async def read_summary(
         followups=visits,
     )
     days = span.bounds() if span.start or span.end else None
-    tz, center = str(ctx.directory_tz), ctx.center
-    out.ratings = RatingFigures(**await rating_figures(ctx.pool, center, w, days, tz))
+    tz = str(ctx.directory_tz)
+    out.ratings = RatingFigures(**await rating_figures(ctx.pool, c, w, days, tz))
     out.rectifications = RectificationFigures(
-        **await rectification_figures(ctx.pool, center, w, days, tz)
+        **await rectification_figures(ctx.pool, c, w, days, tz)
     )
+    out.center = c
+    if c is None:  # windows and clerks are a center's: every center has a line instead
+        out.by_window, out.by_clerk = [], []
+        out.centers = ranked_centers(await figures.center_rows(ctx.pool, span))
     return out
 
 
@@ -109,10 +133,12 @@ async def read_cases(
     list_: Annotated[Literal["overdue", "at_risk"], Query(alias="list")] = "overdue",
     window: WindowParam = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    center: CenterParam = None,
 ) -> CaseListOut:
     """Open cases past their limit, or warned and about to be, the earliest due first."""
-    w = scope(ctx, staff, window)
-    rows = await figures.case_list(ctx.pool, ctx.center, list_, w, limit)
+    c = await viewed_center(ctx, staff, center)
+    w = scope(ctx, staff, window, c)
+    rows = await figures.case_list(ctx.pool, c, list_, w, limit)
     return CaseListOut(window=w, items=[listed_case(ctx, r) for r in rows])
 
 
@@ -123,25 +149,29 @@ async def read_trend(
     window: WindowParam = None,
     from_: FromParam = None,
     to: ToParam = None,
+    center: CenterParam = None,
 ) -> Trend:
     """Cases received and completed each day; by default the last 30 days."""
-    w = scope(ctx, staff, window)
+    c = await viewed_center(ctx, staff, center)
+    w = scope(ctx, staff, window, c)
     span = parse_span(from_, to, ctx.directory_tz)
     end = span.end or await center_today(ctx)
     start = span.start or end - timedelta(days=DEFAULT_TREND_DAYS - 1)
     if (end - start).days >= MAX_TREND_DAYS or start > end:
         raise validation_error(f"a trend covers 1 to {MAX_TREND_DAYS} days")
-    days = await figures.daily(ctx.pool, ctx.center, Span(start, end, ctx.directory_tz), w)
+    days = await figures.daily(ctx.pool, c, Span(start, end, ctx.directory_tz), w)
     return Trend(window=w, days=[DayFigures(day=d, received=i, completed=o) for d, i, o in days])
 
 
 @router.get("/ranking", response_model=Ranking)
 async def read_ranking(
     ctx: Context,
-    _: CurrentStaff,
+    staff: CurrentStaff,
     month: Annotated[str | None, Query(description="YYYY-MM; default this month")] = None,
+    center: CenterParam = None,
 ) -> Ranking:
     """Every window's score for the month (流动红旗), best first, and who holds the flag."""
+    await one_center(ctx, staff, center)
     first = parse_month(month, await center_today(ctx))
     names = ctx.directory.windows
     ranked = await scores.ranking(ctx.pool, ctx.center, first, sorted(names))
@@ -170,7 +200,9 @@ async def read_deductions(
     staff: CurrentStaff,
     month: Annotated[str | None, Query(description="YYYY-MM; default this month")] = None,
     window: WindowParam = None,
+    center: CenterParam = None,
 ) -> list[DeductionOut]:
+    await one_center(ctx, staff, center)
     first = parse_month(month, await center_today(ctx))
     rows = await scores.deductions(ctx.pool, ctx.center, first, scope(ctx, staff, window))
     return [deduction_out(ctx, r) for r in rows]

@@ -19,6 +19,7 @@ from api.context import AppContext
 from api.deps import Context
 from api.errors import ApiError, not_found, validation_error
 from api.schemas import StaffOut, Strict
+from centers.demo import demo_center_file
 from centers.leave import LeaveClient
 from ops.archive import start_archive_round
 from projections.center import create_token
@@ -35,7 +36,8 @@ class TokenRequest(Strict):
     staff_id: str | None = None
     role: Role | None = None
     window: str | None = None
-    # The center's code; absent: the first of the sandbox's centers (by code).
+    # The center's code; absent: the demo center (for ``role: province``, the center that
+    # lists the province's viewer).
     center: str | None = None
 
     @model_validator(mode="after")
@@ -48,6 +50,7 @@ class TokenRequest(Strict):
 class TokenOut(BaseModel):
     token: str
     staff: StaffOut
+    center: str  # the staff member's center
 
 
 class Advance(Strict):
@@ -71,11 +74,20 @@ def _env(ctx: AppContext) -> object:
     return ctx.sandbox
 
 
+def _default_center(ctx: AppContext, role: Role | None) -> str:
+    if role is Role.PROVINCE:
+        for code, directory in sorted(ctx.directories.items()):
+            if any(s.role is Role.PROVINCE for s in directory.staff.values()):
+                return code
+    demo = demo_center_file().center.code
+    return demo if demo in ctx.directories else min(ctx.directories, default="")
+
+
 @router.post("/tokens", response_model=TokenOut)
 async def token(body: TokenRequest, ctx: Context) -> TokenOut:
     _env(ctx)
     await ctx.refresh_directory()  # a center applied since the last refresh
-    code = body.center if body.center is not None else min(ctx.directories, default="")
+    code = body.center if body.center is not None else _default_center(ctx, body.role)
     if code not in ctx.directories:
         raise not_found("center", code)
     staff = list(ctx.directories[code].staff.values())
@@ -98,6 +110,7 @@ async def token(body: TokenRequest, ctx: Context) -> TokenOut:
             window=chosen.window,
             post=chosen.post,
         ),
+        center=code,
     )
 
 

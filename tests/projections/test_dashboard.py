@@ -267,9 +267,9 @@ async def test_open_alerts_of_the_whole_center_are_the_cases_and_the_center_s_ow
         await settle_notice_missing(conn, 2028, "ops", at(4, 9))  # acknowledged
         assert await open_alerts(conn, NO_CENTER, Span(), None) == {"window_head": 2}
         assert await open_alerts(conn, NO_CENTER, Span(), window) == {"window_head": 2}
-        assert await open_center_alerts(conn, Span(), None) == 1
-        assert await open_center_alerts(conn, Span(), window) == 0  # none belongs to a window
-        assert await open_center_alerts(conn, Span(date(2026, 3, 4), None), None) == 0
+        assert await open_center_alerts(conn, None, Span(), None) == 1
+        assert await open_center_alerts(conn, None, Span(), window) == 0  # none belongs to a window
+        assert await open_center_alerts(conn, None, Span(date(2026, 3, 4), None), None) == 0
         assert await open_alerts(conn, NO_CENTER, Span(date(2026, 3, 7), None), None) == {
             "window_head": 1
         }
