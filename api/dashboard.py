@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from api.context import AppContext
@@ -24,6 +25,12 @@ from projections.figures import CaseCounts, CenterRow, Completions, Span
 from workflows.model import Kind, Role, Status
 
 ALL_WINDOWS = "all"
+# ``?center=``: the province names the center it reads (absent: every center); a center's
+# staff may leave it out or name their own.
+CenterParam = Annotated[
+    str | None,
+    Query(description="a center's code (province: absent is every center; staff: their own)"),
+]
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 

@@ -88,10 +88,11 @@ class AlertFilter:
 
 
 async def list_alerts(
-    conn: asyncpg.Pool | Conn, filters: AlertFilter, limit: int = 200
+    conn: asyncpg.Pool | Conn, center: str, filters: AlertFilter, limit: int = 200
 ) -> list[asyncpg.Record]:
-    where: list[str] = []
-    args: list[Any] = []
+    """The center's alerts, and the deployment's own (a missing holiday notice, center '')."""
+    where: list[str] = ["center_code in ($1, '')"]
+    args: list[Any] = [center]
     if filters.status == "open":
         where.append("acked_at is null")
     elif filters.status == "acked":

@@ -228,14 +228,18 @@ async def open_alerts(db: Db, center: str | None, span: Span, window: str | None
 
 
 async def open_center_alerts(db: Db, center: str | None, span: Span, window: str | None) -> int:
-    """The center's own alerts (no case, level ``ops``: a year without its holiday notice) not
-    yet acknowledged, raised in the span; none belongs to a window."""
+    """The center's own alerts (no case, level ``ops``: a year without its holiday notice, which
+    is the deployment's, center '') not yet acknowledged, raised in the span; none belongs to a
+    window."""
     if window is not None:
         return 0
     lo, hi = span.bounds()
     args: list[Any] = [lo, hi, str(span.tz)]
     sql = f"select count(*) from alerts where {_OPEN_ALERTS_RAISED_IN_SPAN} and level = 'ops'"
-    n: int = await db.fetchval(_center_and_window(sql, args, center, None), *args)
+    if center is not None:
+        args.append(center)
+        sql += f" and center_code in (${len(args)}, '')"
+    n: int = await db.fetchval(sql, *args)
     return n
 
 

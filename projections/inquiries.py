@@ -85,7 +85,7 @@ async def inquiry_count(db: Db, center: str | None, span: Span, window: str | No
 
 
 async def inquiries_by_day(
-    db: Db, center: str, span: Span, window: str | None
+    db: Db, center: str | None, span: Span, window: str | None
 ) -> list[tuple[date, str, int]]:
     """(day, window, inquiries) for each day and window that had any, the latest day first."""
     where, args = _where(center, span, window)

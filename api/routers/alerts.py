@@ -47,7 +47,7 @@ async def alerts(
     window: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AlertOut]:
-    rows = await list_alerts(ctx.pool, AlertFilter(status, level, window), limit)
+    rows = await list_alerts(ctx.pool, ctx.center, AlertFilter(status, level, window), limit)
     return [_out(r, ctx.directory_tz) for r in rows]
 
 
@@ -131,7 +131,7 @@ async def _acknowledge_center_alert(
     if staff.role not in (Role.OPS, Role.DIRECTOR):
         raise ApiError(403, "forbidden", "the center's own alerts are for ops and the director")
     row = await get_alert(ctx.pool, alert_id)
-    if row is None or row["case_id"] is not None or row["center_code"] != staff.center:
+    if row is None or row["case_id"] is not None or row["center_code"] not in ("", staff.center):
         raise not_found("alert", alert_id)
     acked = await ctx.pool.fetchrow(
         "update alerts set acked_at = now(), acked_by = $2"
@@ -172,7 +172,7 @@ async def stream(
         while True:
             alert_id = await queue.get()
             row = await get_alert(ctx.pool, alert_id)
-            if row is not None and row["center_code"] == staff.center:  # another's: not ours
+            if row is not None and row["center_code"] in ("", staff.center):  # not another's
                 # The contract's ``alert`` events are a case's (or a complaint's); the center's
                 # own differ.
                 event = "center_alert" if row["level"] == "ops" else "alert"

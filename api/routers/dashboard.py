@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Response
 from api.context import AppContext
 from api.dashboard import (
     CaseListOut,
+    CenterParam,
     DayFigures,
     DeductionIn,
     DeductionOut,
@@ -59,10 +60,6 @@ DEFAULT_TREND_DAYS = 30
 WindowParam = Annotated[str | None, Query(description="a window code, or 'all'")]
 FromParam = Annotated[str | None, Query(alias="from", description="YYYY-MM-DD, included")]
 ToParam = Annotated[str | None, Query(alias="to", description="YYYY-MM-DD, included")]
-CenterParam = Annotated[
-    str | None,
-    Query(description="a center's code (province: absent is every center; staff: their own)"),
-]
 
 
 async def one_center(ctx: AppContext, staff: StaffMember, center: str | None) -> str:

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from api.dashboard import center_today, parse_span, scope
+from api.dashboard import CenterParam, center_today, parse_span, scope, viewed_center
 from api.deps import Context, CurrentStaff
 from api.errors import forbidden, not_found, validation_error
 from api.idempotency import IdempotentWrite
@@ -137,9 +137,11 @@ async def inquiries_by_day(
     window: WindowParam = None,
     from_: FromParam = None,
     to: ToParam = None,
+    center: CenterParam = None,
 ) -> InquiryDays:
     """Inquiries by day and window; by default the last 30 days."""
-    w = scope(ctx, staff, window)
+    c = await viewed_center(ctx, staff, center)
+    w = scope(ctx, staff, window, c)
     span = parse_span(from_, to, ctx.directory_tz)
     end = span.end or await center_today(ctx)
     start = span.start or end - timedelta(days=DEFAULT_DAYS - 1)
@@ -147,7 +149,7 @@ async def inquiries_by_day(
         raise validation_error(f"a table of inquiries covers 1 to {MAX_DAYS} days")
     days: dict[date, InquiryDay] = {}
     for day, code, n in await inquiries.inquiries_by_day(
-        ctx.pool, ctx.center, Span(start, end, ctx.directory_tz), w
+        ctx.pool, c, Span(start, end, ctx.directory_tz), w
     ):
         entry = days.setdefault(day, InquiryDay(day=day, total=0, by_window={}))
         entry.total += n

@@ -433,6 +433,9 @@ MATRIX: dict[tuple[str, str], list[Row]] = {
         fixed("GET", "/api/v1/dashboard/deductions"))],
     ("POST", "/api/v1/dashboard/deductions"): [Row(
         (403, 403, 403, 403, 201, 403, 401, 401), _deduction)],
+    # The deployment's centers are the province's to list (tests/api/test_centers.py).
+    ("GET", "/api/v1/centers"): [Row(
+        (403, 403, 403, 403, 403, 403, 401, 401), fixed("GET", "/api/v1/centers"))],
     ("GET", "/api/v1/dashboard/me"): [Row(
         (200, 200, 200, 200, 200, 200, 401, 401), fixed("GET", "/api/v1/dashboard/me"))],
     ("POST", "/api/v1/staff/{staff_id}/leave"): [Row(  # mz-a's leave
@@ -532,28 +535,33 @@ def test_every_route_has_a_row() -> None:
         assert rows and all(len(r.statuses) == len(COLUMNS) for r in rows), route
 
 
+async def prepared(served: Served, first_year: int = 2091) -> Center:
+    """The center, with alerts to acknowledge: immediate cases past their 30 minutes, and the
+    center's own (years from ``first_year`` without their holiday notice)."""
+    c = Center(served)
+    # Twelve days hold office hours whatever the day: the longest holiday is nine.
+    for _ in range(3):
+        await c.case("MZ-005", [])
+    r = await served.http.post("/api/v1/sandbox/clock/advance", json={"days": 12})
+    assert r.status_code == 200, r.text
+    alerts = await served.http.get(
+        "/api/v1/alerts", params={"level": "window_head"}, headers=served.auth("director")
+    )
+    c.alerts["case"] = [a["id"] for a in alerts.json() if a["kind"] == "warning"]
+    assert len(c.alerts["case"]) == 3, alerts.text
+    for year in range(first_year, first_year + 3):
+        await raise_notice_missing(served.ctx.pool, year, datetime.now(UTC))
+        c.alerts["center"].append(notice_alert_id(year))
+    return c
+
+
 @pytest_asyncio.fixture(scope="module")
 async def center(
     postgres: EmbeddedPostgres, time_skipping: tuple[WorkflowEnvironment, str]
 ) -> AsyncIterator[Center]:
     env = time_skipping[0]
     async with own_center(postgres, env.client, sandbox=env) as served:
-        c = Center(served)
-        # Alerts to acknowledge: immediate cases past their 30 minutes, and the center's own.
-        # Twelve days hold office hours whatever the day: the longest holiday is nine.
-        for _ in range(3):
-            await c.case("MZ-005", [])
-        r = await served.http.post("/api/v1/sandbox/clock/advance", json={"days": 12})
-        assert r.status_code == 200, r.text
-        alerts = await served.http.get(
-            "/api/v1/alerts", params={"level": "window_head"}, headers=served.auth("director")
-        )
-        c.alerts["case"] = [a["id"] for a in alerts.json() if a["kind"] == "warning"]
-        assert len(c.alerts["case"]) == 3, alerts.text
-        for year in (2091, 2092, 2093):
-            await raise_notice_missing(served.ctx.pool, year, datetime.now(UTC))
-            c.alerts["center"].append(notice_alert_id(year))
-        yield c
+        yield await prepared(served)
 
 
 def headers_of(c: Center, column: str, window: str) -> dict[str, str]:
