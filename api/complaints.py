@@ -21,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.cases import action_hash, actor_of, counted, new_case_id
 from api.context import AppContext
 from api.errors import ApiError, not_found
+from api.owner import center_memo, ensure_owned
 from api.schemas import AlertOut
 from applicant.complaints import PREFIX, ComplaintInput, ComplaintState
 from projections.center import StaffMember
@@ -68,6 +69,7 @@ class ComplaintGateway:
                     id=inp.complaint_id,
                     task_queue=self._ctx.task_queue,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    memo=center_memo(self._ctx),
                 )
             except WorkflowAlreadyStartedError:
                 created = False
@@ -105,6 +107,7 @@ class ComplaintGateway:
         self, complaint_id: str, action: str, arg: Any, meta: ActionMeta
     ) -> ComplaintState:
         structlog.contextvars.bind_contextvars(complaint_id=complaint_id)
+        await ensure_owned(self._ctx, "complaint", complaint_id)
         update_id = None
         if meta.idempotency_key is not None:
             update_id = f"{action}:{meta.idempotency_key}:{meta.request_hash}"
@@ -138,6 +141,7 @@ class ComplaintGateway:
         )
 
     async def live_state(self, complaint_id: str) -> ComplaintState:
+        await ensure_owned(self._ctx, "complaint", complaint_id)
         try:
             state: ComplaintState = await self._handle(complaint_id).query(
                 "state", result_type=ComplaintState

@@ -16,6 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.cases import action_hash, actor_of
 from api.context import AppContext
 from api.errors import ApiError, not_found
+from api.owner import center_memo, ensure_owned
 from api.schemas import AlertOut
 from applicant.rectification import RectificationInput, RectificationState, rectification_id
 from projections.center import StaffMember
@@ -68,6 +69,7 @@ async def open_rectification(
             id=rid,
             task_queue=ctx.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            memo=center_memo(ctx),
         )
     except WorkflowAlreadyStartedError:
         log.info("rectification.found_again", rectification_id=rid)
@@ -80,6 +82,7 @@ async def open_rectification(
 async def act(ctx: AppContext, rid: str, step: str, arg: Any) -> RectificationState:
     """Send a staff step; the workflow's refusal becomes the contract's error."""
     structlog.contextvars.bind_contextvars(rectification_id=rid, workflow_id=rid)
+    await ensure_owned(ctx, "rectification", rid)
     try:
         state: RectificationState = await ctx.client.get_workflow_handle(rid).execute_update(
             step, arg, result_type=RectificationState

@@ -128,8 +128,10 @@ async def close_center(
 
 @router.get("/recounts/{recount_id}", response_model=RecountOut)
 async def follow_recount(recount_id: str, ctx: Context, _: CurrentStaff) -> RecountOut:
-    """How far the recount of a calendar change is."""
+    """How far the recount of a calendar change is: a closure's is its center's only (its id
+    ends in ``@<center>``); a holiday notice's is the deployment's."""
+    closure_of = recount_id.rpartition("@")[2] if "@" in recount_id else None
     progress = await recount_progress(ctx.client, recount_id)
-    if progress is None:
+    if progress is None or closure_of not in (None, ctx.center):
         raise not_found("recount", recount_id)
     return _recount_out(progress)

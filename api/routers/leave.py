@@ -191,7 +191,7 @@ async def end_leave(
 ) -> LeaveOut | Response:
     """A is back early: the cases the B post has not acted on go back to A."""
     _may_manage(staff, _staff(ctx, staff_id))
-    leave = await store.get_leave(ctx.pool, leave_id)
+    leave = await store.get_center_leave(ctx.pool, ctx.center, leave_id)
     if leave is None or leave.staff_id != staff_id:
         raise not_found("leave", str(leave_id))
     day = await today(ctx)

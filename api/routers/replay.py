@@ -14,12 +14,18 @@ from documents.dossier import render_dossier
 from documents.replay_report import ReplayReport
 from ops.history import CaseNotFound
 from ops.replay import replay_case
+from projections.centers import center_of_case
 from workflows.model import Role
 
 router = APIRouter(prefix="/cases", tags=["operations"])
 
 
 async def _replay(ctx: Context, case_id: str) -> ReplayReport:
+    """The center's case only: another's is not found, and so is one the read model lacks
+    unless the center held the deployment's cases before it had centers (bare ids)."""
+    owner = await center_of_case(ctx.pool, case_id)
+    if owner != ctx.center and not (owner is None and ctx.directory.bare_workflow_ids):
+        raise not_found("case", case_id)
     try:
         return await replay_case(ctx.client, ctx.pool, case_id, ctx.directory_tz)
     except CaseNotFound:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
@@ -74,6 +75,13 @@ def _env(ctx: AppContext) -> object:
     return ctx.sandbox
 
 
+def _zone(ctx: AppContext) -> ZoneInfo:
+    """The clock is the deployment's, shown in the demo center's time zone (no sign-in: no
+    center of the caller's)."""
+    ctx.use_center(_default_center(ctx, None))
+    return ctx.directory_tz
+
+
 def _default_center(ctx: AppContext, role: Role | None) -> str:
     if role is Role.PROVINCE:
         for code, directory in sorted(ctx.directories.items()):
@@ -118,7 +126,7 @@ async def token(body: TokenRequest, ctx: Context) -> TokenOut:
 async def clock(ctx: Context) -> ClockOut:
     _env(ctx)
     assert ctx.sandbox is not None
-    return ClockOut(now=(await ctx.sandbox.get_current_time()).astimezone(ctx.directory_tz))
+    return ClockOut(now=(await ctx.sandbox.get_current_time()).astimezone(_zone(ctx)))
 
 
 @router.post("/clock/advance", response_model=ClockOut)
@@ -133,7 +141,7 @@ async def advance(body: Advance, ctx: Context) -> ClockOut:
     await _settle(ctx, now, deadline)
     # The test server has no Schedules: each move of the clock starts an archive round.
     await start_archive_round(ctx.client, ctx.task_queue, f"archive-sandbox-{now:%Y%m%dT%H%M%S}")
-    return ClockOut(now=now.astimezone(ctx.directory_tz))
+    return ClockOut(now=now.astimezone(_zone(ctx)))
 
 
 def _not_settled(deadline: float, pending: set[str] | set[int], what: str) -> None:
