@@ -301,7 +301,7 @@ async def chaos_stack(folder: Path) -> AsyncIterator[tuple[Chaos, Receiver, dict
         hours, warns_at = await _one_minute_service(pg.dsn)
         pool = await create_pool(pg.dsn)
         try:
-            tokens = {s: await create_token(pool, s) for s in (CLERK, "director", "ops")}
+            tokens = {s: await create_token(pool, "SFZ", s) for s in (CLERK, "director", "ops")}
         finally:
             await pool.close()
         api_port = free_port()

@@ -32,6 +32,7 @@ from projections.figures import Span
 from projections.migrate import migrate
 
 CASES = 1_000_000
+CENTER = "SFZ"
 REPEATS = 15
 WINDOWS = ["minzheng", "shebao", "weijian", "canlian", "guotu", "laodong", "nongye", "zonghe"]
 
@@ -151,10 +152,10 @@ async def measure(pool: asyncpg.Pool) -> list[tuple[str, float, float | None]]:
     odd = Span(date(2026, 2, 14), date(2026, 3, 30))
 
     async def summary(span: Span, window: str | None) -> None:
-        await figures.case_counts(pool, span, window)
-        await figures.completions(pool, span, window)
-        await figures.handling_percentile(pool, span, window)
-        await figures.open_alerts(pool, span, window)
+        await figures.case_counts(pool, CENTER, span, window)
+        await figures.completions(pool, CENTER, span, window)
+        await figures.handling_percentile(pool, CENTER, span, window)
+        await figures.open_alerts(pool, CENTER, span, window)
 
     async def scan(span: Span, window: str | None) -> None:
         lo, hi = span.bounds()
@@ -165,7 +166,7 @@ async def measure(pool: asyncpg.Pool) -> list[tuple[str, float, float | None]]:
             w = "and window_code = $3"
         for sql in _SCAN_SUMMARY:
             await pool.fetch(sql.format(w=w), *args)
-        await figures.open_alerts(pool, span, window)
+        await figures.open_alerts(pool, CENTER, span, window)
 
     rows: list[tuple[str, float, float | None]] = []
     cases: list[tuple[str, Span, str | None]] = [
@@ -179,13 +180,19 @@ async def measure(pool: asyncpg.Pool) -> list[tuple[str, float, float | None]]:
         base = await timed(functools.partial(scan, span, window))
         rows.append((name, ours, base))
     for name, run in (
-        ("overdue list, whole center", lambda: figures.case_list(pool, "overdue", None, 100)),
-        ("at-risk list, one window", lambda: figures.case_list(pool, "at_risk", "guotu", 100)),
+        (
+            "overdue list, whole center",
+            lambda: figures.case_list(pool, CENTER, "overdue", None, 100),
+        ),
+        (
+            "at-risk list, one window",
+            lambda: figures.case_list(pool, CENTER, "at_risk", "guotu", 100),
+        ),
         (
             "trend, 30 days",
-            lambda: figures.daily(pool, Span(date(2026, 3, 1), date(2026, 3, 30)), None),
+            lambda: figures.daily(pool, CENTER, Span(date(2026, 3, 1), date(2026, 3, 30)), None),
         ),
-        ("ranking, one month", lambda: scores.ranking(pool, date(2026, 3, 1), WINDOWS)),
+        ("ranking, one month", lambda: scores.ranking(pool, CENTER, date(2026, 3, 1), WINDOWS)),
     ):
         rows.append((name, await timed(run), None))
     rows.append(("/metrics read-model figures", await timed(lambda: read_figures(pool)), None))

@@ -122,7 +122,7 @@ async def _warning_period(pool: asyncpg.Pool) -> tuple[datetime, datetime]:
             break
         await asyncio.sleep(60)  # the period would cross midnight
     closes = opens + timedelta(minutes=1)
-    cal = await load_calendar(pool, OfficeHours.parse(_hours(opens, closes), "UTC"))
+    cal = await load_calendar(pool, "SFZ", OfficeHours.parse(_hours(opens, closes), "UTC"))
     if not cal.is_working_day(opens.date()):
         await pool.execute(
             "insert into calendar_days (day, working, name, origin, year, recorded_by)"
@@ -174,7 +174,7 @@ async def measure(stack: Stack, cases: int, probes: int) -> OpenFigures:
     tag = f"{int(time.time())}"
     pool = await create_pool(stack.dsn)
     try:
-        directory = await load_directory(pool)
+        directory = await load_directory(pool, "SFZ")
         service = directory.services[SERVICE]
         policy = directory.policies.get(SERVICE, ClockPolicy())
         prefix = f"OPEN-{tag}-"

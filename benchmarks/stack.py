@@ -149,7 +149,7 @@ async def running_stack(folder: Path, *, one_process: bool = False) -> AsyncIter
         await prepare_database(pg.dsn)
         conn = await db_connect(pg.dsn)
         try:
-            token = await create_token(conn, CLERK)
+            token = await create_token(conn, "SFZ", CLERK)
         finally:
             await conn.close()
         api_port = free_port()

@@ -33,7 +33,7 @@ async def auth(sandbox: httpx.AsyncClient, staff_id: str) -> dict[str, str]:
 
 async def discipline(app: FastAPI) -> dict[str, str]:
     """The demo center's discipline inspection (纪检监察)."""
-    token = await create_token(context(app).pool, "discipline")
+    token = await create_token(context(app).pool, "SFZ", "discipline")
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -65,7 +65,7 @@ async def advance_past(sandbox: httpx.AsyncClient, due_at: str) -> None:
 async def due_after(app: FastAPI, received_at: str, days: int) -> datetime:
     ctx = context(app)
     hours = OfficeHours.parse(ctx.settings.office_hours, ctx.settings.timezone)
-    cal = await load_calendar(ctx.pool, hours)
+    cal = await load_calendar(ctx.pool, "SFZ", hours)
     return cal.due_at(datetime.fromisoformat(received_at), days)
 
 

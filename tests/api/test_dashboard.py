@@ -22,7 +22,7 @@ from tests.conftest import eventually
 
 async def ld_clerk(api: Api) -> dict[str, str]:
     if "ld-a" not in api.tokens:
-        api.tokens["ld-a"] = await create_token(api.ctx.pool, "ld-a")
+        api.tokens["ld-a"] = await create_token(api.ctx.pool, "SFZ", "ld-a")
     return api.auth("ld-a")
 
 

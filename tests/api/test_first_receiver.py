@@ -23,14 +23,14 @@ async def channels(db: LazyPool, receiver: Receiver) -> AsyncIterator[Receiver]:
     """A webhook and a WeCom robot for discipline alerts, removed again after the test."""
     pool = await db.get()
     ids = [
-        await add_channel(pool, "discipline", "webhook", f"{receiver.base}/hook"),
-        await add_channel(pool, "discipline", "wecom", f"{receiver.base}/wecom?key=k"),
+        await add_channel(pool, "SFZ", "discipline", "webhook", f"{receiver.base}/hook"),
+        await add_channel(pool, "SFZ", "discipline", "wecom", f"{receiver.base}/wecom?key=k"),
     ]
     try:
         yield receiver
     finally:
         for channel in ids:
-            await deactivate_channel(pool, channel)
+            await deactivate_channel(pool, "SFZ", channel)
 
 
 async def test_an_alert_names_the_first_receiver_after_the_case_was_reassigned(

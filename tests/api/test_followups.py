@@ -16,7 +16,7 @@ from tests.conftest import eventually
 
 async def token(api: Api, staff: str) -> dict[str, str]:
     if staff not in api.tokens:
-        api.tokens[staff] = await create_token(api.ctx.pool, staff)
+        api.tokens[staff] = await create_token(api.ctx.pool, "SFZ", staff)
     return api.auth(staff)
 
 
@@ -64,7 +64,7 @@ async def test_the_director_draws_a_months_visits_reproducibly_from_the_seed(api
     assert sample["bad_ratings"] is (ratings is not None)
     drawn = {(i["window"], i["case_id"]) for i in sample["items"] if i["reason"] == "sample"}
     # Anyone can draw it again from the month's completed cases and the seed.
-    completed = await completed_in_month(api.ctx.pool, month, api.ctx.directory_tz)
+    completed = await completed_in_month(api.ctx.pool, "SFZ", month, api.ctx.directory_tz)
     assert set(ours) <= {c for cases in completed.values() for c in cases}
     again = draw(completed, month, 7, rate=0.5)
     assert drawn == {(w, c) for w, cases in again.items() for c in cases}

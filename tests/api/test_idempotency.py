@@ -342,7 +342,7 @@ async def test_leave_registered_and_ended_with_keys_happens_once_and_answers_the
 
 async def test_a_leave_key_is_its_staff_members_own(api: Api, clean_leave: None) -> None:
     first_day = today() + timedelta(days=400 + uuid.uuid4().int % 100)
-    head = {"Authorization": f"Bearer {await create_token(api.ctx.pool, 'gt-head')}"}
+    head = {"Authorization": f"Bearer {await create_token(api.ctx.pool, 'SFZ', 'gt-head')}"}
     shared = key()
     ids = []
     for who, day in ((api.auth("director"), first_day), (head, first_day + timedelta(days=5))):

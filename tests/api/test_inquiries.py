@@ -12,7 +12,7 @@ from tests.api.conftest import Api
 
 async def token(api: Api, staff: str) -> dict[str, str]:
     if staff not in api.tokens:
-        api.tokens[staff] = await create_token(api.ctx.pool, staff)
+        api.tokens[staff] = await create_token(api.ctx.pool, "SFZ", staff)
     return api.auth(staff)
 
 

@@ -265,13 +265,13 @@ async def test_leave_is_for_an_a_post_clerk_with_a_b_post_and_sensible_dates(api
 
 def test_a_window_without_a_b_post_cannot_cover_an_absence() -> None:
     staff = {
-        "x-a": StaffMember("x-a", "甲", Role.CLERK, "x", "A"),
-        "x-head": StaffMember("x-head", "乙", Role.WINDOW_HEAD, "x", None),
+        "x-a": StaffMember("x-a", "甲", Role.CLERK, "x", "A", "T"),
+        "x-head": StaffMember("x-head", "乙", Role.WINDOW_HEAD, "x", None, "T"),
     }
-    directory = Directory({"x": "某窗口"}, staff, {}, {})
+    directory = Directory("T", "测试中心", {}, {"x": "某窗口"}, staff, {}, {})
     with pytest.raises(LeaveRefused, match="no B-post clerk"):
         cover_for(directory, "x-a")
-    staff["x-b"] = StaffMember("x-b", "丙", Role.CLERK, "x", "B")
+    staff["x-b"] = StaffMember("x-b", "丙", Role.CLERK, "x", "B", "T")
     assert cover_for(directory, "x-a")[1].id == "x-b"
 
 

@@ -58,7 +58,7 @@ async def test_reads_answer_503_naming_postgres_while_it_is_down(
     case = await receive(api)
     await projected(api, case["case_id"], case["last_seq"])
     h = api.auth("director")
-    unseen = await create_token(api.ctx.pool, "mz-b")  # verified only after the outage
+    unseen = await create_token(api.ctx.pool, "SFZ", "mz-b")  # verified only after the outage
     assert (await api.http.get("/cases", headers=h)).status_code == 200  # the token is verified
     await postgres.stop()
     try:

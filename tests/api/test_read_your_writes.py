@@ -24,7 +24,7 @@ from api.context import AppContext
 from api.read_your_writes import HEADER
 from banjian.embedded import EmbeddedPostgres, TemporalDevServer
 from banjian.settings import Settings
-from projections.center import create_token, load_directory
+from projections.center import create_token, load_directories
 from projections.db import connect, create_pool
 from tests.api.conftest import Api
 from tests.api.test_cases import new_case, projected
@@ -137,7 +137,7 @@ async def hasty(
         settings=Settings(read_model_wait_seconds=0.2),
         client=client,
         pool=pool,
-        directory=await load_directory(pool),
+        directories=await load_directories(pool),
         task_queue=queue,
     )
     transport = httpx.ASGITransport(app=create_app(ctx))
@@ -174,7 +174,7 @@ async def test_a_leave_answers_once_the_cases_it_moved_are_readable(
     """The leave's answer waits for its takeovers' projections: held up, it says so."""
     # zh-a: an A post whose leave only the idempotency tests register, months ahead.
     if "zh-a" not in hasty.tokens:
-        hasty.tokens["zh-a"] = await create_token(hasty.ctx.pool, "zh-a")
+        hasty.tokens["zh-a"] = await create_token(hasty.ctx.pool, "SFZ", "zh-a")
     materials = [
         m.code for m in hasty.ctx.directories["SFZ"].services["ZH-001"].materials if m.required
     ]

@@ -24,7 +24,7 @@ from workflows.model import Role
 
 
 async def new_clerk(api: Api) -> StaffMember:
-    member = StaffMember("t-" + uuid.uuid4().hex[:8], "测试员", Role.CLERK, "zonghe", "A")
+    member = StaffMember("t-" + uuid.uuid4().hex[:8], "测试员", Role.CLERK, "zonghe", "A", "SFZ")
     async with api.ctx.pool.acquire() as conn:
         await add_staff(conn, member)
     return member
@@ -36,7 +36,7 @@ def bearer(token: str) -> dict[str, str]:
 
 async def test_a_revoked_token_is_refused_at_its_next_request(api: Api) -> None:
     clerk = await new_clerk(api)
-    issued = await issue_token(api.ctx.pool, clerk.id)
+    issued = await issue_token(api.ctx.pool, "SFZ", clerk.id)
     assert (await api.http.get("/cases", headers=bearer(issued.token))).status_code == 200
     assert await revoke_token(api.ctx.pool, issued.id) is True
     assert_error(await api.http.get("/cases", headers=bearer(issued.token)), 401, "unauthorized")
@@ -46,17 +46,17 @@ async def test_a_revoked_token_is_refused_at_its_next_request(api: Api) -> None:
 
 async def test_a_deactivated_staff_members_tokens_stop_working_at_once(api: Api) -> None:
     clerk = await new_clerk(api)
-    token = (await issue_token(api.ctx.pool, clerk.id)).token
+    token = (await issue_token(api.ctx.pool, "SFZ", clerk.id)).token
     assert (await api.http.get("/cases", headers=bearer(token))).status_code == 200
     async with api.ctx.pool.acquire() as conn:
-        assert await deactivate_staff(conn, clerk.id)
-        assert not await deactivate_staff(conn, clerk.id)
+        assert await deactivate_staff(conn, "SFZ", clerk.id)
+        assert not await deactivate_staff(conn, "SFZ", clerk.id)
     assert_error(await api.http.get("/cases", headers=bearer(token)), 401, "unauthorized")
 
 
 async def test_an_expired_token_is_refused_and_listed_as_expired(api: Api) -> None:
     clerk = await new_clerk(api)
-    issued = await issue_token(api.ctx.pool, clerk.id, timedelta(days=30))
+    issued = await issue_token(api.ctx.pool, "SFZ", clerk.id, timedelta(days=30))
     assert issued.expires_at is not None
     assert (await api.http.get("/cases", headers=bearer(issued.token))).status_code == 200
     # A month later, as far as the database can tell.
@@ -74,8 +74,8 @@ async def test_staff_changes_that_do_not_fit_the_center_are_refused(api: Api) ->
         with pytest.raises(StaffError, match="exists already"):
             await add_staff(conn, clerk)
         with pytest.raises(StaffError, match="no window"):
-            await move_staff(conn, clerk.id, "nowhere", "A")
+            await move_staff(conn, "SFZ", clerk.id, "nowhere", "A")
         with pytest.raises(StaffError, match="belongs to a window"):
-            await move_staff(conn, clerk.id, None, None)
-        moved = await move_staff(conn, clerk.id, "minzheng", "B")
+            await move_staff(conn, "SFZ", clerk.id, None, None)
+        moved = await move_staff(conn, "SFZ", clerk.id, "minzheng", "B")
     assert (moved.window, moved.post) == ("minzheng", "B")

@@ -55,13 +55,13 @@ async def center(
 
 async def legal_day(center: Center, case_id: str) -> date:
     """The day the case's legal limit ends, as the center counts days."""
-    state = await CaseClient(center.client).state(case_id)
+    state = await CaseClient(center.client, "SFZ").state(case_id)
     assert state.legal_due_at is not None
     return state.legal_due_at.astimezone(TZ).date()
 
 
 async def recalculations(center: Center, case_id: str) -> int:
-    events = await CaseClient(center.client).events(case_id)
+    events = await CaseClient(center.client, "SFZ").events(case_id)
     return sum(1 for e in events if e.type == "deadline.recalculated")
 
 
@@ -73,7 +73,7 @@ async def test_a_closure_recounts_the_case_due_that_day_in_the_centers_time_zone
     day = await legal_day(center, h.id)
 
     change = await apply_closure(
-        center.client, center.pool, center.queue, day, "停电检修", DIRECTOR
+        center.client, center.pool, center.queue, "SFZ", day, "停电检修", DIRECTOR
     )
     done = await recounted(center.client, change.id)
 
@@ -87,7 +87,7 @@ async def test_a_recount_started_twice_for_one_change_runs_once(center: Center) 
     await center.projected(h)
     day = await legal_day(center, h.id)
     async with center.pool.acquire() as conn:
-        change_id = await record_closure(conn, day, "停电检修", DIRECTOR)
+        change_id = await record_closure(conn, "SFZ", day, "停电检修", DIRECTOR)
     inp = RecountInput(change_id, day, day, "中心闭馆：停电检修", DIRECTOR)
 
     assert await start_recount(center.client, center.queue, inp)
@@ -115,7 +115,7 @@ async def test_a_case_completed_before_its_turn_counts_as_closed_not_failed(
     day = await legal_day(center, open_case.id)
 
     change = await apply_closure(
-        center.client, center.pool, center.queue, day, "停电检修", DIRECTOR
+        center.client, center.pool, center.queue, "SFZ", day, "停电检修", DIRECTOR
     )
     done = await recounted(center.client, change.id)
 

@@ -12,7 +12,7 @@ import pytest_asyncio
 import yaml
 
 from banjian.embedded import EmbeddedPostgres
-from centers.apply import CenterMismatch, apply_center_file
+from centers.apply import apply_center_file
 from centers.demo import DEMO_FILE, demo_center_file
 from centers.file import CenterFileError, parse_center, read_center_file
 from projections.center import load_directory
@@ -110,18 +110,18 @@ async def test_a_file_is_applied_in_one_step_and_a_second_time_changes_nothing(
     conn: asyncpg.Connection,
 ) -> None:
     small = parse_center(SMALL)
-    before = await load_directory(conn)
+    before = await load_directory(conn, "SFZ")
     plan = await apply_center_file(conn, small, dry_run=True)
     assert "zonghe" not in plan.windows.retired and "guotu" in plan.windows.retired
     assert "mz-b" in plan.staff.retired and plan.staff.changed == ["director"]  # renamed
     assert plan.services.changed == ["MZ-001"] and "SB-001" in plan.services.retired
     assert plan.channels.added == ["director webhook hooks.example.gov.cn"]
     assert "office_hours" in plan.center
-    assert (await load_directory(conn)) == before  # a dry run changes nothing
+    assert (await load_directory(conn, "SFZ")) == before  # a dry run changes nothing
 
     applied = await apply_center_file(conn, small)
     assert applied == plan
-    after = await load_directory(conn)
+    after = await load_directory(conn, "SFZ")
     assert sorted(after.staff) == ["director", "mz-a"]
     assert sorted(after.services) == ["MZ-001"]
     assert after.services["MZ-001"].promised_days == 3
@@ -131,17 +131,21 @@ async def test_a_file_is_applied_in_one_step_and_a_second_time_changes_nothing(
     # The demo file brings the center back; the retired items return, and MZ-001 changes again.
     again = await apply_center_file(conn, demo_center_file())
     assert "mz-b" in again.staff.added and again.services.changed == ["MZ-001"]
-    restored = await load_directory(conn)
+    restored = await load_directory(conn, "SFZ")
     assert sorted(restored.staff) == sorted(before.staff)
     assert restored.services["MZ-001"].promised_days == before.services["MZ-001"].promised_days
     assert restored.services["MZ-001"].version == before.services["MZ-001"].version + 2
 
 
-async def test_a_file_of_another_center_is_refused_and_changes_nothing(
+async def test_a_file_of_another_center_adds_it_beside_the_first(
     conn: asyncpg.Connection,
 ) -> None:
     other = parse_center(SMALL.replace("code: SFZ", "code: QTZ"))
-    before = await load_directory(conn)
-    with pytest.raises(CenterMismatch, match="holds center 'SFZ'"):
-        await apply_center_file(conn, other)
-    assert (await load_directory(conn)) == before
+    before = await load_directory(conn, "SFZ")
+    plan = await apply_center_file(conn, other)
+    assert sorted(plan.staff.added) == ["director", "mz-a"]  # ids a center's own: no clash
+    added = await load_directory(conn, "QTZ")
+    assert sorted(added.staff) == ["director", "mz-a"] and sorted(added.services) == ["MZ-001"]
+    assert added.staff["mz-a"].center == "QTZ"
+    assert (await load_directory(conn, "SFZ")) == before  # the first center is as it was
+    assert (await apply_center_file(conn, other)).empty

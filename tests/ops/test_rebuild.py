@@ -77,7 +77,14 @@ async def test_a_rebuild_equals_the_live_projection_and_repairs_an_edited_row(
         " values ('notice-2099', 'notice_missing', 'ops', now())"
     )
     finding = ManualDeduction(
-        "minzheng", "complaint_upheld", date(2026, 3, 20), 1, "投诉属实", resumed.id, "director"
+        "minzheng",
+        "complaint_upheld",
+        date(2026, 3, 20),
+        1,
+        "投诉属实",
+        resumed.id,
+        "director",
+        "SFZ",
     )
     entered = await record_deduction(center.pool, finding)
     live = await read_models(center.pool)
@@ -141,7 +148,7 @@ async def test_reads_answer_from_the_old_tables_until_the_swap(center: Center) -
         conn = await connect(center.dsn)
         try:
             shadow = await conn.fetchval("select to_regnamespace($1) is not null", SHADOW)
-            row = await get_case(conn, first.id)
+            row = await get_case(conn, "SFZ", first.id)
             assert row is not None
             return bool(shadow), str(row["assignee"])
         finally:
@@ -158,5 +165,5 @@ async def test_reads_answer_from_the_old_tables_until_the_swap(center: Center) -
 
     await rebuild_projections(center.client, center.dsn, center.queue, progress)
     assert seen == [(True, "edited")]
-    row = await get_case(center.pool, first.id)
+    row = await get_case(center.pool, "SFZ", first.id)
     assert row is not None and row["assignee"] == "mz-a"

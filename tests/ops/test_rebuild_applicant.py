@@ -149,7 +149,16 @@ async def test_a_rebuild_restores_the_applicant_side_after_its_tables_are_wiped(
         assert not await insert_rating(conn, good)  # one rating per stage
         for outcome, referred in (("answered", None), ("referred", "shebao")):
             q = Inquiry(
-                at, at.date(), "minzheng", "mz-a", "低保申请条件", None, outcome, referred, ""
+                "SFZ",
+                at,
+                at.date(),
+                "minzheng",
+                "mz-a",
+                "低保申请条件",
+                None,
+                outcome,
+                referred,
+                "",
             )
             await record_inquiry(conn, q)
     live = await side(center)

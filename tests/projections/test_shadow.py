@@ -21,7 +21,7 @@ from workflows.model import AlertLevel, CaseState
 
 Conns = tuple[asyncpg.Connection, asyncpg.Connection]
 FINDING = ManualDeduction(
-    "minzheng", "complaint_upheld", date(2026, 3, 20), 1, "投诉属实", None, "director"
+    "minzheng", "complaint_upheld", date(2026, 3, 20), 1, "投诉属实", None, "director", "SFZ"
 )
 
 
