@@ -30,6 +30,7 @@ from api.cases import request_hash
 from api.deps import Context, CurrentStaff, IdempotencyKey
 from api.errors import ApiError
 from projections import idempotency as store
+from projections.center import StaffMember
 from projections.db import Conn
 
 log = structlog.get_logger(__name__)
@@ -56,9 +57,15 @@ class Idempotent:
     """The request's ``Idempotency-Key``, if any, for its staff member and route."""
 
     def __init__(
-        self, pool: asyncpg.Pool, staff_id: str, key: str | None, route: str, status: int
+        self,
+        pool: asyncpg.Pool,
+        staff: StaffMember,
+        key: str | None,
+        route: str,
+        status: int,
     ) -> None:
-        self._pool, self._staff_id, self.key = pool, staff_id, key
+        self._pool, self.key = pool, key
+        self._caller = (staff.center, staff.id)
         self.route, self._status = route, status
 
     async def respond(
@@ -70,11 +77,11 @@ class Idempotent:
                 return await write(conn)
         digest = request_hash(body)
         async with self._pool.acquire() as conn, conn.transaction():
-            first = await store.claim(conn, self._staff_id, self.key, self.route, digest)
+            first = await store.claim(conn, *self._caller, self.key, self.route, digest)
             if first is None:
                 answer = _json(await write(conn))
                 status, stored = await store.record_answer(
-                    conn, self._staff_id, self.key, self._status, answer
+                    conn, *self._caller, self.key, self._status, answer
                 )
                 return JSONResponse(stored, status)
         return await self._again(first, digest)
@@ -93,10 +100,10 @@ class Idempotent:
             return await then(result)
         digest = request_hash(body)
         async with self._pool.acquire() as conn, conn.transaction():
-            first = await store.claim(conn, self._staff_id, self.key, self.route, digest)
+            first = await store.claim(conn, *self._caller, self.key, self.route, digest)
             if first is None:
                 result = await write(conn)
-                await store.record_result(conn, self._staff_id, self.key, result)
+                await store.record_result(conn, *self._caller, self.key, result)
         if first is not None:
             if first.status is not None or not _same(self, first, digest):
                 return await self._again(first, digest)
@@ -104,7 +111,7 @@ class Idempotent:
             result = first.result
         answer = _json(await then(result))
         status, stored = await store.record_answer(
-            self._pool, self._staff_id, self.key, self._status, answer
+            self._pool, *self._caller, self.key, self._status, answer
         )
         return JSONResponse(stored, status)
 
@@ -133,7 +140,7 @@ async def idempotent(
 ) -> Idempotent:
     route = request.scope.get("route")
     status = route.status_code if isinstance(route, APIRoute) and route.status_code else 200
-    return Idempotent(ctx.pool, staff.id, key, f"{request.method} {request.url.path}", status)
+    return Idempotent(ctx.pool, staff, key, f"{request.method} {request.url.path}", status)
 
 
 IdempotentWrite = Annotated[Idempotent, Depends(idempotent)]

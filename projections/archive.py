@@ -68,7 +68,8 @@ class ArchiveEntry:
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> ArchiveEntry:
-        return cls(**dict(row))
+        """The entry of a row; the row's center (``center_code``) is outside the chain."""
+        return cls(**{k: v for k, v in dict(row).items() if k != "center_code"})
 
 
 async def archive_entry(conn: asyncpg.Pool | Conn, case_id: str) -> ArchiveEntry | None:
@@ -109,9 +110,11 @@ async def append(
             chain_hash(prev, position, case_id, closed_at, archived_at, history_sha, events_sha),
         )
         await conn.execute(
+            # The case's center, as the read model has it (not part of the chain's hashes).
             "insert into case_archive (position, case_id, closed_at, archived_at, history,"
-            " history_sha256, events, events_sha256, prev_hash, chain_hash)"
-            " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            " history_sha256, events, events_sha256, prev_hash, chain_hash, center_code)"
+            " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+            " coalesce((select center_code from cases where case_id = $2), ''))",
             entry.position,
             entry.case_id,
             entry.closed_at,

@@ -1,5 +1,5 @@
-"""Idempotency keys of the POST routes that write PostgreSQL directly: one row per (staff
-member, key), with the route and body it was first used with and the answer given.
+"""Idempotency keys of the POST routes that write PostgreSQL directly: one row per (center,
+staff member, key), with the route and body it was first used with and the answer given.
 
 ``claim`` runs in the transaction of the change the key stands for: the row and the change
 commit together or not at all. Two requests with one key are serialised by the primary key:
@@ -39,14 +39,17 @@ def _record(row: asyncpg.Record) -> KeyRecord:
 
 
 async def claim(
-    conn: Conn, staff_id: str, key: str, route: str, request_hash: str
+    conn: Conn, center: str, staff_id: str, key: str, route: str, request_hash: str
 ) -> KeyRecord | None:
     """Take the key for this request (None), or the record of the request that took it first.
-    Call it in the change's transaction, before the change."""
+    Call it in the change's transaction, before the change. A key is its caller's: a staff
+    member of a center."""
     while True:
         taken = await conn.fetchval(
-            "insert into idempotency_keys (staff_id, key, route, request_hash)"
-            " values ($1, $2, $3, $4) on conflict (staff_id, key) do nothing returning true",
+            "insert into idempotency_keys (center_code, staff_id, key, route, request_hash)"
+            " values ($1, $2, $3, $4, $5) on conflict (center_code, staff_id, key) do nothing"
+            " returning true",
+            center,
             staff_id,
             key,
             route,
@@ -55,7 +58,9 @@ async def claim(
         if taken:
             return None
         row = await conn.fetchrow(
-            f"select {_COLUMNS} from idempotency_keys where staff_id = $1 and key = $2",
+            f"select {_COLUMNS} from idempotency_keys"
+            " where center_code = $1 and staff_id = $2 and key = $3",
+            center,
             staff_id,
             key,
         )
@@ -63,10 +68,12 @@ async def claim(
             return _record(row)
 
 
-async def record_result(conn: Conn, staff_id: str, key: str, result: Any) -> None:
+async def record_result(conn: Conn, center: str, staff_id: str, key: str, result: Any) -> None:
     """What finishing the request needs, in the change's transaction."""
     await conn.execute(
-        "update idempotency_keys set result = $3 where staff_id = $1 and key = $2",
+        "update idempotency_keys set result = $4"
+        " where center_code = $1 and staff_id = $2 and key = $3",
+        center,
         staff_id,
         key,
         result,
@@ -74,12 +81,14 @@ async def record_result(conn: Conn, staff_id: str, key: str, result: Any) -> Non
 
 
 async def record_answer(
-    conn: Conn | asyncpg.Pool, staff_id: str, key: str, status: int, body: Any
+    conn: Conn | asyncpg.Pool, center: str, staff_id: str, key: str, status: int, body: Any
 ) -> tuple[int, Any]:
     """Store the answer unless one is stored already; the answer stored (the first)."""
     row = await conn.fetchrow(
-        "update idempotency_keys set status = $3, body = $4, answered_at = now()"
-        " where staff_id = $1 and key = $2 and status is null returning status, body",
+        "update idempotency_keys set status = $4, body = $5, answered_at = now()"
+        " where center_code = $1 and staff_id = $2 and key = $3 and status is null"
+        " returning status, body",
+        center,
         staff_id,
         key,
         status,
@@ -87,7 +96,9 @@ async def record_answer(
     )
     if row is None:  # answered already, by a retry that finished this request first
         row = await conn.fetchrow(
-            "select status, body from idempotency_keys where staff_id = $1 and key = $2",
+            "select status, body from idempotency_keys"
+            " where center_code = $1 and staff_id = $2 and key = $3",
+            center,
             staff_id,
             key,
         )

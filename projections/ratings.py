@@ -35,6 +35,7 @@ class Rating:
     window: str
     rated_at: datetime
     rectification_id: str | None = None
+    center: str = ""  # the case's center; "" reads it from the case's row
 
 
 async def insert_rating(conn: Conn, r: Rating) -> bool:
@@ -49,7 +50,9 @@ async def insert_rating(conn: Conn, r: Rating) -> bool:
         window=r.window,
         rectification_id=r.rectification_id,
     )
-    center: str = await conn.fetchval("select center_code from cases where case_id = $1", r.case_id)
+    center: str = r.center or await conn.fetchval(
+        "select center_code from cases where case_id = $1", r.case_id
+    )
     return await append(conn, center, r.id, r.rated_at, APPLICANT, event) is not None
 
 

@@ -21,8 +21,7 @@ from banjian.embedded import EmbeddedPostgres, TemporalDevServer, free_port, tes
 from banjian.runtime import build_worker, connect
 from privacy import KeyRing, encrypted_converter
 from projections.db import LazyPool
-from projections.db import connect as db_connect
-from projections.migrate import migrate
+from tests.databases import new_database_at
 from tests.receiver import Receiver
 
 
@@ -30,11 +29,8 @@ from tests.receiver import Receiver
 async def postgres(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedPostgres]:
     server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", free_port(), durable=False)
     await server.start()
-    conn = await db_connect(server.dsn)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
+    # Migrated, with the demo center whose cases the workflow tests start (tests.databases).
+    await new_database_at(server.dsn)
     yield server
     await server.stop()
 

@@ -125,6 +125,7 @@ async def rate(body: RatingIn, token: LimitedToken, ctx: Context) -> RatingOut:
         window=case.window,
         rated_at=await now_of(ctx),
         rectification_id=None,
+        center=case.center,
     )
     async with ctx.pool.acquire() as conn, conn.transaction():
         recorded = (

@@ -55,13 +55,13 @@ async def center(
 
 async def legal_day(center: Center, case_id: str) -> date:
     """The day the case's legal limit ends, as the center counts days."""
-    state = await CaseClient(center.client, "SFZ").state(case_id)
+    state = await CaseClient(center.client, "SFZ", bare_ids=True).state(case_id)
     assert state.legal_due_at is not None
     return state.legal_due_at.astimezone(TZ).date()
 
 
 async def recalculations(center: Center, case_id: str) -> int:
-    events = await CaseClient(center.client, "SFZ").events(case_id)
+    events = await CaseClient(center.client, "SFZ", bare_ids=True).events(case_id)
     return sum(1 for e in events if e.type == "deadline.recalculated")
 
 

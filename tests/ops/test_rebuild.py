@@ -73,8 +73,8 @@ async def test_a_rebuild_equals_the_live_projection_and_repairs_an_edited_row(
     # An alert of no case (a missing holiday notice) and a deduction the director entered are
     # in no history: they must survive.
     await center.pool.execute(
-        "insert into alerts (alert_id, kind, level, raised_at)"
-        " values ('notice-2099', 'notice_missing', 'ops', now())"
+        "insert into alerts (alert_id, kind, level, raised_at, center_code)"
+        " values ('notice-2099', 'notice_missing', 'ops', now(), '')"
     )
     finding = ManualDeduction(
         "minzheng",
@@ -102,8 +102,8 @@ async def test_a_rebuild_equals_the_live_projection_and_repairs_an_edited_row(
     await center.pool.execute("update dash_received set n = n + 1 where grain = 'm'")
     await center.pool.execute(
         "insert into score_deductions (window_code, month, on_day, kind, points, case_id,"
-        " recorded_by) values ('minzheng', '2099-01-01', '2099-01-02', 'case_overdue', 2, $1,"
-        " 'system')",
+        " recorded_by, center_code) values ('minzheng', '2099-01-01', '2099-01-02',"
+        " 'case_overdue', 2, $1, 'system', 'SFZ')",
         paused.id,
     )
 

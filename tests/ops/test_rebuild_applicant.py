@@ -133,6 +133,7 @@ async def test_a_rebuild_restores_the_applicant_side_after_its_tables_are_wiped(
             "minzheng",
             at,
             rectification,
+            center="SFZ",
         )
         assert await insert_rating(conn, bad)
         good = Rating(
@@ -144,6 +145,7 @@ async def test_a_rebuild_restores_the_applicant_side_after_its_tables_are_wiped(
             None,
             "minzheng",
             at + timedelta(days=3),
+            center="SFZ",
         )
         assert await insert_rating(conn, good)
         assert not await insert_rating(conn, good)  # one rating per stage
@@ -191,7 +193,18 @@ async def test_a_rebuild_repairs_an_edited_rating_and_keeps_what_was_projected_m
     at = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
     async with center.pool.acquire() as conn, conn.transaction():
         assert await insert_rating(
-            conn, Rating(f"{case_id}-received", case_id, "received", 4, [], None, "minzheng", at)
+            conn,
+            Rating(
+                f"{case_id}-received",
+                case_id,
+                "received",
+                4,
+                [],
+                None,
+                "minzheng",
+                at,
+                center="SFZ",
+            ),
         )
     live = await side(center)
     await center.pool.execute("update ratings set level = 1 where case_id = $1", case_id)

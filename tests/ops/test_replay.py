@@ -79,8 +79,8 @@ async def test_a_deleted_event_and_an_inserted_one_are_caught(center: Center) ->
     case_id = await _paused_and_resumed(center)
     await center.pool.execute("delete from case_events where case_id = $1 and seq = 3", case_id)
     await center.pool.execute(
-        "insert into case_events (case_id, seq, type, at, actor, data, schema_version)"
-        " values ($1, 9, 'case.completed', now(), 'mz-a', '{}', 1)",
+        "insert into case_events (case_id, seq, type, at, actor, data, schema_version,"
+        " center_code) values ($1, 9, 'case.completed', now(), 'mz-a', '{}', 1, 'SFZ')",
         case_id,
     )
     report = await replay_case(center.client, center.pool, case_id, TZ)

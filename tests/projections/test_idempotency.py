@@ -26,7 +26,10 @@ async def test_keys_older_than_the_retention_are_forgotten_and_newer_ones_kept(
 ) -> None:
     for key in ("old", "new"):
         async with pool.acquire() as conn:
-            assert await claim(conn, "director", key, "POST /api/v1/alert-channels", "h") is None
+            assert (
+                await claim(conn, "SFZ", "director", key, "POST /api/v1/alert-channels", "h")
+                is None
+            )
     await pool.execute(
         "update idempotency_keys set created_at = now() - interval '8 days' where key = 'old'"
     )
@@ -34,4 +37,6 @@ async def test_keys_older_than_the_retention_are_forgotten_and_newer_ones_kept(
     assert [r["key"] for r in await pool.fetch("select key from idempotency_keys")] == ["new"]
     assert await forget_before(pool, timedelta(days=7)) == 0
     async with pool.acquire() as conn:  # a forgotten key may be used again
-        assert await claim(conn, "director", "old", "POST /api/v1/alert-channels", "h2") is None
+        assert (
+            await claim(conn, "SFZ", "director", "old", "POST /api/v1/alert-channels", "h2") is None
+        )

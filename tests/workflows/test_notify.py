@@ -26,7 +26,9 @@ SECRET = "whsec-test-only"
 async def webhook(postgres: EmbeddedPostgres, receiver: Receiver) -> AsyncIterator[Receiver]:
     """A signed webhook for window-head alerts, removed again after the test."""
     conn = await connect(postgres.dsn)
-    channel = await add_channel(conn, "window_head", "webhook", f"{receiver.base}/hook", SECRET)
+    channel = await add_channel(
+        conn, "SFZ", "window_head", "webhook", f"{receiver.base}/hook", SECRET
+    )
     try:
         yield receiver
     finally:
@@ -116,8 +118,8 @@ async def test_a_channel_that_keeps_failing_does_not_hold_back_the_directors_esc
     # The window head's channel refuses every connection; the director's takes every message.
     dead = f"http://127.0.0.1:{free_port()}/hook"
     channels = [
-        await add_channel(conn, "window_head", "webhook", dead, SECRET),
-        await add_channel(conn, "director", "webhook", f"{receiver.base}/hook", SECRET),
+        await add_channel(conn, "SFZ", "window_head", "webhook", dead, SECRET),
+        await add_channel(conn, "SFZ", "director", "webhook", f"{receiver.base}/hook", SECRET),
     ]
     try:
         h = await start(time_skipping, service(days=2))
