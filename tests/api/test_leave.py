@@ -86,7 +86,7 @@ async def advance_to(sandbox: httpx.AsyncClient, instant: datetime) -> None:
 async def sandbox_receive(
     sandbox: httpx.AsyncClient, app: FastAPI, service: str, clerk: dict[str, str]
 ) -> str:
-    materials = [m.code for m in app.state.context.directory.services[service].materials]
+    materials = [m.code for m in app.state.context.directories["SFZ"].services[service].materials]
     body = {
         "service_code": service,
         "applicant": {"name": "赵小红", "id_number": ID_NUMBER, "phone": PHONE},
@@ -285,7 +285,7 @@ async def test_in_the_sandbox_the_days_of_a_leave_are_the_sandbox_clocks(
         return {"Authorization": f"Bearer {r.json()['token']}"}
 
     clerk, head = await auth("ny-a"), await auth("ny-head")
-    materials = [m.code for m in app.state.context.directory.services["NY-002"].materials]
+    materials = [m.code for m in app.state.context.directories["SFZ"].services["NY-002"].materials]
     body = {
         "service_code": "NY-002",
         "applicant": {"name": "赵小红", "id_number": ID_NUMBER, "phone": PHONE},

@@ -64,7 +64,7 @@ async def test_an_expired_token_is_refused_and_listed_as_expired(api: Api) -> No
         "update tokens set expires_at = now() - interval '1 second' where id = $1", issued.id
     )
     assert_error(await api.http.get("/cases", headers=bearer(issued.token)), 401, "unauthorized")
-    [record] = await list_tokens(api.ctx.pool, clerk.id)
+    [record] = await list_tokens(api.ctx.pool, "SFZ", clerk.id)
     assert record.state(datetime.now(UTC)) == "expired"
 
 
