@@ -21,6 +21,7 @@ import uvicorn
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.complaint import ComplaintActivities
 from activities.deadline import Deadlines
@@ -49,6 +50,17 @@ log = structlog.get_logger(__name__)
 # Alert streams never end by themselves: the API does not wait on them longer than this.
 SHUTDOWN_GRACE_SECONDS = 3
 PAYLOAD_KEYS_FILE = "payload-keys"
+
+# The workflows' modules and what they import of the project are deterministic, with no
+# module-level state a workflow changes (constants, and a cache of type hints by class): the
+# sandbox takes them from the worker's own imports instead of importing them again for every
+# new workflow (most of the worker's time). Their calls into ``temporalio.workflow`` work as
+# before; the sandbox's checks on them (``datetime.now()`` and the like) remain in the
+# recorded-history replay tests (tests/histories), whose Replayer runs the full sandbox.
+PURE_MODULES = ("workdays", "workflows", "applicant.complaints", "applicant.rectification")
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(*PURE_MODULES)
+)
 
 
 async def connect(address: str, namespace: str, keys: KeyRing) -> Client:
@@ -92,6 +104,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         max_cached_workflows=max_cached_workflows,
+        workflow_runner=WORKFLOW_RUNNER,
         workflows=[
             CaseWorkflow,
             LeaveWorkflow,
