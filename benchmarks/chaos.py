@@ -352,8 +352,9 @@ async def _one_minute_service(dsn: str) -> tuple[str, datetime]:
             "update services set promised_days = 1, legal_days = 0 where code = $1", SERVICE
         )
         await conn.execute(
-            "insert into calendar_days (day, working, name, origin, year, recorded_by)"
-            " values ($1, true, 'chaos', 'notice', $2, 'chaos') on conflict do nothing",
+            "insert into calendar_days (day, working, name, origin, year, recorded_by,"
+            " center_code) values ($1, true, 'chaos', 'notice', $2, 'chaos', '')"
+            " on conflict do nothing",
             opens.date(),
             opens.year,
         )
