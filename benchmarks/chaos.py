@@ -358,9 +358,15 @@ async def _one_minute_service(dsn: str) -> tuple[str, datetime]:
             opens.date(),
             opens.year,
         )
+        # The center's own settings win over the environment's: its day is that minute (UTC).
+        closes = opens + timedelta(minutes=1)
+        await conn.execute(
+            "update centers set settings = settings || jsonb_build_object('timezone', 'UTC',"
+            " 'office_hours', $1::text, 'notify_outside_office_hours', true)",
+            f"{opens:%H:%M}-{closes:%H:%M}",
+        )
     finally:
         await conn.close()
-    closes = opens + timedelta(minutes=1)
     return f"{opens:%H:%M}-{closes:%H:%M}", closes
 
 
