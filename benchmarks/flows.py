@@ -25,6 +25,7 @@ from temporalio.service import RPCError
 
 from benchmarks.engine import WORKFLOW, BareInput, BareState
 from benchmarks.stack import ENGINE_QUEUE
+from workflows.client import case_workflow_id
 
 SERVICE = "MZ-001"
 # Every required material of the service at hand: the case goes straight to review.
@@ -74,10 +75,12 @@ async def drive(n: int, in_flight: int, one: Callable[[int], Awaitable[None]]) -
 
 
 class ApiCases:
-    """Cases through the HTTP API, as the clerk whose token it is given."""
+    """Cases through the HTTP API, as the clerk whose token it is given; the records name
+    their workflows (``<center>/<case id>``)."""
 
-    def __init__(self, http: httpx.AsyncClient, token: str) -> None:
+    def __init__(self, http: httpx.AsyncClient, token: str, center: str) -> None:
         self._http = http
+        self._center = center
         self._auth = {"Authorization": f"Bearer {token}"}
 
     @staticmethod
@@ -133,11 +136,11 @@ class ApiCases:
                 rec.latencies[action].append(answered - started)
                 case_id = case["case_id"]
                 if action == "create":
-                    rec.ids.append(case_id)
+                    rec.ids.append(case_workflow_id(self._center, case_id))
                 if read_back:
                     rec.reads[action].append(await self._shown(case_id, case["last_seq"]))
                     rec.lags[action].append(time.perf_counter() - answered)
-            rec.done.append(case_id)
+            rec.done.append(case_workflow_id(self._center, case_id))
 
         return one
 

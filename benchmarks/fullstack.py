@@ -40,7 +40,7 @@ from benchmarks.flows import (
 from benchmarks.histories import HistoryCounts, count_histories
 from benchmarks.projection import cpu_model
 from benchmarks.report import median, ms, percentile, table
-from benchmarks.stack import Stack, running_stack
+from benchmarks.stack import CENTER, Stack, running_stack
 
 ENGINE, API = "bare engine", "banjian API"
 # The last line of a traceback: "package.module.SomeError: message".
@@ -101,7 +101,7 @@ async def run_round(stack: Stack, api: ApiCases, kind: str, in_flight: int, n: i
 async def measure(stack: Stack, sizes: Sizes, profile_dir: Path | None) -> list[str]:
     out: list[str] = []
     async with ApiCases.client(stack.api_url) as http:
-        api = ApiCases(http, stack.token)
+        api = ApiCases(http, stack.token, CENTER)
         for kind in (ENGINE, API):  # untimed: connections, caches, the first workflow tasks
             await run_round(stack, api, kind, 10, sizes.warmup)
         rounds: list[Round] = []

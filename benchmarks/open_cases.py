@@ -24,12 +24,13 @@ import asyncpg
 
 from benchmarks.flows import APPLICANT, MATERIALS, SERVICE
 from benchmarks.histories import count_histories, first_timer_fired, history
-from benchmarks.stack import CASE_QUEUE, CLERK, Stack
+from benchmarks.stack import CASE_QUEUE, CENTER, CLERK, Stack
 from projections.calendar import load_calendar
 from projections.center import load_directory
 from projections.db import create_pool
 from workdays.calendar import OfficeHours
 from workflows.case import CaseWorkflow
+from workflows.client import case_workflow_id
 from workflows.model import (
     DEFAULT_CALENDAR,
     Actor,
@@ -92,7 +93,10 @@ async def _start_all(stack: Stack, inputs: list[CaseInput], *, progress: bool = 
         nonlocal done
         for inp in todo:
             handle = await stack.client.start_workflow(
-                CaseWorkflow.run, inp, id=inp.case_id, task_queue=CASE_QUEUE
+                CaseWorkflow.run,
+                inp,
+                id=case_workflow_id(inp.calendar.center, inp.case_id),
+                task_queue=CASE_QUEUE,
             )
             await handle.execute_update("intake", result_type=CaseState)
             done += 1
@@ -122,7 +126,7 @@ async def _warning_period(pool: asyncpg.Pool) -> tuple[datetime, datetime]:
             break
         await asyncio.sleep(60)  # the period would cross midnight
     closes = opens + timedelta(minutes=1)
-    cal = await load_calendar(pool, "SFZ", OfficeHours.parse(_hours(opens, closes), "UTC"))
+    cal = await load_calendar(pool, CENTER, OfficeHours.parse(_hours(opens, closes), "UTC"))
     if not cal.is_working_day(opens.date()):
         await pool.execute(
             "insert into calendar_days (day, working, name, origin, year, recorded_by)"
@@ -140,7 +144,9 @@ def _hours(opens: datetime, closes: datetime) -> str:
 async def _probe(stack: Stack, pool: asyncpg.Pool, base: ServiceSnapshot, n: int,
                  tag: str, figures: OpenFigures) -> None:  # fmt: skip
     opens, closes = await _warning_period(pool)
-    calendar = OfficeCalendar("UTC", _hours(opens, closes), notify_outside_office_hours=True)
+    calendar = OfficeCalendar(
+        "UTC", _hours(opens, closes), notify_outside_office_hours=True, center=CENTER
+    )
     service = dataclasses.replace(base, promised_days=1, legal_days=0)
     ids = [f"PROBE-{tag}-{i:04d}" for i in range(n)]
     await _start_all(stack, [_case_input(i, service, calendar, ClockPolicy()) for i in ids])
@@ -165,7 +171,7 @@ async def _probe(stack: Stack, pool: asyncpg.Pool, base: ServiceSnapshot, n: int
     )
     figures.event_late = [(r["at"] - closes).total_seconds() for r in events]
     for case_id in on_plan:
-        fired = first_timer_fired(await history(stack.client, case_id))
+        fired = first_timer_fired(await history(stack.client, case_workflow_id(CENTER, case_id)))
         if fired is not None:
             figures.server_late.append((fired[1] - fired[0]).total_seconds())
 
@@ -174,13 +180,12 @@ async def measure(stack: Stack, cases: int, probes: int) -> OpenFigures:
     tag = f"{int(time.time())}"
     pool = await create_pool(stack.dsn)
     try:
-        directory = await load_directory(pool, "SFZ")
+        directory = await load_directory(pool, CENTER)
+        calendar = dataclasses.replace(DEFAULT_CALENDAR, center=CENTER)
         service = directory.services[SERVICE]
         policy = directory.policies.get(SERVICE, ClockPolicy())
         prefix = f"OPEN-{tag}-"
-        inputs = [
-            _case_input(f"{prefix}{i:05d}", service, DEFAULT_CALENDAR, policy) for i in range(cases)
-        ]
+        inputs = [_case_input(f"{prefix}{i:05d}", service, calendar, policy) for i in range(cases)]
         rss_before = stack.rss_mb()
         started = time.perf_counter()
         await _start_all(stack, inputs, progress=True)
@@ -188,7 +193,11 @@ async def measure(stack: Stack, cases: int, probes: int) -> OpenFigures:
         open_seconds = time.perf_counter() - started
         await asyncio.sleep(5)  # let the last tasks finish before memory is read
         counts = await count_histories(
-            stack.client, [i.case_id for i in inputs[:: max(cases // _HISTORY_SAMPLE, 1)]]
+            stack.client,
+            [
+                case_workflow_id(CENTER, i.case_id)
+                for i in inputs[:: max(cases // _HISTORY_SAMPLE, 1)]
+            ],
         )
         figures = OpenFigures(cases, open_seconds, rss_before, stack.rss_mb(), {}, counts.events)
         if probes:

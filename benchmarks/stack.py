@@ -37,6 +37,7 @@ from projections.db import connect as db_connect
 
 CASE_QUEUE = "banjian-cases"
 ENGINE_QUEUE = "bare-engine"
+CENTER = "SFZ"  # the demo center, whose clerk drives the cases
 CLERK = "mz-a"
 _READY_SECONDS = 60.0
 _STOP_SECONDS = 20.0
@@ -149,7 +150,7 @@ async def running_stack(folder: Path, *, one_process: bool = False) -> AsyncIter
         await prepare_database(pg.dsn)
         conn = await db_connect(pg.dsn)
         try:
-            token = await create_token(conn, "SFZ", CLERK)
+            token = await create_token(conn, CENTER, CLERK)
         finally:
             await conn.close()
         api_port = free_port()
