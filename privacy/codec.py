@@ -10,17 +10,22 @@ recorded before encryption, and the archive's copies of them, still read.
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import os
 from collections.abc import Sequence
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import TypeAdapter
 from temporalio.api.common.v1 import Payload
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
 from temporalio.converter import (
+    CompositePayloadConverter,
     DataConverter,
     DefaultFailureConverterWithEncodedAttributes,
+    DefaultPayloadConverter,
+    JSONPlainPayloadConverter,
     PayloadCodec,
 )
 
@@ -77,10 +82,44 @@ class PayloadEncryption(PayloadCodec):
         return Payload.FromString(plain)
 
 
+@functools.lru_cache(maxsize=1024)
+def type_adapter(hint: Any) -> TypeAdapter[Any]:
+    """The process's one pydantic adapter for a type. The SDK makes a new payload converter
+    for every workflow it runs, every activity and every serialization context; with an
+    adapter cache of its own, each built the adapters of the same few types again, which was
+    most of the time a worker spent converting payloads."""
+    return TypeAdapter(hint)
+
+
+class SharedAdaptersJSON(PydanticJSONPlainPayloadConverter):
+    """Pydantic's JSON payloads, read with the process's adapters (``type_adapter``)."""
+
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        hint: Any = Any if type_hint is None else type_hint
+        try:
+            hash(hint)
+        except TypeError:  # an unhashable hint cannot be cached: its own adapter
+            return TypeAdapter(hint).validate_json(payload.data)
+        return type_adapter(hint).validate_json(payload.data)
+
+
+class PayloadConverter(CompositePayloadConverter):
+    """The SDK's default encodings, with JSON done by pydantic (``SharedAdaptersJSON``)."""
+
+    def __init__(self) -> None:
+        json = SharedAdaptersJSON()
+        super().__init__(
+            *(
+                json if isinstance(c, JSONPlainPayloadConverter) else c
+                for c in DefaultPayloadConverter.default_encoding_payload_converters
+            )
+        )
+
+
 def encrypted_converter(keys: KeyRing) -> DataConverter:
     """banjian's data converter (pydantic) with payloads and failure messages encrypted."""
-    return dataclasses.replace(
-        pydantic_data_converter,
+    return DataConverter(
+        payload_converter_class=PayloadConverter,
         payload_codec=PayloadEncryption(keys),
         # Without it a failure's message and stack trace stay in clear in the history.
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,

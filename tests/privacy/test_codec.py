@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from privacy import KeyRing, PayloadDecryptionError, PayloadEncryption, encrypted_converter
-from privacy.codec import ENCODING, KEY_ID
+from privacy.codec import ENCODING, KEY_ID, type_adapter
 from workflows.model import Applicant
 
 APPLICANT = Applicant(name="王小明", id_number="11010519491231002X", phone="13912345678")
@@ -74,3 +76,18 @@ async def test_a_payload_altered_or_relabelled_does_not_open() -> None:
     for bad in (altered, relabelled):
         with pytest.raises(PayloadDecryptionError, match="does not decrypt"):
             await codec.decode([bad])
+
+
+async def test_every_converter_of_the_process_reads_with_the_same_type_adapters() -> None:
+    # The SDK makes a data converter, and with it a payload converter, for each workflow and
+    # activity: a new one reads a type it has not seen with the adapter built before.
+    first = encrypted_converter(KeyRing.generate("k1"))
+    [payload] = await first.encode([APPLICANT])
+    assert await first.decode([payload], [Applicant]) == [APPLICANT]
+    built, hits = type_adapter.cache_info().misses, type_adapter.cache_info().hits
+    for _ in range(3):
+        again = dataclasses.replace(first)
+        assert again.payload_converter is not first.payload_converter
+        assert await again.decode([payload], [Applicant]) == [APPLICANT]
+    assert type_adapter.cache_info().misses == built
+    assert type_adapter.cache_info().hits == hits + 3
