@@ -59,7 +59,7 @@ from banjian.runtime import connect
 from banjian.stack import prepare_database
 from benchmarks.flows import APPLICANT, MATERIALS, SERVICE
 from benchmarks.report import table
-from benchmarks.stack import CASE_QUEUE, CLERK, _polled, _serving, _spawn, _stop
+from benchmarks.stack import CASE_QUEUE, CENTER, CLERK, _polled, _serving, _spawn, _stop
 from ops.replay import replay_case
 from privacy import KeyRing
 from projections.center import create_token
@@ -301,7 +301,7 @@ async def chaos_stack(folder: Path) -> AsyncIterator[tuple[Chaos, Receiver, dict
         hours, warns_at = await _one_minute_service(pg.dsn)
         pool = await create_pool(pg.dsn)
         try:
-            tokens = {s: await create_token(pool, "SFZ", s) for s in (CLERK, "director", "ops")}
+            tokens = {s: await create_token(pool, CENTER, s) for s in (CLERK, "director", "ops")}
         finally:
             await pool.close()
         api_port = free_port()
