@@ -17,7 +17,7 @@ import structlog
 from temporalio import activity
 
 from projections.alerts import raise_notice_missing
-from projections.calendar import load_calendar
+from projections.calendar import calendar_version, load_calendar
 from projections.centers import case_center
 from projections.db import LazyPool
 from workdays.calendar import OfficeHours, WorkingCalendar
@@ -41,9 +41,10 @@ class Deadlines:
     """The deadline activities, counting in the case's center's calendar as PostgreSQL has it
     (the national notices and that center's closures).
 
-    Imported holiday notices and closures live in PostgreSQL. When it cannot be
-    read, the last calendar read is used (or, before any, the package's), so
-    that intake and the clocks keep working through an outage.
+    Imported holiday notices and closures live in PostgreSQL. Each count reads the
+    calendar's version, and its days only when the version changed since the last read.
+    When PostgreSQL cannot be read, the last calendar read is used (or, before any, the
+    package's), so that intake and the clocks keep working through an outage.
     """
 
     def __init__(self, db: LazyPool) -> None:
@@ -56,7 +57,11 @@ class Deadlines:
         try:
             async with asyncio.timeout(CALENDAR_READ_SECONDS):
                 pool = await self._db.get()
-                cal = await load_calendar(pool, await case_center(pool, spec), hours)
+                center = await case_center(pool, spec)
+                known = self._last.get(spec)
+                if known is not None and known.version == await calendar_version(pool):
+                    return known  # unchanged since last read: its days need no reading again
+                cal = await load_calendar(pool, center, hours)
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
             log.warning("calendar.read_failed", error=type(err).__name__)
             return self._last.get(spec) or WorkingCalendar(hours)

@@ -67,7 +67,7 @@ async def load_calendar(
     The version is read first: should a change land between the reads, the calendar is
     newer than its version says, and a case counted with it recounts once more for nothing.
     """
-    version = await conn.fetchval("select version from calendar_version")
+    version = await calendar_version(conn)
     rows = await conn.fetch(
         "select day, working, origin from calendar_days where center_code in ('', $1)", center
     )
@@ -77,5 +77,10 @@ async def load_calendar(
         closures=frozenset(r["day"] for r in rows if r["origin"] == "closure"),
         overrides={r["day"]: r["working"] for r in rows if r["origin"] == "notice"},
         imported_years=frozenset(r["year"] for r in years),
-        version=int(version),
+        version=version,
     )
+
+
+async def calendar_version(conn: Conn | asyncpg.Pool) -> int:
+    """The counter every change to the calendar bumps (``014_calendar_version.sql``)."""
+    return int(await conn.fetchval("select version from calendar_version"))

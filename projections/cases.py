@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 
 from projections.alerts import apply_alert_events
+from projections.calendar import calendar_version
 from projections.centers import case_center
 from projections.dashboard import apply_to_dashboard
 from projections.db import Conn
@@ -74,7 +75,7 @@ async def apply_batch(conn: Conn, batch: ProjectionBatch) -> int | None:
     async with conn.transaction():
         if ev[0].seq == 1:
             await conn.execute("select pg_advisory_xact_lock_shared($1)", CALENDAR_LOCK_KEY)
-            version = await conn.fetchval("select version from calendar_version")
+            version = await calendar_version(conn)
         await conn.execute(
             _INSERT_EVENTS,
             batch.case_id,
