@@ -145,16 +145,13 @@ class CaseGateway:
             return await self._receive(case_id, inp, body_hash)
 
     async def _receive(self, case_id: str, inp: CaseInput, body_hash: str) -> CaseState:
-        created = await self._cases.start(inp, self._ctx.task_queue)
         try:
-            state = await self._cases.intake(case_id)
-        except (CaseClosed, CaseNotFound):
-            if created:
-                raise
+            state = await self._cases.receive(inp, self._ctx.task_queue)
+        except CaseClosed:
             state = await self.live_state(case_id)  # a retry after the case was closed
         workflow_id = case_workflow_id(self._ctx.center, case_id)
         structlog.contextvars.bind_contextvars(case_id=case_id, workflow_id=workflow_id)
-        if not created and state.request_hash != body_hash:
+        if state.request_hash != body_hash:  # the key's first case, received with another body
             raise ApiError(
                 409,
                 "idempotency_conflict",

@@ -30,7 +30,7 @@ from workflows.actions import (
     Suspend,
 )
 from workflows.center import REVIEW_PERIOD, CenterRules
-from workflows.clocks import CLOCKS_PATCH, LEDGER_PATCH, LEGAL
+from workflows.clocks import CLOCKS_PATCH, LEDGER_PATCH, LEGAL, LOCAL_INTAKE_PATCH
 from workflows.events import (
     CaseCompleted,
     CaseReassigned,
@@ -60,6 +60,7 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseState:
         deadline: Deadline | None = None
+        self._receiving_locally = workflow.patched(LOCAL_INTAKE_PATCH)
         if inp.service.kind is Kind.ORPHAN:
             pass  # no limit until the director assigns the matter
         elif workflow.patched(CLOCKS_PATCH):
@@ -72,6 +73,7 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
         if self._state.materials_missing and workflow.patched(NOTICE_PATCH):
             notice = await self._deadline(self._state.received_at, NOTICE_DAYS)
             self._state.notice_due_at = notice.due_at
+        self._receiving_locally = False
         s = self._state
         self._emit(
             CaseReceived(

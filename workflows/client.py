@@ -11,18 +11,25 @@ Workflow code never imports this module: it is the clients' side.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import (
     SearchAttributeKey,
     SearchAttributePair,
     TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.case import CaseWorkflow
@@ -102,30 +109,35 @@ class CaseClient:
             self._found[case_id] = workflow_id
         return self._client.get_workflow_handle_for(CaseWorkflow.run, workflow_id)
 
-    async def start(self, inp: CaseInput, task_queue: str) -> bool:
-        """Start the case's workflow; False when one was started with this id before."""
+    async def receive(self, inp: CaseInput, task_queue: str) -> CaseState:
+        """Start the case's workflow and answer its state once intake is done (the limits
+        counted), in one request: the intake update rides with the start, so the workflow's
+        first task receives the case. A retry finds the running case, started before with
+        this id, and answers its state. ``CaseClosed`` when that case is closed already."""
+        start = WithStartWorkflowOperation(
+            CaseWorkflow.run,
+            inp,
+            id=case_workflow_id(self._center, inp.case_id),
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=(
+                center_attributes(self._center) if self._attribute and self._center else None
+            ),
+        )
         try:
-            await self._client.start_workflow(
-                CaseWorkflow.run,
-                inp,
-                id=case_workflow_id(self._center, inp.case_id),
-                task_queue=task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=(
-                    center_attributes(self._center) if self._attribute and self._center else None
-                ),
+            state: CaseState = await self._client.execute_update_with_start_workflow(
+                _INTAKE, start_workflow_operation=start, id="intake"
             )
-        except WorkflowAlreadyStartedError:
-            return False
-        return True
-
-    async def intake(self, case_id: str) -> CaseState:
-        """The state once intake is done (the limits counted); records nothing."""
-        handle: WorkflowHandle[Any, CaseState] = await self.handle(case_id)
-        try:
-            state: CaseState = await handle.execute_update(_INTAKE, id="intake")
         except RPCError as err:
-            raise await self._closed_or_missing(case_id, err) from None
+            if err.status is not RPCStatusCode.ALREADY_EXISTS:
+                raise
+            raise CaseClosed(inp.case_id) from None
+        finally:
+            # The operation keeps the start's outcome for a handle nobody asks for here; read
+            # it, so a failed start is not reported again as a future never retrieved.
+            with contextlib.suppress(BaseException):
+                await start.workflow_handle()
         return state
 
     async def act(

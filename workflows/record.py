@@ -42,6 +42,7 @@ class CaseRecord:
         self._projected = 0
         self._keys: dict[str, str | None] = {}
         self._ready = False
+        self._receiving_locally = False  # intake's counts run as local activities (clocks)
         self._timers_changed = False
         self._paused_since: datetime | None = None
         self._resume_to = Status.RECEIVED
