@@ -30,7 +30,7 @@ from workflows.actions import (
     Suspend,
 )
 from workflows.center import REVIEW_PERIOD, CenterRules
-from workflows.clocks import CLOCKS_PATCH, LEDGER_PATCH, LEGAL, LOCAL_INTAKE_PATCH
+from workflows.clocks import LEGAL
 from workflows.events import (
     CaseCompleted,
     CaseReassigned,
@@ -41,14 +41,18 @@ from workflows.events import (
     ReviewStarted,
 )
 from workflows.joint import JointSignoff
-from workflows.materials import NOTICE_DAYS, NOTICE_PATCH, Materials
+from workflows.materials import NOTICE_DAYS, Materials
 from workflows.model import CaseInput, CaseState, Event, Kind, Outcome, Pending, Review, Status
+from workflows.patches import (
+    CLOCKS_PATCH,
+    LEDGER_PATCH,
+    LOCAL_INTAKE_PATCH,
+    NOTICE_PATCH,
+    REVIEW_PATCH,
+    SETTLED_PATCH,
+)
 from workflows.record import Acting
 from workflows.supervision import Supervision
-
-# A returned case stays open for the applicant's review request. Deprecated: a case returned
-# before it closed at the return, so every open history has passed it.
-REVIEW_PATCH = "return-review"
 
 
 @workflow.defn(name="CaseWorkflow")
@@ -59,18 +63,19 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseState:
+        self._settled = workflow.patched(SETTLED_PATCH)
         deadline: Deadline | None = None
-        self._receiving_locally = workflow.patched(LOCAL_INTAKE_PATCH)
+        self._receiving_locally = self._patched(LOCAL_INTAKE_PATCH)
         if inp.service.kind is Kind.ORPHAN:
             pass  # no limit until the director assigns the matter
-        elif workflow.patched(CLOCKS_PATCH):
+        elif self._patched(CLOCKS_PATCH):
             deadline = await self._recount()
             self._counted_version = deadline.calendar_version
         else:  # cases received before the legal limit was counted
             deadline = await self._deadline(self._state.received_at, inp.service.promised_days)
         if deadline is not None:
             self._set_deadline(deadline)
-        if self._state.materials_missing and workflow.patched(NOTICE_PATCH):
+        if self._state.materials_missing and self._patched(NOTICE_PATCH):
             notice = await self._deadline(self._state.received_at, NOTICE_DAYS)
             self._state.notice_due_at = notice.due_at
         self._receiving_locally = False
@@ -163,7 +168,7 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
         async with Acting(self, a.meta, lambda: self._v_return(a)) as act:
             if not act:
                 return self._state
-            workflow.deprecate_patch(REVIEW_PATCH)
+            self._deprecate(REVIEW_PATCH)
             s, now = self._state, workflow.now()
             s.review = Review(until=now + REVIEW_PERIOD)
             self._review_open = True
@@ -216,7 +221,7 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
             else:
                 before = self._state.due_at
                 assert before is not None
-                if workflow.patched(LEDGER_PATCH):
+                if self._patched(LEDGER_PATCH):
                     self._extended_days += a.days
                     self._set_deadline(await self._recount())
                 else:  # cases received before the limit's record was kept

@@ -39,11 +39,10 @@ from workflows.events import (
 )
 from workflows.loops import CaseLoops
 from workflows.model import CaseState, Kind, Outcome, Status, Upward
+from workflows.patches import REOPEN_PATCH
 from workflows.record import Acting
 from workflows.rules import invalid_transition, validation_error, written_reason
 
-# A reopened case's limits do not count the time it stood returned (after this patch).
-REOPEN_PATCH = "reopen-not-counted"
 # How long an applicant has to ask the director to review a return (calendar days).
 REVIEW_PERIOD = timedelta(days=15)
 
@@ -197,7 +196,7 @@ class CenterRules(CaseLoops):
             s.review.decision, s.review.decided_at = a.decision, workflow.now()
             paused: dict[str, Any] = {}
             reopen = a.decision == "reopen"
-            if reopen and s.completed_at is not None and workflow.patched(REOPEN_PATCH):
+            if reopen and s.completed_at is not None and self._patched(REOPEN_PATCH):
                 # Counted while the case stands closed with its review open: no timer fires
                 # and the workflow does not end meanwhile.
                 paused = await self._not_counted_since(s.completed_at)

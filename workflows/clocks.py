@@ -17,29 +17,15 @@ from workflows.actions import ActionMeta
 from workflows.counting import ClockSpec, ClocksRequest, DeadlineRequest, ShiftRequest
 from workflows.events import ClockPaused, ClockRestarted, ClockResumed, DeadlineRecalculated
 from workflows.model import ClockPolicy, Rung, Status
+from workflows.patches import CLOCKS_PATCH, LEDGER_PATCH, RETURN_PATCH
 from workflows.record import CaseRecord
 
-# Limits counted from their record (receipt, days, extensions, pauses) instead of shifted.
-# Kept: the recorded promised-pause-extend resumed and was extended before it.
-LEDGER_PATCH = "deadline-ledger"
-# The legal limit and each department's sign-off limit beside the promised one, the center's
-# thresholds and ladder, and the restart-on-supply policy. Kept: the recorded
-# promised-pause-extend was received before it.
-CLOCKS_PATCH = "clocks"
 COMPUTE_TIMEOUT = timedelta(seconds=30)
-# Intake's counts are local activities, so the case is received in the workflow's first task
-# (with the intake update that rides with the start) rather than in three. Later counts stay
-# scheduled activities: an update handler awaiting a local activity fails its workflow task on
-# the time-skipping server, and they are rare beside intake.
-LOCAL_INTAKE_PATCH = "local-intake-count"
 T = TypeVar("T")
 
 PROMISED, LEGAL, UPWARD, RETURN = "promised", "legal", "upward", "return"
 # A return after intake comes within 3 working days of receipt (退回件, 篇11).
 RETURN_DAYS = 3
-# Kept: cases counted before it (recorded: immediate, joint, restart-on-supply) have one
-# clock fewer in each count's answer.
-RETURN_PATCH = "return-limit"
 
 
 def signoff_clock(department: str) -> str:
@@ -59,7 +45,7 @@ class CaseClocks(CaseRecord):
             return
         assert s.due_at is not None and s.warn_at is not None
         paused_from, paused_to = self._paused_since, workflow.now()
-        if workflow.patched(LEDGER_PATCH):
+        if self._patched(LEDGER_PATCH):
             self._pauses.append(Pause(paused_from, paused_to))
             before = self._paused_seconds
             shifted = await self._recount()
@@ -83,7 +69,7 @@ class CaseClocks(CaseRecord):
 
         Returns the promised limit; the legal one is kept until ``_set_deadline``.
         """
-        if workflow.patched(CLOCKS_PATCH):
+        if self._patched(CLOCKS_PATCH):
             deadline = await self._count_clocks()
         else:  # cases received before the legal limit was counted
             deadline = await workflow.execute_activity(
@@ -104,7 +90,7 @@ class CaseClocks(CaseRecord):
         svc, policy = self._inp.service, self._policy()
         promised_days = self._promised_days + self._extended_days
         clocks = [ClockSpec(PROMISED, promised_days, policy.warn_days)]
-        if workflow.patched(RETURN_PATCH):
+        if self._patched(RETURN_PATCH):
             clocks.append(ClockSpec(RETURN, RETURN_DAYS, 0))
         if svc.legal_days > 0:
             legal_days = svc.legal_days + self._legal_extended_days

@@ -12,15 +12,11 @@ from temporalio import workflow
 
 from workflows import rules
 from workflows.actions import RecordSignoff, RequestSignoff
-from workflows.clocks import CLOCKS_PATCH
 from workflows.events import SignoffRecorded, SignoffRequested
 from workflows.loops import CaseLoops
 from workflows.model import CaseState, Signoff, Status
+from workflows.patches import CLOCKS_PATCH, REJECT_PATCH
 from workflows.record import Acting
-
-# A department's rejection returns a joint case to the lead window at once. Deprecated: no
-# recorded history has a rejection before it.
-REJECT_PATCH = "rejection-returns-to-lead"
 
 
 class JointSignoff(CaseLoops):
@@ -34,7 +30,7 @@ class JointSignoff(CaseLoops):
             self._state.signoffs = [Signoff(department=d, asked_at=now) for d in departments]
             self._state.status = Status.JOINT_SIGNOFF
             limits: dict[str, datetime | None] | None = None
-            if workflow.patched(CLOCKS_PATCH):
+            if self._patched(CLOCKS_PATCH):
                 await self._count_signoffs()
                 limits = {x.department: x.due_at for x in self._state.signoffs}
             self._emit_by(a.meta, SignoffRequested(departments, limits))
@@ -58,7 +54,7 @@ class JointSignoff(CaseLoops):
             done = all(x.decision is not None for x in self._state.signoffs)
             back = a.decision == "reject"
             if back:
-                workflow.deprecate_patch(REJECT_PATCH)
+                self._deprecate(REJECT_PATCH)
                 # A rejection returns the case to the lead window at once; the departments
                 # still to sign are no longer waited for.
                 for x in self._state.signoffs:

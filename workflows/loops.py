@@ -19,6 +19,7 @@ from workflows.actions import ActionMeta
 from workflows.clocks import COMPUTE_TIMEOUT
 from workflows.counting import OfficeInstantRequest
 from workflows.model import Actor, Alert, AlertNotice, ProjectionBatch, Role
+from workflows.patches import INTAKE_CALENDAR_PATCH, PARALLEL_NOTIFY_PATCH
 from workflows.record import SYSTEM
 from workflows.thresholds import CaseThresholds
 
@@ -36,11 +37,6 @@ _PROJECT_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     maximum_attempts=0,
 )
-# A calendar change that landed while the case was received recounts it. Deprecated: a case
-# projected first before it got no calendar version back, so the check does nothing there.
-INTAKE_CALENDAR_PATCH = "intake-calendar-check"
-# Alerts are delivered each on its own (before this patch, one after another).
-PARALLEL_NOTIFY_PATCH = "parallel-notify"
 _SYSTEM_META = ActionMeta(Actor(SYSTEM, Role.OPS, None))
 
 
@@ -63,7 +59,7 @@ class CaseLoops(CaseThresholds):
             )
             self._projected = batch.events[-1].seq
             if batch.events[0].seq == 1:
-                workflow.deprecate_patch(INTAKE_CALENDAR_PATCH)
+                self._deprecate(INTAKE_CALENDAR_PATCH)
                 await self._recount_if_calendar_changed(answer if type(answer) is int else None)
 
     async def _recount_if_calendar_changed(self, version: int | None) -> None:
@@ -86,7 +82,7 @@ class CaseLoops(CaseThresholds):
             if not self._to_notify:
                 break
             alert = self._to_notify.pop(0)
-            if workflow.patched(PARALLEL_NOTIFY_PATCH):
+            if self._patched(PARALLEL_NOTIFY_PATCH):
                 sending.append(asyncio.create_task(self._notify(alert)))
             else:
                 await self._notify(alert)

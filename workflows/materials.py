@@ -11,18 +11,14 @@ from temporalio import workflow
 
 from workflows import rules
 from workflows.actions import RequestMaterials, SupplyMaterials
-from workflows.clocks import CLOCKS_PATCH
 from workflows.events import ClockPaused, MaterialsRequested, MaterialsSupplied
 from workflows.loops import CaseLoops
 from workflows.model import CaseState, Status, Supply
+from workflows.patches import CLOCKS_PATCH, MISSING_KEPT_PATCH
 from workflows.record import Acting
 
 # Missing materials are named in one notice within 5 working days (行政许可法 Art. 32).
 NOTICE_DAYS = 5
-# Kept: the recorded promised-pause-extend was received with materials missing before it.
-NOTICE_PATCH = "notice-clock"
-# A request no longer drops the materials still missing that it does not name.
-MISSING_KEPT_PATCH = "missing-kept"
 
 
 class Materials(CaseLoops):
@@ -36,7 +32,7 @@ class Materials(CaseLoops):
             late = first and s.notice_due_at is not None and workflow.now() > s.notice_due_at
             self._resume_to = s.status
             s.status = Status.NEEDS_MATERIALS
-            if workflow.patched(MISSING_KEPT_PATCH):
+            if self._patched(MISSING_KEPT_PATCH):
                 # A request for defective materials adds to what is still missing.
                 s.materials_missing = sorted(set(s.materials_missing) | set(a.missing))
             else:
@@ -78,7 +74,7 @@ class Materials(CaseLoops):
             self._inp.policy.on_supply is Supply.RESTART
             and self._paused_since is not None
             and not self._state.suspended
-            and workflow.patched(CLOCKS_PATCH)
+            and self._patched(CLOCKS_PATCH)
         )
 
     @supply_materials.validator

@@ -14,7 +14,7 @@ from datetime import datetime
 from temporalio import workflow
 
 from workdays.deadline import Deadline, Pause
-from workflows import rules
+from workflows import patches, rules
 from workflows.actions import ActionMeta
 from workflows.event_data import DomainEvent
 from workflows.event_log import recorded
@@ -28,11 +28,9 @@ from workflows.model import (
     Outcome,
     Status,
 )
+from workflows.patches import CLOSE_SETTLES_PATCH
 
 SYSTEM = "system"
-# Closing a case settles its open alerts (``_settle_alerts``). Kept: the recorded joint and
-# upward cases closed with open alerts before it.
-CLOSE_SETTLES_PATCH = "close-settles-alerts"
 
 
 class CaseRecord:
@@ -43,6 +41,7 @@ class CaseRecord:
         self._keys: dict[str, str | None] = {}
         self._ready = False
         self._receiving_locally = False  # intake's counts run as local activities (clocks)
+        self._settled = False  # received under SETTLED_PATCH (``workflows.patches``), set by run
         self._timers_changed = False
         self._paused_since: datetime | None = None
         self._resume_to = Status.RECEIVED
@@ -96,6 +95,12 @@ class CaseRecord:
 
     # -- shared steps ------------------------------------------------------
 
+    def _patched(self, patch: str) -> bool:
+        return patches.patched(self._settled, patch)
+
+    def _deprecate(self, patch: str) -> None:
+        patches.deprecate(self._settled, patch)
+
     def _precheck(self, action: str, meta: ActionMeta, department: str | None = None) -> bool:
         """Common checks; False when this is a retry of an action already applied."""
         key = meta.idempotency_key
@@ -122,7 +127,7 @@ class CaseRecord:
         self._emit_by(meta, event)
         self._notice_given()
         self._timers_changed = True
-        if workflow.patched(CLOSE_SETTLES_PATCH):
+        if self._patched(CLOSE_SETTLES_PATCH):
             self._settle_alerts()
 
     def _on_time(self) -> bool:

@@ -10,11 +10,8 @@ from workflows.actions import AcknowledgeAlert, Recalculate
 from workflows.events import AlertAcknowledged
 from workflows.loops import CaseLoops
 from workflows.model import CaseState
+from workflows.patches import WARNING_ACK_PATCH
 from workflows.record import Acting
-
-# Acknowledging only the warning leaves the climb of a later breach to go on. Deprecated: no
-# recorded history acknowledged a warning before it.
-WARNING_ACK_PATCH = "warning-ack-keeps-climb"
 
 
 class Supervision(CaseLoops):
@@ -27,7 +24,7 @@ class Supervision(CaseLoops):
             alert.acked_at, alert.acked_by = workflow.now(), a.meta.actor.staff_id
             # Acknowledging the breach stops the climb; acknowledging the warning does not.
             if alert.kind == "warning":
-                workflow.deprecate_patch(WARNING_ACK_PATCH)
+                self._deprecate(WARNING_ACK_PATCH)
             else:
                 self._ladder = [r for r in self._ladder if r[2] != alert.clock]
                 self._timers_changed = True

@@ -50,6 +50,7 @@ from workflows.actions import (
     Withdraw,
 )
 from workflows.case import CaseWorkflow
+from workflows.client import CaseClient
 from workflows.model import (
     Actor,
     Applicant,
@@ -199,6 +200,14 @@ async def return_reviewed_reopened(env: WorkflowEnvironment, h: WorkflowHandle[A
     await _update(h, "withdraw", Withdraw(CLERK, "申请人撤回"))
 
 
+async def received_in_one_task(env: WorkflowEnvironment, h: WorkflowHandle[Any, Any]) -> None:
+    """Received as the API receives a case (the intake update riding with the start), its
+    review started the next day and the case approved."""
+    await env.sleep(timedelta(days=1))
+    await _update(h, "start-review", StartReview(CLERK))
+    await _update(h, "complete", Complete(CLERK, Outcome.APPROVED, "准予"))
+
+
 async def overdue_escalated_closed(env: WorkflowEnvironment, h: WorkflowHandle[Any, Any]) -> None:
     """Late, the breach climbs to the director unacknowledged; completing the case settles
     its open alerts."""
@@ -242,6 +251,27 @@ SCRIPTS: dict[str, tuple[Script, ServiceSnapshot, list[str], ClockPolicy]] = {
         ["id_card"],
         ClockPolicy(on_supply=Supply.RESTART),
     ),
+    # Received under the settled marker (``workflows.patches``), intake in one task.
+    "received-in-one-task": (received_in_one_task, SERVICE, ["id_card", "photo"], ClockPolicy()),
+    "missing-at-intake-settled": (promised_pause_extend, SERVICE, ["id_card"], ClockPolicy()),
+    "joint-late-settled": (
+        joint_late_department_legal_breach,
+        JOINT,
+        ["id_card"],
+        ClockPolicy(signoff_days=2),
+    ),
+    "return-reopened-settled": (
+        return_reviewed_reopened,
+        SERVICE,
+        ["id_card", "photo"],
+        ClockPolicy(),
+    ),
+    "overdue-escalated-settled": (
+        overdue_escalated_closed,
+        SERVICE,
+        ["id_card", "photo"],
+        ClockPolicy(),
+    ),
 }
 
 
@@ -272,10 +302,9 @@ async def record(names: list[str]) -> None:
                         "recorded",
                         policy,
                     )
-                    h = await env.client.start_workflow(
-                        CaseWorkflow.run, inp, id=inp.case_id, task_queue=QUEUE
-                    )
-                    await h.execute_update("intake", result_type=CaseState)
+                    # As the API receives a case: the intake update rides with the start.
+                    await CaseClient(env.client, "").receive(inp, QUEUE)
+                    h = env.client.get_workflow_handle_for(CaseWorkflow.run, inp.case_id)
                     await script(env, h)
                     await h.result()
                     history = await h.fetch_history()
