@@ -31,12 +31,14 @@ async def test_a_count_reuses_the_calendar_until_its_version_changes(
         first = await env.run(deadlines.compute_deadline, ONE_DAY)
         assert first.due_at.date() == date(2026, 12, 2)
         # A closure written behind the version's back: the calendar already read is used.
-        await pool.execute("alter table calendar_days disable trigger calendar_days_changed")
-        await add_closure(pool, "SFZ", date(2026, 12, 2), "停电", "ops")
-        await pool.execute("alter table calendar_days enable trigger calendar_days_changed")
+        async with pool.acquire() as conn:
+            await conn.execute("alter table calendar_days disable trigger calendar_days_changed")
+            await add_closure(conn, "SFZ", date(2026, 12, 2), "停电", "ops")
+            await conn.execute("alter table calendar_days enable trigger calendar_days_changed")
         assert (await env.run(deadlines.compute_deadline, ONE_DAY)).due_at == first.due_at
         # The same closure recorded as every change is (the version bumped): read again.
-        await add_closure(pool, "SFZ", date(2026, 12, 2), "停电检修", "ops")
+        async with pool.acquire() as conn:
+            await add_closure(conn, "SFZ", date(2026, 12, 2), "停电检修", "ops")
         again = await env.run(deadlines.compute_deadline, ONE_DAY)
         assert again.due_at.date() == date(2026, 12, 3)
         assert again.calendar_version > first.calendar_version
