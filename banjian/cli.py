@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -258,3 +260,26 @@ def calendar_close(
         typer.echo("error: a closure needs a written reason (--reason)", err=True)
         raise typer.Exit(1)
     _calendar(staff, None, (closed, reason))
+
+
+def main() -> None:
+    """The ``banjian`` command: ``app``, then an exit that skips the interpreter's teardown.
+
+    A command that used a Temporal client leaves the SDK's core threads (Rust) winding down;
+    CPython finalizing under them can abort the finished process ("PyGILState_Release: thread
+    state ... must be current", temporalio/sdk-python#300), so a command whose work is done
+    would exit 134. Every command's work is over when ``app`` returns: its output is flushed
+    and the process leaves with the command's own exit status.
+    """
+    try:
+        app(prog_name="banjian")
+        code: int = 0
+    except SystemExit as done:
+        if done.code is None or isinstance(done.code, int):
+            code = done.code or 0
+        else:
+            print(done.code, file=sys.stderr)
+            code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

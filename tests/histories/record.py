@@ -49,7 +49,6 @@ from workflows.actions import (
     SupplyMaterials,
     Withdraw,
 )
-from workflows.case import CaseWorkflow
 from workflows.client import CaseClient
 from workflows.model import (
     Actor,
@@ -304,7 +303,9 @@ async def record(names: list[str]) -> None:
                     )
                     # As the API receives a case: the intake update rides with the start.
                     await CaseClient(env.client, "").receive(inp, QUEUE)
-                    h = env.client.get_workflow_handle_for(CaseWorkflow.run, inp.case_id)
+                    h: WorkflowHandle[Any, CaseState] = env.client.get_workflow_handle(
+                        inp.case_id, result_type=CaseState
+                    )
                     await script(env, h)
                     await h.result()
                     history = await h.fetch_history()
