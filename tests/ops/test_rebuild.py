@@ -22,7 +22,7 @@ from projections.tables import TABLES
 from tests.conftest import TIMEZONE
 from tests.ops.conftest import Center
 from tests.projections.read_models import read_models
-from tests.workflows.harness import act, meta
+from tests.workflows.harness import act, meta, skip_past
 from workflows.actions import RequestMaterials, SupplyMaterials
 from workflows.model import CaseState
 
@@ -47,7 +47,7 @@ async def _archived_overdue_case(center: Center, env: WorkflowEnvironment) -> st
             h = await late.start()
             s = await h.query("state", result_type=CaseState)
             assert s.due_at is not None
-            await env.sleep(s.due_at - await env.get_current_time() + timedelta(days=1))
+            await skip_past(env, s.due_at, timedelta(days=1))
             await late.close(h)
             assert h.id in await archive_pending(env.client, center.pool)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
@@ -114,6 +115,20 @@ async def events_of(handle: WorkflowHandle[Any, Any]) -> list[dict[str, Any]]:
 async def event_types(handle: WorkflowHandle[Any, Any]) -> list[str]:
     events = await handle.query("events", result_type=list[dict[str, Any]])
     return [e["type"] for e in events]
+
+
+# Every threshold of a case lies on its grid: the received time of day plus whole working
+# days, or an office boundary. A skip that lands exactly on one races the timer: fired after
+# the skip returns, while the next action's workflow task is with the worker, the task's
+# cancel of that timer is refused by the time-skipping server and the run is stranded
+# (temporalio/sdk-java#2606; the real server takes it). Skips aimed at a threshold therefore
+# land a little past the instant named, off the grid, every timer due by then fired.
+OFF_GRID = timedelta(seconds=7)
+
+
+async def skip_past(env: WorkflowEnvironment, at: datetime, extra: timedelta) -> None:
+    """Move the time-skipping server's clock to ``extra`` after ``at``, off the grid."""
+    await env.sleep(at - await env.get_current_time() + extra + OFF_GRID)
 
 
 def rejection_code(err: WorkflowUpdateFailedError) -> str | None:

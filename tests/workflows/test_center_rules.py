@@ -21,6 +21,7 @@ from tests.workflows.harness import (
     meta,
     rejection_code,
     service,
+    skip_past,
     start,
     state_of,
 )
@@ -131,7 +132,7 @@ async def test_a_return_is_reviewed_and_reopened_with_its_history_kept(
     await act(h, "start-review", StartReview(meta()))
     s = await state_of(h)
     assert s.return_by == WORKING.due_at(s.received_at, 3)
-    await env.sleep(s.return_by - await env.get_current_time() + timedelta(hours=1))
+    await skip_past(env, s.return_by, timedelta(hours=1))
     s = await act(h, "return", Return(meta(), "申请人不符合救助条件"))
     assert s.status is Status.COMPLETED and s.outcome is Outcome.RETURNED
     returned = next(e for e in await events_of(h) if e["type"] == "case.returned")
@@ -287,7 +288,7 @@ async def test_an_upward_case_waits_for_the_higher_authority_and_is_chased_when_
     assert s.upward is not None and s.upward.due_at is not None
     forwarded = next(e for e in await events_of(h) if e["type"] == "case.forwarded")
     assert s.upward.due_at == WORKING.due_at(datetime.fromisoformat(forwarded["at"]), 2)
-    await env.sleep(s.upward.due_at - await env.get_current_time() + timedelta(days=3))
+    await skip_past(env, s.upward.due_at, timedelta(days=3))
     late = [e for e in await events_of(h) if e["type"] == "deadline.overdue"]
     assert [(e["data"]["clock"], e["data"]["level"]) for e in late] == [("upward", "window_head")]
     s = await act(h, "chase", Chase(meta(), "电话催办县人社局"))

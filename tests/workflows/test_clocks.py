@@ -21,6 +21,7 @@ from tests.workflows.harness import (
     meta,
     rejection_code,
     service,
+    skip_past,
     start,
     state_of,
 )
@@ -43,10 +44,6 @@ def raised(events: list[dict[str, Any]]) -> Counter[tuple[str, str, str]]:
     return Counter(
         (e["type"], e["data"]["clock"], e["data"]["level"]) for e in events if e["type"] in RAISED
     )
-
-
-async def skip_past(env: WorkflowEnvironment, at: datetime, extra: timedelta) -> None:
-    await env.sleep(at - await env.get_current_time() + extra)
 
 
 async def test_the_legal_limit_runs_beside_the_promised_one_and_alerts_the_director(

@@ -21,6 +21,7 @@ from tests.workflows.harness import (
     meta,
     rejection_code,
     service,
+    skip_past,
     start,
     state_of,
 )
@@ -31,7 +32,7 @@ from workflows.model import Actor, AlertLevel, Outcome
 async def _overdue(env: WorkflowEnvironment, handle: Any) -> None:
     s = await act(handle, "start-review", StartReview(meta()))
     assert s.due_at is not None
-    await env.sleep(s.due_at - await env.get_current_time() + timedelta(minutes=5))
+    await skip_past(env, s.due_at, timedelta(minutes=5))
 
 
 async def test_an_unacknowledged_breach_climbs_to_director_then_discipline_once_each(
