@@ -116,7 +116,8 @@ async def _all_projected(pool: asyncpg.Pool, prefix: str, n: int) -> None:
 async def _warning_period(pool: asyncpg.Pool) -> tuple[datetime, datetime]:
     """A minute-long office period starting shortly, on a working day of the calendar (in UTC).
 
-    Should today be no working day, the benchmark's own calendar gets it as a make-up day.
+    Should today be no working day, the throwaway stack's calendar gets it as a make-up day
+    (a notice's day: those are every center's, ``center_code`` '').
     """
     while True:
         opens = (datetime.now(UTC) + _PROBE_LEAD + timedelta(minutes=1)).replace(
@@ -129,8 +130,9 @@ async def _warning_period(pool: asyncpg.Pool) -> tuple[datetime, datetime]:
     cal = await load_calendar(pool, CENTER, OfficeHours.parse(_hours(opens, closes), "UTC"))
     if not cal.is_working_day(opens.date()):
         await pool.execute(
-            "insert into calendar_days (day, working, name, origin, year, recorded_by)"
-            " values ($1, true, 'benchmark', 'notice', $2, 'benchmark') on conflict do nothing",
+            "insert into calendar_days (day, working, name, origin, year, recorded_by,"
+            " center_code) values ($1, true, 'benchmark', 'notice', $2, 'benchmark', '')"
+            " on conflict do nothing",
             opens.date(),
             opens.year,
         )
