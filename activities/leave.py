@@ -15,6 +15,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from projections import leave as store
+from projections.cases import try_write_answer
 from projections.centers import has_bare_ids
 from projections.db import LazyPool
 from projections.leave import Leave
@@ -83,7 +84,7 @@ class LeaveActivities:
         )
         cases = await self._cases(leave)
         try:
-            await cases.act(c.case_id, CaseWorkflow.reassign, action, update_id=update_id)
+            answer = await cases.act(c.case_id, CaseWorkflow.reassign, action, update_id=update_id)
         except ActionRejected as err:
             await store.settle_takeover(pool, leave.id, c.case_id, "not_taken", err.message, c.at)
             log_.warning("leave.takeover_refused", code=err.code)
@@ -91,6 +92,8 @@ class LeaveActivities:
         except (CaseClosed, CaseNotFound) as err:
             await store.settle_takeover(pool, leave.id, c.case_id, "closed", _closed_why(err), c.at)
             return
+        # The leave's answer waits for its moves to be readable: written here, not 2 s on.
+        await try_write_answer(pool, answer)
         seq = await _last_reassignment(cases, c.case_id, "takeover", leave.cover_staff)
         if seq is not None:
             await store.record_takeover_seq(pool, leave.id, c.case_id, seq)
@@ -139,7 +142,7 @@ class LeaveActivities:
             since_seq=since,
         )
         try:
-            await cases.act(h.case_id, CaseWorkflow.reassign, action, update_id=update_id)
+            answer = await cases.act(h.case_id, CaseWorkflow.reassign, action, update_id=update_id)
         except ActionRejected as err:
             kept = err.code == "invalid_transition" and state.assignee == leave.cover_staff
             await settle("kept" if kept else "moved", err.message)
@@ -147,6 +150,7 @@ class LeaveActivities:
         except (CaseClosed, CaseNotFound) as err:
             await settle("closed", _closed_why(err))
             return
+        await try_write_answer(pool, answer)
         seq = await _last_reassignment(cases, h.case_id, "handback", leave.staff_id)
         await settle("handed_back", handback_reason(leave), seq)
         log.info("leave.case_handed_back", leave_id=leave.id, case_id=h.case_id, seq=seq)

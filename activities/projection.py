@@ -15,10 +15,8 @@ import structlog
 from prometheus_client import Gauge
 from temporalio import activity
 
-from projections.cases import apply_batch
-from projections.centers import case_center
+from projections.cases import write_batch
 from projections.db import LazyPool
-from projections.links import issue_link
 from workflows.model import ProjectionBatch
 
 log = structlog.get_logger(__name__)
@@ -64,10 +62,7 @@ class Projector:
         try:
             pool = await self._pool.get()
             async with pool.acquire() as conn:
-                if batch.events[0].seq == 1:
-                    # The applicant's link exists before the case can be read.
-                    await issue_link(conn, await case_center(conn, batch.calendar), batch.case_id)
-                version = await apply_batch(conn, batch)
+                version = await write_batch(conn, batch)
         except BaseException:
             BEHIND.failed(batch)
             raise

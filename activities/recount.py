@@ -11,6 +11,7 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from projections.cases import try_write_answer
 from projections.centers import center_of_case, has_bare_ids
 from projections.db import LazyPool
 from workflows.actions import ActionMeta, Recalculate
@@ -77,6 +78,7 @@ class Recounter:
                 return RecountOutcome.CLOSED  # completed, its workflow still finishing
             log.warning("recount.refused", case_id=c.case_id, code=err.code)
             raise ApplicationError(err.message, type=err.code, non_retryable=True) from None
+        await try_write_answer(pool, state)
         if state.last_seq > c.last_seq:
             return RecountOutcome.RECALCULATED
         return RecountOutcome.UNCHANGED

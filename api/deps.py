@@ -76,7 +76,7 @@ def read_your_writes(ctx: Context, response: Response) -> ReadYourWrites:
     return ReadYourWrites(ctx.projections, response)
 
 
-# ``await shown(case_id, state.last_seq)`` before answering a write: the read model then has it.
+# ``await shown(state)`` with an action's answer before answering: the read model then has it.
 WriteShown = Annotated[ReadYourWrites, Depends(read_your_writes)]
 
 

@@ -1,18 +1,26 @@
 """Read your writes: a staff action answers once the read model shows it.
 
-The workflow decides an action and answers with the case's state, whose
-``last_seq`` numbers the action's last event. Before the API passes that answer
-on, it waits until the read model holds that seq for the case, so every read
-that follows (the case, its events, the lists, the dashboard, the alerts, all
-written in the projection's one transaction) shows the action.
+The workflow decides an action and answers with the case's state and the events
+the read model may not hold yet (``workflows.model.Answer``). Before the API
+passes that answer on, it writes them itself, in the projection's one
+transaction (``projections.cases.apply_batch``), so every read that follows (the
+case, its events, the lists, the dashboard, the alerts) shows the action. The
+workflow's projector writes the same events a little later, or as the case
+closes, and finds them written: the API's write is the fast path, the
+projector's the durable one.
 
-Each projection commits with a NOTIFY naming the case and its seq
-(``projections.cases``); the API process listens on one connection and wakes
-the actions waiting for that case (and gives the connection back to the pool
-after a few seconds without any). The wait is bounded: past
-``read_model_wait_seconds``, or at once when PostgreSQL does not answer, the
-action still answers 2xx (Temporal has recorded it, and the projection will
-catch up) with a ``Read-Model`` header saying ``behind`` or ``unavailable``.
+An answer without events (from a workflow that projects each action itself) or
+a write made elsewhere (a leave's takeovers) is waited for instead: until the
+read model holds the action's ``last_seq`` for the case. Each projection commits
+with a NOTIFY naming the case and its seq (``projections.cases``); the API
+process listens on one connection and wakes the actions waiting for that case
+(and gives the connection back to the pool after a few seconds without any).
+
+The wait is bounded: past ``read_model_wait_seconds``, or at once when
+PostgreSQL does not answer, the action still answers 2xx (Temporal has recorded
+it, and the projection will catch up) with a ``Read-Model`` header saying
+``behind`` or ``unavailable``. The API's own write has the same bound and the
+same answers.
 """
 
 from __future__ import annotations
@@ -28,7 +36,8 @@ import asyncpg
 import structlog
 from fastapi import Response
 
-from projections.cases import PROJECTED_CHANNEL, parse_projected, projected_seq
+from projections.cases import PROJECTED_CHANNEL, parse_projected, projected_seq, write_answer
+from workflows.model import CaseState
 
 log = structlog.get_logger(__name__)
 
@@ -63,6 +72,21 @@ class ProjectionWatch:
         self._latest: OrderedDict[str, int] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle: asyncio.Task[None] | None = None
+
+    async def written(self, answer: CaseState) -> Freshness:
+        """Write the action's answered events, within the bound; wait if it carried none."""
+        try:
+            async with asyncio.timeout(self._bound):
+                wrote = await write_answer(self._pool, answer)
+        except TimeoutError:
+            log.warning("read_model.behind", case_id=answer.case_id, seq=answer.last_seq)
+            return Freshness.BEHIND
+        except _DB_ERRORS as err:
+            log.warning("read_model.unavailable", case_id=answer.case_id, error=type(err).__name__)
+            return Freshness.UNAVAILABLE
+        if not wrote:
+            return await self.shown(answer.case_id, answer.last_seq)
+        return Freshness.SHOWN
 
     async def shown(self, case_id: str, seq: int) -> Freshness:
         """Wait until the read model holds ``seq`` for the case, within the bound."""
@@ -185,8 +209,15 @@ class ReadYourWrites:
         self._watch = watch
         self._response = response
 
-    async def __call__(self, case_id: str, seq: int) -> Freshness:
-        freshness = await self._watch.shown(case_id, seq)
+    async def __call__(self, answer: CaseState) -> Freshness:
+        """The action's answer written to the read model (or waited for)."""
+        return self._say(await self._watch.written(answer))
+
+    async def seq(self, case_id: str, seq: int) -> Freshness:
+        """A write made elsewhere, waited for until the read model holds ``seq``."""
+        return self._say(await self._watch.shown(case_id, seq))
+
+    def _say(self, freshness: Freshness) -> Freshness:
         if freshness is not Freshness.SHOWN:
             self._response.headers[HEADER] = freshness.value
         return freshness

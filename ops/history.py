@@ -3,7 +3,10 @@
 Every domain event the workflow decides reaches the read model inside a
 ``ProjectionBatch`` handed to the ``project_events`` activity, so the inputs of
 those scheduled activities are, in order, every event with the case's state
-after it; an activity that completed was written to PostgreSQL. The history
+after it; an activity that completed was written to PostgreSQL. An action's
+answer (``Answer``, in its update's completion) hands the same events to its
+caller, which may have written them before the activity: a batch too, never
+acknowledged. The history
 comes from Temporal while it keeps the workflow, and from the archive after.
 """
 
@@ -25,7 +28,7 @@ from projections.centers import center_of_case
 from projections.db import Conn
 from workflows.client import CaseClient, case_workflow_id
 from workflows.client import CaseNotFound as NoCaseWorkflow
-from workflows.model import DEFAULT_CALENDAR, CaseState, Event, ProjectionBatch
+from workflows.model import DEFAULT_CALENDAR, Answer, CaseState, Event, ProjectionBatch
 
 PROJECT_ACTIVITY = "project_events"
 QUERY_TIMEOUT = timedelta(seconds=10)
@@ -100,7 +103,7 @@ class DecidedRecord:
     def all_batches(self) -> list[ProjectionBatch]:
         """Every batch in order, the unbatched tail as one more, for a projection to apply."""
         batches = [b.batch for b in self.batches]
-        last = batches[-1].events[-1].seq if batches else 0
+        last = max((b.events[-1].seq for b in batches), default=0)
         rest = [e for e in self.tail if e.seq > last]
         if rest and self.tail_state is not None:
             calendar = self.batches[-1].batch.calendar if self.batches else DEFAULT_CALENDAR
@@ -120,6 +123,13 @@ async def decode(case_id: str, history: WorkflowHistory, converter: DataConverte
             if attrs.activity_type.name == PROJECT_ACTIVITY:
                 [batch] = await converter.decode(attrs.input.payloads, [ProjectionBatch])
                 scheduled[ev.event_id] = batch
+        elif ev.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+            outcome = ev.workflow_execution_update_completed_event_attributes.outcome
+            if outcome.HasField("success") and outcome.success.payloads:
+                [answer] = await converter.decode(outcome.success.payloads, [Answer])
+                handed = answer.batch()
+                if handed is not None:  # its caller may have written it: never acknowledged
+                    scheduled[ev.event_id] = handed
         elif ev.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
             completed.add(ev.activity_task_completed_event_attributes.scheduled_event_id)
         elif ev.event_type in _CLOSING_EVENTS:

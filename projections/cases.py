@@ -1,28 +1,38 @@
 """The case read model: events applied idempotently and in order, and the queries that read it.
 
-A batch is written in one transaction. Events are keyed by ``(case_id, seq)``
-so a repeated batch adds nothing, and the current-state row only moves
-forward (``last_seq`` guard), so a late, older batch never overwrites a newer
-state. Each batch's commit is announced on ``PROJECTED_CHANNEL`` with the case
-and the last seq it now holds, for the writes that wait to be readable
-(``api.read_your_writes``).
+A batch is written in one transaction. Two writers hand a case's batches in:
+the API, with the events an action answered (``api.read_your_writes``), and the
+workflow's projection activity, which makes sure of every event. A batch
+always starts at or before the read model's next seq, so the two never leave a
+gap, and a batch the read model holds already writes nothing. Events are keyed
+by ``(case_id, seq)`` and the current-state row only moves forward (``last_seq``
+guard), so a late, older batch never overwrites a newer state. Two writers
+handing in the same batch at once are serialized by the events' key: the second
+waits on the first's rows, then finds them (and the dashboard's row) written.
+Each batch's commit is announced on ``PROJECTED_CHANNEL`` with the case and the
+last seq it now holds, for the writes that wait to be readable.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from datetime import datetime
 from typing import Any
 
 import asyncpg
+import structlog
 
 from projections.alerts import apply_alert_events
 from projections.calendar import calendar_version
 from projections.centers import case_center
 from projections.dashboard import apply_to_dashboard
 from projections.db import Conn
-from workflows.model import CaseState, ProjectionBatch
+from projections.links import issue_link
+from workflows.model import Answer, CaseState, ProjectionBatch
+
+log = structlog.get_logger(__name__)
 
 # The calendar's advisory lock: held by a calendar change until it commits (migration 014).
 CALENDAR_LOCK_KEY = 0x62616E63
@@ -35,6 +45,13 @@ select $1, e.seq, e.type, e.at, e.actor, e.data::jsonb, e.schema_version, $8
 from unnest($2::integer[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::integer[])
      as e(seq, type, at, actor, data, schema_version)
 on conflict (case_id, seq) do nothing
+"""
+
+# Whether the read model holds the batch already: the case's state at or past its last event,
+# and each of its events.
+_HELD = """
+select coalesce((select last_seq >= $3 from cases where case_id = $1), false)
+   and (select count(*) from case_events where case_id = $1 and seq between $2 and $3) = $4
 """
 
 UPSERT_CASE = """
@@ -65,9 +82,10 @@ where cases.last_seq < excluded.last_seq
 
 
 async def apply_batch(conn: Conn, batch: ProjectionBatch) -> int | None:
-    """Write the batch in one transaction. The batch that receives the case also answers the
-    calendar's version, read holding the calendar's lock shared: a calendar change waits for
-    this transaction, or this transaction for the change (see migration 014)."""
+    """Write the batch in one transaction, unless the read model holds it already. The
+    batch that receives the case also answers the calendar's version, read holding the
+    calendar's lock shared: a calendar change waits for this transaction, or this transaction
+    for the change (see migration 014)."""
     s = batch.state
     ev = batch.events
     version: int | None = None
@@ -76,6 +94,8 @@ async def apply_batch(conn: Conn, batch: ProjectionBatch) -> int | None:
         if ev[0].seq == 1:
             await conn.execute("select pg_advisory_xact_lock_shared($1)", CALENDAR_LOCK_KEY)
             version = await calendar_version(conn)
+        if await conn.fetchval(_HELD, batch.case_id, ev[0].seq, ev[-1].seq, len(ev)):
+            return version  # written before, by the other writer or an earlier attempt
         await conn.execute(
             _INSERT_EVENTS,
             batch.case_id,
@@ -94,6 +114,35 @@ async def apply_batch(conn: Conn, batch: ProjectionBatch) -> int | None:
             "select pg_notify($1, $2)", PROJECTED_CHANNEL, f"{batch.case_id} {ev[-1].seq}"
         )
     return version
+
+
+async def write_batch(conn: Conn, batch: ProjectionBatch) -> int | None:
+    """``apply_batch`` for a batch a writer hands in (the projector, an action's caller); the
+    case's first also issues the applicant's link, which so exists before the case is read."""
+    if batch.events[0].seq == 1:
+        await issue_link(conn, await case_center(conn, batch.calendar), batch.case_id)
+    return await apply_batch(conn, batch)
+
+
+async def write_answer(pool: asyncpg.Pool, answer: CaseState) -> bool:
+    """Write the events an action answered (``Answer``) to the read model; False when it
+    carried none (a workflow that projects each action itself)."""
+    batch = answer.batch() if isinstance(answer, Answer) else None
+    if batch is None:
+        return False
+    async with pool.acquire() as conn:
+        await write_batch(conn, batch)
+    return True
+
+
+async def try_write_answer(pool: asyncpg.Pool, answer: CaseState, seconds: float = 2.0) -> None:
+    """``write_answer`` for a caller nobody waits on (an activity acting on a case): a write
+    that fails or takes longer than ``seconds`` is left to the case's projector."""
+    try:
+        async with asyncio.timeout(seconds):
+            await write_answer(pool, answer)
+    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+        log.warning("read_model.answer_left", case_id=answer.case_id, error=type(err).__name__)
 
 
 def parse_projected(payload: str) -> tuple[str, int] | None:

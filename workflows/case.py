@@ -42,14 +42,24 @@ from workflows.events import (
 )
 from workflows.joint import JointSignoff
 from workflows.materials import NOTICE_DAYS, Materials
-from workflows.model import CaseInput, CaseState, Event, Kind, Outcome, Pending, Review, Status
+from workflows.model import (
+    Answer,
+    CaseInput,
+    CaseState,
+    Event,
+    Kind,
+    Outcome,
+    Pending,
+    Review,
+    Status,
+)
 from workflows.patches import (
     CLOCKS_PATCH,
     LEDGER_PATCH,
     LOCAL_INTAKE_PATCH,
     NOTICE_PATCH,
     REVIEW_PATCH,
-    SETTLED_PATCH,
+    received_settled,
 )
 from workflows.record import Acting
 from workflows.supervision import Supervision
@@ -63,7 +73,7 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseState:
-        self._settled = workflow.patched(SETTLED_PATCH)
+        self._settled = received_settled()
         deadline: Deadline | None = None
         self._receiving_locally = self._patched(LOCAL_INTAKE_PATCH)
         if inp.service.kind is Kind.ORPHAN:
@@ -106,10 +116,10 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
         return self._state
 
     @workflow.update(name="intake")
-    async def intake(self) -> CaseState:
+    async def intake(self) -> Answer:
         """Answers once the case is received, its due date computed; records nothing."""
         await workflow.wait_condition(lambda: self._ready)
-        return self._state
+        return self._answer()
 
     @workflow.query(name="state")
     def state(self) -> CaseState:
@@ -121,7 +131,8 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
 
     @workflow.query(name="projection_lag")
     def projection_lag(self) -> int:
-        """Events decided but not yet written to the read model."""
+        """Events decided that the projector has not written yet (an action's caller, handed
+        them in its answer, may have)."""
         return len(self._events) - self._projected
 
     @workflow.query(name="pending")
@@ -137,26 +148,26 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
     # -- staff actions -----------------------------------------------------
 
     @workflow.update(name="start-review")
-    async def start_review(self, a: StartReview) -> CaseState:
+    async def start_review(self, a: StartReview) -> Answer:
         async with Acting(self, a.meta, lambda: self._v_start(a)) as act:
             if not act:
-                return self._state
+                return self._answer()
             self._state.status = Status.UNDER_REVIEW
             self._emit_by(a.meta, ReviewStarted())
-        return self._state
+        return self._answer()
 
     @start_review.validator
     def _v_start(self, a: StartReview) -> None:
         self._precheck("start-review", a.meta)
 
     @workflow.update(name="complete")
-    async def complete(self, a: Complete) -> CaseState:
+    async def complete(self, a: Complete) -> Answer:
         async with Acting(self, a.meta, lambda: self._v_complete(a)) as act:
             if not act:
-                return self._state
+                return self._answer()
             done = CaseCompleted(self._on_time(), a.outcome, a.note, self._legal_on_time())
             self._close(a.meta, a.outcome, done)
-        return self._state
+        return self._answer()
 
     @complete.validator
     def _v_complete(self, a: Complete) -> None:
@@ -164,10 +175,10 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
             rules.check_completion(a, self._state)
 
     @workflow.update(name="return")
-    async def return_case(self, a: Return) -> CaseState:
+    async def return_case(self, a: Return) -> Answer:
         async with Acting(self, a.meta, lambda: self._v_return(a)) as act:
             if not act:
-                return self._state
+                return self._answer()
             self._deprecate(REVIEW_PATCH)
             s, now = self._state, workflow.now()
             s.review = Review(until=now + REVIEW_PERIOD)
@@ -181,7 +192,7 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
                 legal_on_time=self._legal_on_time(),
             )
             self._close(a.meta, Outcome.RETURNED, returned)
-        return self._state
+        return self._answer()
 
     @return_case.validator
     def _v_return(self, a: Return) -> None:
@@ -189,10 +200,10 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
             rules.written_reason(a.reason, "returning a case")
 
     @workflow.update(name="reassign")
-    async def reassign(self, a: Reassign) -> CaseState:
+    async def reassign(self, a: Reassign) -> Answer:
         async with Acting(self, a.meta, lambda: self._v_reassign(a)) as act:
             if not act:
-                return self._state
+                return self._answer()
             before = self._state.assignee
             self._state.assignee = a.to_staff
             if a.to_window is not None:
@@ -200,7 +211,7 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
             self._emit_by(
                 a.meta, CaseReassigned(before, a.to_staff, self._state.window, a.kind, a.reason)
             )
-        return self._state
+        return self._answer()
 
     @reassign.validator
     def _v_reassign(self, a: Reassign) -> None:
@@ -208,10 +219,10 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
             rules.check_reassignment(a, self._state, self._events)
 
     @workflow.update(name="extend")
-    async def extend(self, a: Extend) -> CaseState:
+    async def extend(self, a: Extend) -> Answer:
         async with Acting(self, a.meta, lambda: self._v_extend(a)) as act:
             if not act:
-                return self._state
+                return self._answer()
             if a.clock == LEGAL:
                 before = self._state.legal_due_at
                 self._legal_extended_days += a.days
@@ -228,7 +239,7 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
                     self._set_deadline(await self._deadline(before, a.days))
                 after = self._state.due_at
             self._emit_by(a.meta, DeadlineExtended(a.clock, a.days, a.reason, before, after))
-        return self._state
+        return self._answer()
 
     @extend.validator
     def _v_extend(self, a: Extend) -> None:
@@ -236,13 +247,13 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
             rules.check_extension(a, self._state)
 
     @workflow.update(name="suspend")
-    async def suspend(self, a: Suspend) -> CaseState:
+    async def suspend(self, a: Suspend) -> Answer:
         async with Acting(self, a.meta, lambda: self._v_suspend(a)) as act:
             if not act:
-                return self._state
+                return self._answer()
             self._state.suspended = True
             self._pause(a.meta, ClockPaused("suspended", a.reason, a.expected_days))
-        return self._state
+        return self._answer()
 
     @suspend.validator
     def _v_suspend(self, a: Suspend) -> None:
@@ -250,13 +261,13 @@ class CaseWorkflow(Materials, JointSignoff, CenterRules, Supervision):
             rules.check_suspension(a)
 
     @workflow.update(name="resume")
-    async def resume(self, a: Resume) -> CaseState:
+    async def resume(self, a: Resume) -> Answer:
         async with Acting(self, a.meta, lambda: self._v_resume(a)) as act:
             if not act:
-                return self._state
+                return self._answer()
             self._state.suspended = False
             await self._resume(a.meta)
-        return self._state
+        return self._answer()
 
     @resume.validator
     def _v_resume(self, a: Resume) -> None:

@@ -38,7 +38,7 @@ from workflows.events import (
     UpwardDecided,
 )
 from workflows.loops import CaseLoops
-from workflows.model import CaseState, Kind, Outcome, Status, Upward
+from workflows.model import Answer, CaseState, Kind, Outcome, Status, Upward
 from workflows.patches import REOPEN_PATCH
 from workflows.record import Acting
 from workflows.rules import invalid_transition, validation_error, written_reason
@@ -49,13 +49,13 @@ REVIEW_PERIOD = timedelta(days=15)
 
 class CenterRules(CaseLoops):
     @workflow.update(name="withdraw")
-    async def withdraw(self, a: Withdraw) -> CaseState:
+    async def withdraw(self, a: Withdraw) -> Answer:
         """The applicant withdraws (through staff): the case closes with its reason."""
         async with Acting(self, a.meta, lambda: self._v_withdraw(a)) as act:
             if act:
                 withdrawn = CaseWithdrawn(self._on_time(), a.reason, self._legal_on_time())
                 self._close(a.meta, Outcome.WITHDRAWN, withdrawn)
-        return self._state
+        return self._answer()
 
     @withdraw.validator
     def _v_withdraw(self, a: Withdraw) -> None:
@@ -63,11 +63,11 @@ class CenterRules(CaseLoops):
             written_reason(a.reason, "a withdrawal")
 
     @workflow.update(name="designate-urgent")
-    async def designate_urgent(self, a: DesignateUrgent) -> CaseState:
+    async def designate_urgent(self, a: DesignateUrgent) -> Answer:
         """急办件: warned earlier, escalated sooner, first in every list."""
         async with Acting(self, a.meta, lambda: self._v_urgent(a)) as act:
             if not act:
-                return self._state
+                return self._answer()
             self._state.urgent = True
             if self._state.due_at is not None and not self._state.paused:
                 self._set_deadline(await self._recount())
@@ -75,7 +75,7 @@ class CenterRules(CaseLoops):
             self._emit_by(
                 a.meta, CaseUrgent(a.reason, self._policy().warn_days, s.due_at, s.warn_at)
             )
-        return self._state
+        return self._answer()
 
     @designate_urgent.validator
     def _v_urgent(self, a: DesignateUrgent) -> None:
@@ -83,11 +83,11 @@ class CenterRules(CaseLoops):
             check_urgent(a, self._state)
 
     @workflow.update(name="assign")
-    async def assign(self, a: Assign) -> CaseState:
+    async def assign(self, a: Assign) -> Answer:
         """不管件: the director gives the matter a window, a clerk and a limit."""
         async with Acting(self, a.meta, lambda: self._v_assign(a)) as act:
             if not act:
-                return self._state
+                return self._answer()
             s = self._state
             before = s.assignee
             s.window, s.assignee = a.to_window, a.to_staff
@@ -97,7 +97,7 @@ class CenterRules(CaseLoops):
             self._emit_by(
                 a.meta, CaseAssigned(before, a.to_staff, a.to_window, a.days, a.reason, s.due_at)
             )
-        return self._state
+        return self._answer()
 
     @assign.validator
     def _v_assign(self, a: Assign) -> None:
@@ -105,11 +105,11 @@ class CenterRules(CaseLoops):
             check_assignment(a, self._state)
 
     @workflow.update(name="forward")
-    async def forward(self, a: Forward) -> CaseState:
+    async def forward(self, a: Forward) -> Answer:
         """上报件: carried to the higher authority, which has its own limit."""
         async with Acting(self, a.meta, lambda: self._v_forward(a)) as act:
             if not act:
-                return self._state
+                return self._answer()
             now = workflow.now()
             counted: list[Deadline] = await workflow.execute_activity(
                 "compute_clocks",
@@ -122,7 +122,7 @@ class CenterRules(CaseLoops):
             self._emit_by(
                 a.meta, CaseForwarded(a.authority, a.reference, a.days, counted[0].due_at)
             )
-        return self._state
+        return self._answer()
 
     @forward.validator
     def _v_forward(self, a: Forward) -> None:
@@ -130,13 +130,13 @@ class CenterRules(CaseLoops):
             check_forward(a, self._state)
 
     @workflow.update(name="chase")
-    async def chase(self, a: Chase) -> CaseState:
+    async def chase(self, a: Chase) -> Answer:
         async with Acting(self, a.meta, lambda: self._v_chase(a)) as act:
             if act:
                 assert self._state.upward is not None
                 self._state.upward.chased += 1
                 self._emit_by(a.meta, CaseChased(a.note, self._state.upward.chased))
-        return self._state
+        return self._answer()
 
     @chase.validator
     def _v_chase(self, a: Chase) -> None:
@@ -144,18 +144,18 @@ class CenterRules(CaseLoops):
             check_chase(a, self._state)
 
     @workflow.update(name="record-decision")
-    async def record_decision(self, a: RecordDecision) -> CaseState:
+    async def record_decision(self, a: RecordDecision) -> Answer:
         """The higher authority decided: its clock stops; the lead window completes the case."""
         async with Acting(self, a.meta, lambda: self._v_decision(a)) as act:
             if not act:
-                return self._state
+                return self._answer()
             up = self._state.upward
             assert up is not None
             up.decision, up.decided_at = a.decision, workflow.now()
             self._timers_changed = True
             on_time = up.due_at is None or workflow.now() <= up.due_at
             self._emit_by(a.meta, UpwardDecided(a.decision, a.reference, a.note, on_time))
-        return self._state
+        return self._answer()
 
     @record_decision.validator
     def _v_decision(self, a: RecordDecision) -> None:
@@ -163,17 +163,17 @@ class CenterRules(CaseLoops):
             check_decision(a, self._state)
 
     @workflow.update(name="request-review")
-    async def request_review(self, a: RequestReview) -> CaseState:
+    async def request_review(self, a: RequestReview) -> Answer:
         """The applicant asks the director to review a return, within its period."""
         async with Acting(self, a.meta, lambda: self._v_review(a)) as act:
             if not act:
-                return self._state
+                return self._answer()
             review = self._state.review
             assert review is not None
             review.requested_at, review.reason = workflow.now(), a.reason
             self._timers_changed = True
             self._emit_by(a.meta, ReturnReviewRequested(a.reason))
-        return self._state
+        return self._answer()
 
     @request_review.validator
     def _v_review(self, a: RequestReview) -> None:
@@ -186,11 +186,11 @@ class CenterRules(CaseLoops):
                 )
 
     @workflow.update(name="decide-review")
-    async def decide_review(self, a: DecideReview) -> CaseState:
+    async def decide_review(self, a: DecideReview) -> Answer:
         """The director confirms the return, or reopens the case; its history stays."""
         async with Acting(self, a.meta, lambda: self._v_decide(a)) as act:
             if not act:
-                return self._state
+                return self._answer()
             s = self._state
             assert s.review is not None
             s.review.decision, s.review.decided_at = a.decision, workflow.now()
@@ -207,7 +207,7 @@ class CenterRules(CaseLoops):
                 s.status, s.outcome, s.completed_at = Status.UNDER_REVIEW, None, None
                 self._timers_changed = True
                 self._emit_by(a.meta, CaseReopened(a.note, s.due_at, **paused))
-        return self._state
+        return self._answer()
 
     async def _not_counted_since(self, returned_at: datetime) -> dict[str, Any]:
         """The time the case stood returned is not counted against the limits it reopens

@@ -14,17 +14,17 @@ from workflows import rules
 from workflows.actions import RecordSignoff, RequestSignoff
 from workflows.events import SignoffRecorded, SignoffRequested
 from workflows.loops import CaseLoops
-from workflows.model import CaseState, Signoff, Status
+from workflows.model import Answer, CaseState, Signoff, Status
 from workflows.patches import CLOCKS_PATCH, REJECT_PATCH
 from workflows.record import Acting
 
 
 class JointSignoff(CaseLoops):
     @workflow.update(name="request-signoff")
-    async def request_signoff(self, a: RequestSignoff) -> CaseState:
+    async def request_signoff(self, a: RequestSignoff) -> Answer:
         async with Acting(self, a.meta, lambda: self._v_ask(a)) as act:
             if not act:
-                return self._state
+                return self._answer()
             departments = list(dict.fromkeys(a.departments))
             now = workflow.now()
             self._state.signoffs = [Signoff(department=d, asked_at=now) for d in departments]
@@ -34,7 +34,7 @@ class JointSignoff(CaseLoops):
                 await self._count_signoffs()
                 limits = {x.department: x.due_at for x in self._state.signoffs}
             self._emit_by(a.meta, SignoffRequested(departments, limits))
-        return self._state
+        return self._answer()
 
     @request_signoff.validator
     def _v_ask(self, a: RequestSignoff) -> None:
@@ -42,10 +42,10 @@ class JointSignoff(CaseLoops):
             check_signoff_request(a, self._inp.service.departments)
 
     @workflow.update(name="signoff")
-    async def signoff(self, a: RecordSignoff) -> CaseState:
+    async def signoff(self, a: RecordSignoff) -> Answer:
         async with Acting(self, a.meta, lambda: self._v_sign(a)) as act:
             if not act:
-                return self._state
+                return self._answer()
             entry = next(x for x in self._state.signoffs if x.department == a.department)
             entry.decision, entry.at, entry.comment = a.decision, workflow.now(), a.comment
             entry.by = a.meta.actor.staff_id
@@ -64,7 +64,7 @@ class JointSignoff(CaseLoops):
             if done or back:
                 self._state.status = Status.UNDER_REVIEW
             self._emit_by(a.meta, SignoffRecorded(a.department, a.decision, a.comment, done, back))
-        return self._state
+        return self._answer()
 
     @signoff.validator
     def _v_sign(self, a: RecordSignoff) -> None:

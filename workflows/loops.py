@@ -1,14 +1,20 @@
 """The three loops every case runs beside its staff actions.
 
 The projector hands new events to the read model (and, once received, recounts the
-case if the calendar changed meanwhile), the timer loop raises each
-threshold on time (warning, breach, ladder rungs, the one-time notice), and
-the notifier tells supervisors of each alert in office hours.
+case if the calendar changed meanwhile): since ``write-through``, an action's answer
+carries its events and the API writes them before it answers, so the projector waits
+``WRITE_GRACE`` (or until the case closes) and then writes, in one batch, whatever is
+still unwritten; a batch the API wrote already costs the read model one lookup. Events
+no answer carries (a warning, a breach) are written at once.
+
+The timer loop raises each threshold on time (warning, breach, ladder rungs, the
+one-time notice), and the notifier tells supervisors of each alert in office hours.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -19,7 +25,7 @@ from workflows.actions import ActionMeta
 from workflows.clocks import COMPUTE_TIMEOUT
 from workflows.counting import OfficeInstantRequest
 from workflows.model import Actor, Alert, AlertNotice, ProjectionBatch, Role
-from workflows.patches import INTAKE_CALENDAR_PATCH, PARALLEL_NOTIFY_PATCH
+from workflows.patches import INTAKE_CALENDAR_PATCH, PARALLEL_NOTIFY_PATCH, WRITE_THROUGH_PATCH
 from workflows.record import SYSTEM
 from workflows.thresholds import CaseThresholds
 
@@ -38,6 +44,9 @@ _PROJECT_RETRY = RetryPolicy(
     maximum_attempts=0,
 )
 _SYSTEM_META = ActionMeta(Actor(SYSTEM, Role.OPS, None))
+# How long the projector leaves new events to the actions' callers: how far the read model
+# lags at most behind an event nobody else writes (a warning, an answer the API lost).
+WRITE_GRACE = timedelta(seconds=2)
 
 
 class CaseLoops(CaseThresholds):
@@ -48,6 +57,9 @@ class CaseLoops(CaseThresholds):
             )
             if len(self._events) == self._projected:
                 return
+            if self._patched(WRITE_THROUGH_PATCH):
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(self._write_now, timeout=WRITE_GRACE)
             batch = ProjectionBatch(
                 self._inp.case_id, self._events[self._projected :], self._state, self._inp.calendar
             )
@@ -61,6 +73,12 @@ class CaseLoops(CaseThresholds):
             if batch.events[0].seq == 1:
                 self._deprecate(INTAKE_CALENDAR_PATCH)
                 await self._recount_if_calendar_changed(answer if type(answer) is int else None)
+
+    def _write_now(self) -> bool:
+        """The case closed, or holds events that no answer carries (raised by its timers, or
+        by an action whose answer is still to come: no handler is running, so none is)."""
+        unhanded = len(self._events) > self._handed
+        return self._finished() or (unhanded and workflow.all_handlers_finished())
 
     async def _recount_if_calendar_changed(self, version: int | None) -> None:
         """The calendar changed between counting the limits at intake and the case's first

@@ -13,7 +13,7 @@ from workflows import rules
 from workflows.actions import RequestMaterials, SupplyMaterials
 from workflows.events import ClockPaused, MaterialsRequested, MaterialsSupplied
 from workflows.loops import CaseLoops
-from workflows.model import CaseState, Status, Supply
+from workflows.model import Answer, CaseState, Status, Supply
 from workflows.patches import CLOCKS_PATCH, MISSING_KEPT_PATCH
 from workflows.record import Acting
 
@@ -23,10 +23,10 @@ NOTICE_DAYS = 5
 
 class Materials(CaseLoops):
     @workflow.update(name="request-materials")
-    async def request_materials(self, a: RequestMaterials) -> CaseState:
+    async def request_materials(self, a: RequestMaterials) -> Answer:
         async with Acting(self, a.meta, lambda: self._v_request(a)) as act:
             if not act:
-                return self._state
+                return self._answer()
             s = self._state
             first = not any(e.type == MaterialsRequested.TYPE for e in self._events)
             late = first and s.notice_due_at is not None and workflow.now() > s.notice_due_at
@@ -42,7 +42,7 @@ class Materials(CaseLoops):
             )
             self._notice_given()
             self._pause(a.meta, ClockPaused("materials"))
-        return self._state
+        return self._answer()
 
     @request_materials.validator
     def _v_request(self, a: RequestMaterials) -> None:
@@ -52,10 +52,10 @@ class Materials(CaseLoops):
             check_materials_request(a, self._state, asked)
 
     @workflow.update(name="supply-materials")
-    async def supply_materials(self, a: SupplyMaterials) -> CaseState:
+    async def supply_materials(self, a: SupplyMaterials) -> Answer:
         async with Acting(self, a.meta, lambda: self._v_supply(a)) as act:
             if not act:
-                return self._state
+                return self._answer()
             s = self._state
             s.materials = sorted(set(s.materials) | set(a.materials))
             s.materials_missing = sorted(set(s.materials_missing) - set(a.materials))
@@ -67,7 +67,7 @@ class Materials(CaseLoops):
                     await self._restart(a.meta)
                 else:
                     await self._resume(a.meta)
-        return self._state
+        return self._answer()
 
     def _restarts_on_supply(self) -> bool:
         return (

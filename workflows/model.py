@@ -259,6 +259,24 @@ class CaseState:
     return_by: datetime | None = None
 
 
+@dataclass
+class Answer(CaseState):
+    """What an action answers: the state, and the events the workflow has not yet seen
+    written to the read model (from the first unwritten one on, so never a gap), with the
+    calendar they are counted in. The caller writes them before it answers its own caller;
+    the workflow's projection makes sure of them later. Empty from a workflow that projected
+    each action itself (before ``write-through``)."""
+
+    fresh: list[Event] = field(default_factory=list)
+    calendar: OfficeCalendar | None = None
+
+    def batch(self) -> ProjectionBatch | None:
+        """The events to write, with the state after them; None when there are none."""
+        if not self.fresh or self.calendar is None:
+            return None
+        return ProjectionBatch(self.case_id, self.fresh, self, self.calendar)
+
+
 @dataclass(frozen=True)
 class Pending:
     """What a case still has to do: events to project, the next threshold to raise."""

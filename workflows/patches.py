@@ -9,7 +9,9 @@ A case received under ``SETTLED_PATCH`` records that one marker and takes every
 patch of ``SETTLED`` as applied, without a marker of its own (``patched``,
 ``deprecate``). A case received before it calls each patch as it did. A patch
 added after it is called as a plain ``workflow.patched()`` (or a later settled
-marker takes it in, with its own list): this list never grows.
+marker takes it in, with its own list): this list never grows. A case received
+now records ``SETTLED_WRITE_THROUGH_PATCH``, which takes that list and
+``WRITE_THROUGH_PATCH`` (``received_settled``).
 """
 
 from __future__ import annotations
@@ -55,7 +57,12 @@ INTAKE_CALENDAR_PATCH = "intake-calendar-check"
 # recorded history acknowledged a warning before it.
 WARNING_ACK_PATCH = "warning-ack-keeps-climb"
 
-# The first thing a case records: every patch above applies to it.
+# An action's events go out in its answer for the caller to write; the projector writes what
+# is left a little later, or as the case closes, instead of after each action at once.
+WRITE_THROUGH_PATCH = "write-through"
+
+# The first thing a case records: every patch above applies to it (a case received under the
+# first of these, every patch but ``WRITE_THROUGH_PATCH``).
 SETTLED_PATCH = "settled-2026-12"
 SETTLED = frozenset(
     {
@@ -74,14 +81,26 @@ SETTLED = frozenset(
         WARNING_ACK_PATCH,
     }
 )
+SETTLED_WRITE_THROUGH_PATCH = "settled-2026-12-06"
+SETTLED_WRITE_THROUGH = SETTLED | {WRITE_THROUGH_PATCH}
 
 
-def patched(settled: bool, patch: str) -> bool:
+def received_settled() -> frozenset[str]:
+    """The patches the case takes as applied, by the settled marker it recorded first (the
+    newest for a case received now); none for a case received before the first."""
+    if workflow.patched(SETTLED_WRITE_THROUGH_PATCH):
+        return SETTLED_WRITE_THROUGH
+    if workflow.patched(SETTLED_PATCH):
+        return SETTLED
+    return frozenset()
+
+
+def patched(settled: frozenset[str], patch: str) -> bool:
     """``workflow.patched(patch)``, true without a marker for a settled case's patch."""
-    return (settled and patch in SETTLED) or workflow.patched(patch)
+    return patch in settled or workflow.patched(patch)
 
 
-def deprecate(settled: bool, patch: str) -> None:
+def deprecate(settled: frozenset[str], patch: str) -> None:
     """``workflow.deprecate_patch(patch)``; nothing to record for a settled case's patch."""
-    if not (settled and patch in SETTLED):
+    if patch not in settled:
         workflow.deprecate_patch(patch)

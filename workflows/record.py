@@ -8,6 +8,7 @@ here does I/O except through activities, and time is always the workflow's own.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from workflows.events import AlertAcknowledged
 from workflows.model import (
     Alert,
     AlertLevel,
+    Answer,
     CaseInput,
     CaseState,
     Event,
@@ -38,10 +40,12 @@ class CaseRecord:
         self._inp = inp
         self._events: list[Event] = []
         self._projected = 0
+        self._handed = 0  # the events up to this seq went out in an action's answer
         self._keys: dict[str, str | None] = {}
         self._ready = False
         self._receiving_locally = False  # intake's counts run as local activities (clocks)
-        self._settled = False  # received under SETTLED_PATCH (``workflows.patches``), set by run
+        # The patches taken as applied, by the settled marker it was received under (set by run).
+        self._settled: frozenset[str] = frozenset()
         self._timers_changed = False
         self._paused_since: datetime | None = None
         self._resume_to = Status.RECEIVED
@@ -94,6 +98,16 @@ class CaseRecord:
         )
 
     # -- shared steps ------------------------------------------------------
+
+    def _answer(self) -> Answer:
+        """An action's answer: the state, with every event not yet written by the projector."""
+        s = self._state
+        self._handed = len(self._events)
+        return Answer(
+            **{f.name: getattr(s, f.name) for f in dataclasses.fields(CaseState)},
+            fresh=self._events[self._projected :],
+            calendar=self._inp.calendar,
+        )
 
     def _patched(self, patch: str) -> bool:
         return patches.patched(self._settled, patch)

@@ -9,17 +9,17 @@ from workflows import rules
 from workflows.actions import AcknowledgeAlert, Recalculate
 from workflows.events import AlertAcknowledged
 from workflows.loops import CaseLoops
-from workflows.model import CaseState
+from workflows.model import Answer
 from workflows.patches import WARNING_ACK_PATCH
 from workflows.record import Acting
 
 
 class Supervision(CaseLoops):
     @workflow.update(name="acknowledge-alert")
-    async def acknowledge_alert(self, a: AcknowledgeAlert) -> CaseState:
+    async def acknowledge_alert(self, a: AcknowledgeAlert) -> Answer:
         async with Acting(self, a.meta, lambda: self._v_ack(a)) as act:
             if not act:
-                return self._state
+                return self._answer()
             alert = next(x for x in self._state.alerts if x.id == a.alert_id)
             alert.acked_at, alert.acked_by = workflow.now(), a.meta.actor.staff_id
             # Acknowledging the breach stops the climb; acknowledging the warning does not.
@@ -29,7 +29,7 @@ class Supervision(CaseLoops):
                 self._ladder = [r for r in self._ladder if r[2] != alert.clock]
                 self._timers_changed = True
             self._emit_by(a.meta, AlertAcknowledged(alert.id, alert.kind, alert.level))
-        return self._state
+        return self._answer()
 
     @acknowledge_alert.validator
     def _v_ack(self, a: AcknowledgeAlert) -> None:
@@ -40,13 +40,13 @@ class Supervision(CaseLoops):
             rules.check_acknowledgement(a, self._state)
 
     @workflow.update(name="recalculate")
-    async def recalculate(self, a: Recalculate) -> CaseState:
+    async def recalculate(self, a: Recalculate) -> Answer:
         """The calendar changed: count the limit again; an event only if it moved."""
         async with Acting(self, a.meta, lambda: self._v_recalc(a)) as act:
             if not act:
-                return self._state
+                return self._answer()
             await self._recalculate(a.meta, a.reason)
-        return self._state
+        return self._answer()
 
     @recalculate.validator
     def _v_recalc(self, a: Recalculate) -> None:

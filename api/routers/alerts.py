@@ -100,7 +100,7 @@ async def acknowledge(
         ):
             raise not_found("alert", alert_id) from None
         raise
-    await shown(case_id, state.last_seq)
+    await shown(state)
     alert = next(a for a in state.alerts if a.id == alert_id)
     return AlertOut(
         id=alert.id,

@@ -80,7 +80,7 @@ async def receive_case(
     )
     if ctx.sandbox is not None:
         ctx.sandbox_cases.add(case_workflow_id(ctx.center, state.case_id))
-    await shown(state.case_id, state.last_seq)
+    await shown(state)
     return case_from_state(state, ctx.directory_tz)
 
 
@@ -181,7 +181,7 @@ def _action(name: str, update: Update[Any], body_type: type[BaseModel], build: B
         body = body if body is not None else Empty()
         meta = ActionMeta(actor_of(staff), idempotency_key, action_hash(staff.id, name, body))
         state = await CaseGateway(ctx).act(case_id, name, update, build(body, meta, ctx), meta)
-        await shown(case_id, state.last_seq)
+        await shown(state)
         return case_from_state(state, ctx.directory_tz)
 
     # The body's model is the action's; actions without fields accept an empty body or none.

@@ -128,7 +128,7 @@ async def _moves_shown(leave: Leave, shown: ReadYourWrites) -> None:
     for t in leave.takeovers:
         for seq in (t.takeover_seq, t.handback_seq):
             if seq is not None:
-                await shown(t.case_id, seq)
+                await shown.seq(t.case_id, seq)
 
 
 @router.post("/staff/{staff_id}/leave", status_code=201, response_model=LeaveOut)

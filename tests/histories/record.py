@@ -207,6 +207,13 @@ async def received_in_one_task(env: WorkflowEnvironment, h: WorkflowHandle[Any, 
     await _update(h, "complete", Complete(CLERK, Outcome.APPROVED, "准予"))
 
 
+async def handled_at_the_counter(env: WorkflowEnvironment, h: WorkflowHandle[Any, Any]) -> None:
+    """Received, reviewed and approved within the projector's grace: its events go out in the
+    answers, and the projector writes them once, as the case closes."""
+    await _update(h, "start-review", StartReview(CLERK))
+    await _update(h, "complete", Complete(CLERK, Outcome.APPROVED, "准予"))
+
+
 async def overdue_escalated_closed(env: WorkflowEnvironment, h: WorkflowHandle[Any, Any]) -> None:
     """Late, the breach climbs to the director unacknowledged; completing the case settles
     its open alerts."""
@@ -266,6 +273,25 @@ SCRIPTS: dict[str, tuple[Script, ServiceSnapshot, list[str], ClockPolicy]] = {
         ClockPolicy(),
     ),
     "overdue-escalated-settled": (
+        overdue_escalated_closed,
+        SERVICE,
+        ["id_card", "photo"],
+        ClockPolicy(),
+    ),
+    # Received under the write-through settled marker: the answers carry the events.
+    "counter-write-through": (
+        handled_at_the_counter,
+        SERVICE,
+        ["id_card", "photo"],
+        ClockPolicy(),
+    ),
+    "missing-at-intake-write-through": (
+        promised_pause_extend,
+        SERVICE,
+        ["id_card"],
+        ClockPolicy(),
+    ),
+    "overdue-escalated-write-through": (
         overdue_escalated_closed,
         SERVICE,
         ["id_card", "photo"],

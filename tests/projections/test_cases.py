@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -86,6 +87,31 @@ async def test_duplicate_and_out_of_order_batches_leave_the_read_model_right(
         ]
     finally:
         await conn.close()
+
+
+async def test_one_batch_handed_in_twice_at_once_counts_once(postgres: EmbeddedPostgres) -> None:
+    """An action's caller and the case's projector write the same batch at the same moment
+    (as a case closes): the case's lock lets one write it, the other finds it written."""
+    window = f"race-{new_case_id()}"
+    cids = [new_case_id() for _ in range(8)]
+    first = await connect(postgres.dsn)
+    second = await connect(postgres.dsn)
+    try:
+        for cid in cids:
+            s = replace(state(cid, 3, Status.UNDER_REVIEW), window=window)
+            batch = ProjectionBatch(cid, events(1, 2, 3), s)
+            versions = await asyncio.gather(apply_batch(first, batch), apply_batch(second, batch))
+            assert versions[0] == versions[1]  # both answer the calendar's version
+        counts = await first.fetch(
+            "select grain, sum(n) as n from dash_received where window_code = $1 group by grain",
+            window,
+        )
+        assert counts and {r["n"] for r in counts} == {len(cids)}
+        for cid in cids:
+            assert [r["seq"] for r in await case_events(first, NO_CENTER, cid)] == [1, 2, 3]
+    finally:
+        await first.close()
+        await second.close()
 
 
 async def test_a_batch_that_fails_midway_writes_nothing(postgres: EmbeddedPostgres) -> None:
