@@ -6,10 +6,11 @@ import asyncio
 import contextlib
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import structlog
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.context import AppContext
 from api.deps import storable_url
@@ -40,6 +41,41 @@ PREFIX = "/api/v1"
 log = structlog.get_logger(__name__)
 
 
+class RequestLog:
+    """Each request's log lines carry its id (handlers add staff and case ids), and the
+    request ends with one line: method, path (without tokens), status, milliseconds. Plain
+    ASGI: the answer passes through as it is, without a task or a buffer of its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=secrets.token_hex(6))
+        started = time.perf_counter()
+        status = 500  # unless an answer starts: an error no handler turned into one
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._app(scope, receive, sending)
+        finally:
+            log.info(
+                "http.request",
+                method=scope["method"],
+                path=public.loggable_path(scope["path"]),
+                status=status,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+
+
 def create_app(ctx: AppContext) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -63,24 +99,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     )
     app.state.context = ctx
 
-    @app.middleware("http")
-    async def bind_request(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # Each request's log lines carry its id; handlers add staff and case ids.
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=secrets.token_hex(6))
-        started = time.perf_counter()
-        response = await call_next(request)
-        log.info(
-            "http.request",
-            method=request.method,
-            path=public.loggable_path(request.url.path),
-            status=response.status_code,
-            ms=round((time.perf_counter() - started) * 1000, 1),
-        )
-        return response
-
+    app.add_middleware(RequestLog)
     install_error_handlers(app)
     app.include_router(cases.router, prefix=PREFIX)
     app.include_router(replay.router, prefix=PREFIX)
