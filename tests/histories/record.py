@@ -9,6 +9,11 @@ the record of what older code did, and it must keep replaying. Commit the new
 file: from then on every ``make test`` replays it against the current workflow
 code, so a change that would break a case already running fails there first.
 Such a change goes through ``workflow.patched()``.
+
+One history is not a script here: ``settled-then-write-through.json`` is a case received
+and reviewed by the worker of 0515382 (under ``settled-2026-12``) and completed by the
+worker of the write-through change, as a case running across that deploy is. Its new
+worker took the old path to the end: a patch checked first while replaying stays unpatched.
 """
 
 from __future__ import annotations
