@@ -9,12 +9,12 @@ workflow's projector writes the same events a little later, or as the case
 closes, and finds them written: the API's write is the fast path, the
 projector's the durable one.
 
-An answer without events (from a workflow that projects each action itself) or
-a write made elsewhere (a leave's takeovers) is waited for instead: until the
-read model holds the action's ``last_seq`` for the case. Each projection commits
-with a NOTIFY naming the case and its seq (``projections.cases``); the API
-process listens on one connection and wakes the actions waiting for that case
-(and gives the connection back to the pool after a few seconds without any).
+An answer without events (the projector wrote them all already) or a write made
+elsewhere (a leave's takeovers) is waited for instead: until the read model
+holds the action's ``last_seq`` for the case. Each projection commits with a
+NOTIFY naming the case and its seq (``projections.cases``); the API process
+listens on one connection and wakes the actions waiting for that case (and
+gives the connection back to the pool after a few seconds without any).
 
 The wait is bounded: past ``read_model_wait_seconds``, or at once when
 PostgreSQL does not answer, the action still answers 2xx (Temporal has recorded

@@ -6,8 +6,8 @@ those scheduled activities are, in order, every event with the case's state
 after it; an activity that completed was written to PostgreSQL. An action's
 answer (``Answer``, in its update's completion) hands the same events to its
 caller, which may have written them before the activity: a batch too, never
-acknowledged. The history
-comes from Temporal while it keeps the workflow, and from the archive after.
+acknowledged. The history comes from Temporal while it keeps the workflow, and
+from the archive after.
 """
 
 from __future__ import annotations

@@ -126,7 +126,7 @@ async def write_batch(conn: Conn, batch: ProjectionBatch) -> int | None:
 
 async def write_answer(pool: asyncpg.Pool, answer: CaseState) -> bool:
     """Write the events an action answered (``Answer``) to the read model; False when it
-    carried none (a workflow that projects each action itself)."""
+    carried none (the projector wrote them all already, or the answer is a plain state)."""
     batch = answer.batch() if isinstance(answer, Answer) else None
     if batch is None:
         return False

@@ -264,8 +264,8 @@ class Answer(CaseState):
     """What an action answers: the state, and the events the workflow has not yet seen
     written to the read model (from the first unwritten one on, so never a gap), with the
     calendar they are counted in. The caller writes them before it answers its own caller;
-    the workflow's projection makes sure of them later. Empty from a workflow that projected
-    each action itself (before ``write-through``)."""
+    the workflow's projection makes sure of them later. Empty when the projector has written
+    every event already."""
 
     fresh: list[Event] = field(default_factory=list)
     calendar: OfficeCalendar | None = None
