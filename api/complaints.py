@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 from typing import Any
 
-import asyncpg
 import structlog
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
@@ -26,6 +25,7 @@ from api.schemas import AlertOut
 from applicant.complaints import PREFIX, ComplaintInput, ComplaintState
 from projections.center import StaffMember
 from projections.complaints import projected_seq
+from projections.db import DB_ERRORS
 from workflows.actions import AcknowledgeAlert, ActionMeta
 from workflows.complaint import ComplaintWorkflow
 
@@ -97,7 +97,7 @@ class ComplaintGateway:
         loop = asyncio.get_running_loop()
         until = loop.time() + PROJECTION_WAIT_SECONDS
         while loop.time() < until:
-            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            with contextlib.suppress(*DB_ERRORS):
                 seq = await projected_seq(self._ctx.pool, state.complaint_id)
                 if seq >= state.last_seq:
                     return

@@ -31,6 +31,7 @@ from api.alert_hub import AlertHub
 from api.read_your_writes import ProjectionWatch
 from banjian.settings import Settings
 from projections.center import Directory, StaffMember, load_directories, staff_for_token
+from projections.db import DB_ERRORS
 from workflows.model import OfficeCalendar
 
 log = structlog.get_logger(__name__)
@@ -122,7 +123,7 @@ class AppContext:
         the last quarter of an hour."""
         try:
             staff = await staff_for_token(self.pool, token)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+        except DB_ERRORS as err:
             cached = self._tokens.get(token)
             if cached is not None and time.monotonic() - cached[1] < TOKEN_OFFLINE_SECONDS:
                 return cached[0]
@@ -136,7 +137,7 @@ class AppContext:
     async def refresh_directory(self) -> None:
         try:
             self.directories = await load_directories(self.pool)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+        except DB_ERRORS as err:
             log.warning("directory.refresh_failed", error=type(err).__name__)
 
     async def keep_directory_fresh(self) -> None:

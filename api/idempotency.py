@@ -31,7 +31,7 @@ from api.deps import Context, CurrentStaff, IdempotencyKey
 from api.errors import ApiError
 from projections import idempotency as store
 from projections.center import StaffMember
-from projections.db import Conn
+from projections.db import DB_ERRORS, Conn
 
 log = structlog.get_logger(__name__)
 
@@ -153,6 +153,6 @@ async def forget_old_keys(pool: asyncpg.Pool) -> None:
             forgotten = await store.forget_before(pool, KEY_RETENTION)
             if forgotten:
                 log.info("idempotency.forgotten", keys=forgotten)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+        except DB_ERRORS as err:
             log.warning("idempotency.forget_failed", error=type(err).__name__)
         await asyncio.sleep(FORGET_EVERY_SECONDS)

@@ -16,6 +16,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from projections.db import DB_ERRORS
 from projections.figures import Span, case_counts
 
 
@@ -106,5 +107,5 @@ async def refresh(pool: asyncpg.Pool) -> None:
     """Read the figures for this scrape; on a database error, the scrape goes without them."""
     try:
         COLLECTOR.figures = await read_figures(pool)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+    except DB_ERRORS:
         COLLECTOR.figures = None

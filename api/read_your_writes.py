@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from enum import StrEnum
 from typing import Any
 
@@ -36,8 +36,9 @@ import asyncpg
 import structlog
 from fastapi import Response
 
-from projections.cases import PROJECTED_CHANNEL, parse_projected, projected_seq, write_answer
-from workflows.model import CaseState
+from projections.cases import PROJECTED_CHANNEL, parse_projected, projected_seq, write_handed
+from projections.db import DB_ERRORS
+from workflows.model import CaseState, handed_batch
 
 log = structlog.get_logger(__name__)
 
@@ -50,7 +51,6 @@ _IDLE_SECONDS = 5.0
 # The newest seq notified for each recent case: an action whose projection committed before
 # its answer came back needs no query.
 _REMEMBERED_CASES = 10_000
-_DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class Freshness(StrEnum):
@@ -75,18 +75,10 @@ class ProjectionWatch:
 
     async def written(self, answer: CaseState) -> Freshness:
         """Write the action's answered events, within the bound; wait if it carried none."""
-        try:
-            async with asyncio.timeout(self._bound):
-                wrote = await write_answer(self._pool, answer)
-        except TimeoutError:
-            log.warning("read_model.behind", case_id=answer.case_id, seq=answer.last_seq)
-            return Freshness.BEHIND
-        except _DB_ERRORS as err:
-            log.warning("read_model.unavailable", case_id=answer.case_id, error=type(err).__name__)
-            return Freshness.UNAVAILABLE
-        if not wrote:
+        batch = handed_batch(answer)
+        if batch is None:
             return await self.shown(answer.case_id, answer.last_seq)
-        return Freshness.SHOWN
+        return await self._bounded(answer.case_id, answer.last_seq, write_handed(self._pool, batch))
 
     async def shown(self, case_id: str, seq: int) -> Freshness:
         """Wait until the read model holds ``seq`` for the case, within the bound."""
@@ -99,24 +91,7 @@ class ProjectionWatch:
             self._idle.cancel()
             self._idle = None
         try:
-            async with asyncio.timeout(self._bound):
-                await self._listen()
-                while True:
-                    woken.clear()  # set again by any notification from here on
-                    if self._latest.get(case_id, 0) >= seq:
-                        break
-                    if await projected_seq(self._pool, case_id) >= seq:
-                        break
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(_RECHECK_SECONDS):
-                            await woken.wait()
-            return Freshness.SHOWN
-        except TimeoutError:
-            log.warning("read_model.behind", case_id=case_id, seq=seq)
-            return Freshness.BEHIND
-        except _DB_ERRORS as err:
-            log.warning("read_model.unavailable", case_id=case_id, error=type(err).__name__)
-            return Freshness.UNAVAILABLE
+            return await self._bounded(case_id, seq, self._until_projected(case_id, seq, woken))
         finally:
             waiters = self._waiting.get(case_id, [])
             if entry in waiters:
@@ -125,6 +100,32 @@ class ProjectionWatch:
                 self._waiting.pop(case_id, None)
             if not self._waiting and self._idle is None:
                 self._idle = self._spawn(self._release_when_idle())
+
+    async def _bounded(self, case_id: str, seq: int, work: Awaitable[None]) -> Freshness:
+        """``work`` done within the bound: shown; past it, behind; PostgreSQL failing it,
+        unavailable."""
+        try:
+            async with asyncio.timeout(self._bound):
+                await work
+        except TimeoutError:
+            log.warning("read_model.behind", case_id=case_id, seq=seq)
+            return Freshness.BEHIND
+        except DB_ERRORS as err:
+            log.warning("read_model.unavailable", case_id=case_id, error=type(err).__name__)
+            return Freshness.UNAVAILABLE
+        return Freshness.SHOWN
+
+    async def _until_projected(self, case_id: str, seq: int, woken: asyncio.Event) -> None:
+        await self._listen()
+        while True:
+            woken.clear()  # set again by any notification from here on
+            if self._latest.get(case_id, 0) >= seq:
+                return
+            if await projected_seq(self._pool, case_id) >= seq:
+                return
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_RECHECK_SECONDS):
+                    await woken.wait()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)

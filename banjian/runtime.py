@@ -14,7 +14,6 @@ import signal
 from collections.abc import AsyncIterator, Callable, Iterator
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import prometheus_client
 import structlog
 import uvicorn
@@ -37,7 +36,7 @@ from centers.leave import LeaveClient
 from ops.archive import Archivist, ensure_archive_schedule
 from privacy import KeyRing, KeyRingError, encrypted_converter, load_key_file
 from projections.center import load_directories
-from projections.db import LazyPool, create_pool
+from projections.db import DB_ERRORS, LazyPool, create_pool
 from workflows.archive import ArchiveWorkflow
 from workflows.case import CaseWorkflow
 from workflows.complaint import ComplaintWorkflow
@@ -178,7 +177,7 @@ async def _resume_leaves(settings: Settings, client: Client, db: LazyPool) -> No
     try:
         leaves = LeaveClient(client, settings.task_queue)
         await leaves.resume(await db.get(), ZoneInfo(settings.timezone))
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+    except DB_ERRORS as err:
         # PostgreSQL is down: the leaves left without a workflow wait for the next start.
         log.warning("leave.resume_failed", error=type(err).__name__)
 

@@ -28,9 +28,9 @@ from projections.alerts import apply_alert_events
 from projections.calendar import calendar_version
 from projections.centers import case_center
 from projections.dashboard import apply_to_dashboard
-from projections.db import Conn
+from projections.db import DB_ERRORS, Conn
 from projections.links import issue_link
-from workflows.model import Answer, CaseState, ProjectionBatch
+from workflows.model import CaseState, ProjectionBatch, handed_batch
 
 log = structlog.get_logger(__name__)
 
@@ -124,24 +124,22 @@ async def write_batch(conn: Conn, batch: ProjectionBatch) -> int | None:
     return await apply_batch(conn, batch)
 
 
-async def write_answer(pool: asyncpg.Pool, answer: CaseState) -> bool:
-    """Write the events an action answered (``Answer``) to the read model; False when it
-    carried none (the projector wrote them all already, or the answer is a plain state)."""
-    batch = answer.batch() if isinstance(answer, Answer) else None
-    if batch is None:
-        return False
+async def write_handed(pool: asyncpg.Pool, batch: ProjectionBatch) -> None:
+    """Write the batch an action's answer handed its caller (``handed_batch``)."""
     async with pool.acquire() as conn:
         await write_batch(conn, batch)
-    return True
 
 
 async def try_write_answer(pool: asyncpg.Pool, answer: CaseState, seconds: float = 2.0) -> None:
-    """``write_answer`` for a caller nobody waits on (an activity acting on a case): a write
+    """``write_handed`` for a caller nobody waits on (an activity acting on a case): a write
     that fails or takes longer than ``seconds`` is left to the case's projector."""
+    batch = handed_batch(answer)
+    if batch is None:
+        return
     try:
         async with asyncio.timeout(seconds):
-            await write_answer(pool, answer)
-    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+            await write_handed(pool, batch)
+    except (TimeoutError, *DB_ERRORS) as err:
         log.warning("read_model.answer_left", case_id=answer.case_id, error=type(err).__name__)
 
 

@@ -27,6 +27,10 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+# What a call to PostgreSQL raises when the server is away, restarting or refusing: the errors
+# a caller that can do without it (a read model that catches up, a check) catches.
+DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
 # A PostgreSQL that hangs instead of refusing gives up after this, not asyncpg's 60 seconds:
 # a request then answers 503 while staff are still waiting for it.
 CONNECT_TIMEOUT_SECONDS = 10.0

@@ -277,6 +277,12 @@ class Answer(CaseState):
         return ProjectionBatch(self.case_id, self.fresh, self, self.calendar)
 
 
+def handed_batch(state: CaseState) -> ProjectionBatch | None:
+    """The batch an action's answer hands its caller to write; None for a plain state (a
+    live query's) or an answer whose events the projector wrote already."""
+    return state.batch() if isinstance(state, Answer) else None
+
+
 @dataclass(frozen=True)
 class Pending:
     """What a case still has to do: events to project, the next threshold to raise."""
