@@ -38,6 +38,7 @@ import asyncpg
 
 from banjian.embedded import EmbeddedPostgres, free_port
 from projections.cases import UPSERT_CASE, apply_batch, case_row
+from projections.centers import legacy_center
 from projections.db import connect
 from projections.migrate import migrate
 from workflows.model import (
@@ -84,8 +85,8 @@ assert len(_LIFE) == EVENTS_PER_CASE
 assert sum(BATCH_SIZES) == EVENTS_PER_CASE
 
 _INSERT_ONE_EVENT = """
-insert into case_events (case_id, seq, type, at, actor, data, schema_version)
-values ($1, $2, $3, $4, $5, $6::jsonb, $7)
+insert into case_events (case_id, seq, type, at, actor, data, schema_version, center_code)
+values ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
 on conflict (case_id, seq) do nothing
 """
 
@@ -163,14 +164,16 @@ def build_workload(prefix: str, cases: int) -> Workload:
 
 
 async def write_per_event(conn: asyncpg.Connection, w: Workload) -> None:
-    """The baseline: one transaction per event, one INSERT for it, one case-row upsert."""
+    """The baseline: one transaction per event, one INSERT for it, one case-row upsert, in the
+    center ``apply_batch`` writes the batches' cases to (their calendar names none)."""
+    center = await legacy_center(conn)
     for case_id, e, state in w.singles:
         async with conn.transaction():
             await conn.execute(
                 _INSERT_ONE_EVENT,
-                case_id, e.seq, e.type, e.at, e.actor, e.data, e.schema_version,
+                case_id, e.seq, e.type, e.at, e.actor, e.data, e.schema_version, center,
             )  # fmt: skip
-            await conn.execute(UPSERT_CASE, *case_row(state))
+            await conn.execute(UPSERT_CASE, *case_row(state), center)
 
 
 async def write_batches(conn: asyncpg.Connection, w: Workload) -> None:
